@@ -1,0 +1,139 @@
+package conf
+
+import (
+	"os"
+	"time"
+)
+
+// Config is Herald's complete configuration. The zero value is not useful;
+// start from Default (or use LoadFile / Load, which do so) and call Validate
+// before use.
+type Config struct {
+	// Node is this gateway's node name. Default: os.Hostname(), or "herald"
+	// if the host name cannot be determined. Must not be empty.
+	Node string `yaml:"node" help:"this gateway's node name"`
+	// GRPC configures the Nacos 2.x gRPC listener that SDK clients dial.
+	GRPC GRPCConfig `yaml:"grpc"`
+	// HTTP configures the Nacos 1.x HTTP API listener.
+	HTTP HTTPConfig `yaml:"http"`
+	// Admin configures Herald's own admin API listener.
+	Admin AdminConfig `yaml:"admin"`
+	// Upstream selects the registry Herald fronts.
+	Upstream UpstreamConfig `yaml:"upstream"`
+	// Session holds per-connection timing and buffering.
+	Session SessionConfig `yaml:"session"`
+	// Log configures the process logger returned by Config.Slog.
+	Log LogConfig `yaml:"log"`
+}
+
+// GRPCConfig configures the Nacos 2.x gRPC listener.
+type GRPCConfig struct {
+	// Addr is the host:port to listen on. Default ":9848", the Nacos 2.x
+	// gRPC port. Port 0 picks a free port.
+	Addr string `yaml:"addr" help:"gRPC listen address (Nacos 2.x SDK port)"`
+	// MaxMessageBytes caps the body of one client request; larger ones are
+	// answered with errorCode 400.
+	// Default 10485760 (10 MiB); must be within 1024..67108864.
+	MaxMessageBytes int `yaml:"maxMessageBytes" help:"largest client request body accepted, in bytes"`
+}
+
+// HTTPConfig configures the Nacos 1.x HTTP API listener (served by a later
+// release; the address is reserved and validated now).
+type HTTPConfig struct {
+	// Addr is the host:port to listen on. Default ":8848". Port 0 picks a
+	// free port.
+	Addr string `yaml:"addr" help:"HTTP listen address (Nacos 1.x API port)"`
+}
+
+// AdminConfig configures Herald's own admin API listener.
+type AdminConfig struct {
+	// Addr is the host:port to listen on. Default "127.0.0.1:8850":
+	// loopback, so the admin API is never exposed to clients by accident.
+	// Port 0 picks a free port.
+	Addr string `yaml:"addr" help:"admin API listen address (loopback by default)"`
+}
+
+// UpstreamConfig selects the service registry behind Herald.
+type UpstreamConfig struct {
+	// Kind is "embedded" (the default, an in-process registry). "nacos"
+	// (a real Nacos server behind Herald) is planned but not supported yet,
+	// so Validate accepts only "embedded" for now.
+	Kind string `yaml:"kind" help:"registry behind Herald: embedded (nacos is planned)"`
+}
+
+// SessionConfig holds per-connection timing and buffering.
+type SessionConfig struct {
+	// IdleTimeout is how long a connection may stay silent before it is
+	// probed with a ClientDetectionRequest. Default 20s; must be >= 1s.
+	IdleTimeout time.Duration `yaml:"idleTimeout" help:"probe a connection idle this long"`
+	// DetectTimeout is how long a probed client has to answer before its
+	// connection is closed. Default 5s; must be >= 100ms.
+	DetectTimeout time.Duration `yaml:"detectTimeout" help:"close a probed connection that does not answer within this"`
+	// PushQueue is the number of pending server-to-client messages buffered
+	// per connection. Default 1024; must be within 1..1048576.
+	PushQueue int `yaml:"pushQueue" help:"pending server-to-client messages per connection"`
+	// AckTimeout is how long a push waits for the client's acknowledgement.
+	// Default 5s; must be >= 100ms.
+	AckTimeout time.Duration `yaml:"ackTimeout" help:"how long a push waits for the client's acknowledgement"`
+}
+
+// LogConfig configures the process logger.
+type LogConfig struct {
+	// Level is the minimum level logged: debug, info, warn or error.
+	// Default info.
+	Level string `yaml:"level" help:"minimum log level: debug|info|warn|error"`
+	// Format is the log line format: text or json. Default text.
+	Format string `yaml:"format" help:"log format: text|json"`
+}
+
+// Defaults and limits. Validate's messages quote the limits.
+const (
+	defaultNode            = "herald"
+	defaultGRPCAddr        = ":9848"
+	defaultHTTPAddr        = ":8848"
+	defaultAdminAddr       = "127.0.0.1:8850"
+	defaultMaxMessageBytes = 10 << 20
+	minMaxMessageBytes     = 1024
+	maxMaxMessageBytes     = 64 << 20
+	defaultIdleTimeout     = 20 * time.Second
+	minIdleTimeout         = time.Second
+	defaultDetectTimeout   = 5 * time.Second
+	minDetectTimeout       = 100 * time.Millisecond
+	defaultPushQueue       = 1024
+	maxPushQueue           = 1 << 20
+	defaultAckTimeout      = 5 * time.Second
+	minAckTimeout          = 100 * time.Millisecond
+
+	// UpstreamEmbedded is the in-process registry, the only supported
+	// Upstream.Kind for now.
+	UpstreamEmbedded = "embedded"
+	// UpstreamNacos fronts a real Nacos server. Planned, not supported yet.
+	UpstreamNacos = "nacos"
+)
+
+// Default returns a Config with every field set to its default. It always
+// passes Validate.
+func Default() Config {
+	return Config{
+		Node:     defaultNodeName(),
+		GRPC:     GRPCConfig{Addr: defaultGRPCAddr, MaxMessageBytes: defaultMaxMessageBytes},
+		HTTP:     HTTPConfig{Addr: defaultHTTPAddr},
+		Admin:    AdminConfig{Addr: defaultAdminAddr},
+		Upstream: UpstreamConfig{Kind: UpstreamEmbedded},
+		Session: SessionConfig{
+			IdleTimeout:   defaultIdleTimeout,
+			DetectTimeout: defaultDetectTimeout,
+			PushQueue:     defaultPushQueue,
+			AckTimeout:    defaultAckTimeout,
+		},
+		Log: LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// defaultNodeName is the host name, or "herald" if it is unavailable.
+func defaultNodeName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return defaultNode
+}

@@ -1,0 +1,158 @@
+package upstream
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Register fills owner's slot for key with instances, replacing what it
+// held (see Registry). Every instance is normalised (normalizeInstance) and
+// validated first; on any error nothing changes. An empty instances list
+// empties the slot, like Deregister. Weight, healthy, enabled and metadata
+// are stored exactly as sent.
+func (e *Embedded) Register(ctx context.Context, owner string, key ServiceKey, instances []Instance) error {
+	key = key.Normalize()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("register %s: %w", key, err)
+	}
+	slot, err := prepareSlot(owner, key, instances)
+	if err != nil {
+		return fmt.Errorf("register %s: %w", key, err)
+	}
+	if err := e.setSlot(owner, key, slot); err != nil {
+		return fmt.Errorf("register %s: %w", key, err)
+	}
+	return nil
+}
+
+// Deregister empties owner's slot for key without looking at its content.
+// Emptying an empty slot changes nothing and notifies nobody.
+func (e *Embedded) Deregister(ctx context.Context, owner string, key ServiceKey) error {
+	key = key.Normalize()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("deregister %s: %w", key, err)
+	}
+	if err := checkOwnerAndKey(owner, key); err != nil {
+		return fmt.Errorf("deregister %s: %w", key, err)
+	}
+	if err := e.setSlot(owner, key, nil); err != nil {
+		return fmt.Errorf("deregister %s: %w", key, err)
+	}
+	return nil
+}
+
+// prepareSlot validates the request and returns the normalised instances
+// the slot will hold (nil for an empty list).
+func prepareSlot(owner string, key ServiceKey, instances []Instance) ([]Instance, error) {
+	if err := checkOwnerAndKey(owner, key); err != nil {
+		return nil, err
+	}
+	if len(instances) == 0 {
+		return nil, nil
+	}
+	slot := make([]Instance, len(instances))
+	for i, in := range instances {
+		in = normalizeInstance(key, in)
+		if err := ValidateInstance(in); err != nil {
+			return nil, fmt.Errorf("instance %d (%s:%d): %w", i, in.IP, in.Port, err)
+		}
+		slot[i] = in
+	}
+	return slot, nil
+}
+
+func checkOwnerAndKey(owner string, key ServiceKey) error {
+	if owner == "" {
+		return invalid("owner", "must not be blank")
+	}
+	return ValidateKey(key)
+}
+
+// normalizeInstance returns in as the registry stores it: clusterName
+// DEFAULT when blank, instanceId "ip#port#cluster#group@@name" when blank,
+// ephemeral true, serviceName "group@@name", and a private copy of the
+// metadata (an empty map for nil, so JSON carries {}).
+func normalizeInstance(key ServiceKey, in Instance) Instance {
+	if strings.TrimSpace(in.ClusterName) == "" {
+		in.ClusterName = DefaultCluster
+	}
+	if strings.TrimSpace(in.InstanceID) == "" {
+		in.InstanceID = fmt.Sprintf("%s#%d#%s#%s", in.IP, in.Port, in.ClusterName, key.Grouped())
+	}
+	in.Ephemeral = true
+	in.ServiceName = key.Grouped()
+	md := make(map[string]string, len(in.Metadata))
+	maps.Copy(md, in.Metadata)
+	in.Metadata = md
+	return in
+}
+
+// setSlot stores slot (nil = empty) as owner's slot of key and publishes a
+// new snapshot if the service's instances changed.
+func (e *Embedded) setSlot(owner string, key ServiceKey, slot []Instance) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	ent := e.services[key]
+	if ent == nil {
+		if slot == nil {
+			return nil
+		}
+		// A new service starts above every empty answer given for it.
+		ent = &entry{slots: make(map[string][]Instance), snap: Service{Key: key, Revision: e.floor.Load()}}
+		e.services[key] = ent
+	}
+	if slot == nil {
+		delete(ent.slots, owner)
+	} else {
+		ent.slots[owner] = slot
+	}
+	if instances := ent.flatten(); !sameInstances(instances, ent.snap.Instances) {
+		e.publish(ent, instances)
+	}
+	e.dropIfUnused(key, ent)
+	return nil
+}
+
+// publish makes instances the entry's next snapshot and hands it to every
+// subscriber. Callers hold mu exclusively.
+func (e *Embedded) publish(ent *entry, instances []Instance) {
+	rev := max(e.nowMillis(), ent.snap.Revision+1)
+	ent.snap = Service{Key: ent.snap.Key, Revision: rev, Instances: instances}
+	for b := range ent.subs {
+		b.offer(ent.snap)
+	}
+}
+
+// flatten concatenates the slots in owner order; nil when all are empty.
+func (ent *entry) flatten() []Instance {
+	owners := slices.Sorted(maps.Keys(ent.slots))
+	var out []Instance
+	for _, o := range owners {
+		out = append(out, ent.slots[o]...)
+	}
+	return out
+}
+
+// sameInstances reports whether a and b hold equal instances in the same
+// order.
+func sameInstances(a, b []Instance) bool {
+	return slices.EqualFunc(a, b, sameInstance)
+}
+
+// sameInstance compares every field of Instance (a test guards the field
+// count, so a new field cannot be forgotten here).
+func sameInstance(x, y Instance) bool {
+	return x.InstanceID == y.InstanceID && x.IP == y.IP && x.Port == y.Port &&
+		x.Weight == y.Weight && x.Healthy == y.Healthy && x.Enabled == y.Enabled &&
+		x.Ephemeral == y.Ephemeral && x.ClusterName == y.ClusterName &&
+		x.ServiceName == y.ServiceName && maps.Equal(x.Metadata, y.Metadata) &&
+		x.InstanceHeartBeatInterval == y.InstanceHeartBeatInterval &&
+		x.InstanceHeartBeatTimeOut == y.InstanceHeartBeatTimeOut &&
+		x.IPDeleteTimeout == y.IPDeleteTimeout
+}
