@@ -1,0 +1,49 @@
+// Command herald runs the Herald push gateway. With no configuration it
+// serves the Nacos 2.x gRPC protocol on :9848 from its embedded registry,
+// with the admin API on 127.0.0.1:8850.
+//
+//	go run ./gateway/cmd/herald [-config herald.yaml] [-grpc.addr :9848] ...
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/herald-gateway/herald/conf"
+	"github.com/herald-gateway/herald/gateway/daemon"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	cfg, err := conf.Load(os.Args[1:], os.Environ())
+	if errors.Is(err, flag.ErrHelp) {
+		conf.Usage(os.Stdout)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "herald:", err)
+		return 2
+	}
+	log, err := cfg.Slog()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "herald:", err)
+		return 2
+	}
+	d, err := daemon.Start(cfg, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		return 1
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	log.Info("signal received, stopping", "signal", (<-sig).String())
+	d.Stop()
+	return 0
+}

@@ -1,0 +1,161 @@
+package gateway
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// conn is one client HTTP/2 transport: a Nacos "connection". It exists
+// from the moment the transport opens; it becomes a session (usable for
+// naming requests) when ConnectionSetupRequest arrives on its stream.
+type conn struct {
+	id       string
+	nc       net.Conn
+	remoteIP string
+	opened   time.Time
+	// ackTimeout bounds how long a server request waits for its response.
+	ackTimeout time.Duration
+
+	// lastActive is the UnixNano time of the last request or stream message
+	// from the client.
+	lastActive atomic.Int64
+
+	// regMu serialises the registry writes made on behalf of this
+	// connection (register, deregister, and the release on close), so a
+	// registration can never land after the close released the slots.
+	regMu sync.Mutex
+
+	// mu protects every field below.
+	mu     sync.Mutex
+	closed bool
+	client *clientInfo // set by ConnectionSetupRequest; nil before
+	out    *outbox     // the bidi stream's writer; nil before setup
+	regs   map[upstream.ServiceKey]struct{}
+	acks   map[string]*pendingAck // by requestId
+	probe  *pendingAck            // the outstanding ClientDetectionRequest
+}
+
+// clientInfo is what the client told us in ConnectionSetupRequest.
+type clientInfo struct {
+	IP        string // metadata.clientIp, else the transport's peer address
+	Version   string
+	Namespace string
+	Labels    map[string]string
+	AppName   string
+}
+
+// pendingAck is a server request on the stream awaiting its response.
+type pendingAck struct {
+	requestID string
+	sent      time.Time
+	deadline  time.Time
+}
+
+var (
+	errConnClosed = errors.New("connection closed")
+	errNotSetUp   = errors.New("connection not set up")
+)
+
+// newConn identifies a transport the way the reference server does:
+// "<epochMillis>_<remoteIp>_<remotePort>".
+func newConn(nc net.Conn, now time.Time, ackTimeout time.Duration) *conn {
+	ip, port := splitAddr(nc.RemoteAddr())
+	c := &conn{
+		id:         strconv.FormatInt(now.UnixMilli(), 10) + "_" + ip + "_" + port,
+		nc:         nc,
+		remoteIP:   ip,
+		opened:     now,
+		ackTimeout: ackTimeout,
+		regs:       make(map[upstream.ServiceKey]struct{}),
+		acks:       make(map[string]*pendingAck),
+	}
+	c.touch(now)
+	return c
+}
+
+func splitAddr(a net.Addr) (ip, port string) {
+	if a == nil {
+		return "unknown", "0"
+	}
+	host, p, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String(), "0"
+	}
+	return host, p
+}
+
+// ID implements fanout.Subscriber.
+func (c *conn) ID() string { return c.id }
+
+// touch records client activity.
+func (c *conn) touch(now time.Time) { c.lastActive.Store(now.UnixNano()) }
+
+func (c *conn) idleSince() time.Time { return time.Unix(0, c.lastActive.Load()) }
+
+// setUp turns the connection into a session bound to the stream writer.
+// It reports false if the connection was already set up or is closed.
+func (c *conn) setUp(info *clientInfo, out *outbox) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.client != nil {
+		return false
+	}
+	c.client, c.out = info, out
+	return true
+}
+
+// session returns the client info, or errNotSetUp / errConnClosed.
+func (c *conn) session() (*clientInfo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+		return nil, errConnClosed
+	case c.client == nil:
+		return nil, errNotSetUp
+	}
+	return c.client, nil
+}
+
+// markClosed flips the connection to closed once and returns the service
+// keys it had registered, for the caller to release. Later calls return
+// ok=false.
+func (c *conn) markClosed() (regs []upstream.ServiceKey, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, false
+	}
+	c.closed = true
+	for k := range c.regs {
+		regs = append(regs, k)
+	}
+	c.regs, c.acks, c.probe = nil, nil, nil
+	if c.out != nil {
+		c.out.closeLocked()
+	}
+	return regs, true
+}
+
+// trackRegistration remembers (or forgets) that this connection fills a
+// slot in the service, so the slot is emptied when the connection goes.
+// It fails if the connection closed meanwhile.
+func (c *conn) trackRegistration(key upstream.ServiceKey, registered bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return errConnClosed
+	}
+	if registered {
+		c.regs[key] = struct{}{}
+	} else {
+		delete(c.regs, key)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+// Package daemon wires Herald's parts into one running process: the
+// registry (embedded by default), the Nacos gRPC endpoint and the admin
+// API. The herald command and the end-to-end tests both start Herald
+// through it.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/herald-gateway/herald/conf"
+	"github.com/herald-gateway/herald/gateway"
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// Daemon is a running Herald.
+type Daemon struct {
+	cfg   conf.Config
+	log   *slog.Logger
+	reg   upstream.Registry
+	grpc  *gateway.Server
+	admin *http.Server
+	adLn  net.Listener
+}
+
+// Start brings Herald up with cfg, which must be valid. On error nothing
+// is left running.
+func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	d := &Daemon{cfg: cfg, log: log}
+	reg, err := newRegistry(cfg.Upstream)
+	if err != nil {
+		return nil, err
+	}
+	d.reg = reg
+	d.grpc = gateway.New(gateway.Options{
+		Addr:            cfg.GRPC.Addr,
+		MaxMessageBytes: cfg.GRPC.MaxMessageBytes,
+		IdleTimeout:     cfg.Session.IdleTimeout,
+		DetectTimeout:   cfg.Session.DetectTimeout,
+		AckTimeout:      cfg.Session.AckTimeout,
+		PushQueue:       cfg.Session.PushQueue,
+		Logger:          log,
+	}, reg)
+	if err := d.grpc.Start(); err != nil {
+		reg.Close()
+		return nil, err
+	}
+	if err := d.startAdmin(); err != nil {
+		d.grpc.Stop()
+		reg.Close()
+		return nil, err
+	}
+	log.Info("herald started", "node", cfg.Node, "grpc", d.GRPCAddr().String(),
+		"admin", d.AdminAddr().String(), "upstream", cfg.Upstream.Kind)
+	return d, nil
+}
+
+func newRegistry(cfg conf.UpstreamConfig) (upstream.Registry, error) {
+	switch cfg.Kind {
+	case "", "embedded":
+		return upstream.NewEmbedded(), nil
+	default:
+		return nil, fmt.Errorf("upstream.kind %q is not supported yet", cfg.Kind)
+	}
+}
+
+// GRPCAddr is the bound Nacos gRPC address.
+func (d *Daemon) GRPCAddr() net.Addr { return d.grpc.Addr() }
+
+// AdminAddr is the bound admin API address.
+func (d *Daemon) AdminAddr() net.Addr { return d.adLn.Addr() }
+
+// Gateway exposes the gRPC endpoint (for stats and tests).
+func (d *Daemon) Gateway() *gateway.Server { return d.grpc }
+
+// Stop shuts Herald down: clients are disconnected and the registry
+// closed.
+func (d *Daemon) Stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.admin.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		d.log.Warn("admin shutdown", "err", err)
+	}
+	d.grpc.Stop()
+	if err := d.reg.Close(); err != nil {
+		d.log.Warn("registry close", "err", err)
+	}
+	d.log.Info("herald stopped")
+}

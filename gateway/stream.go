@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+)
+
+// streamHandler adapts the Server to Kitex's BiRequestStream service.
+type streamHandler struct{ s *Server }
+
+type connectionSetupRequest struct {
+	request
+	ClientVersion string            `json:"clientVersion"`
+	Tenant        string            `json:"tenant"`
+	Labels        map[string]string `json:"labels"`
+}
+
+// RequestBiStream serves /BiRequestStream/requestBiStream: the first
+// ConnectionSetupRequest turns the transport into a session; after that
+// the stream carries server requests out and their responses in. When the
+// stream ends, the connection ends: the transport is closed and
+// everything it held is released.
+func (h streamHandler) RequestBiStream(stream nacospb.BiRequestStream_RequestBiStreamServer) error {
+	s := h.s
+	c := connFrom(stream.Context())
+	if c == nil {
+		return errorf(errServer, "stream outside a tracked transport")
+	}
+	defer s.closeConn(c, "stream ended")
+	for {
+		p, err := stream.Recv()
+		if err != nil {
+			return nil
+		}
+		c.touch(time.Now())
+		s.onStreamMessage(c, stream, p)
+	}
+}
+
+// onStreamMessage handles one client message on the stream.
+func (s *Server) onStreamMessage(c *conn, stream msgSender, p *nacospb.Payload) {
+	typ := payloadType(p)
+	switch {
+	case typ == "ConnectionSetupRequest":
+		s.setUp(c, stream, p)
+	case strings.HasSuffix(typ, "Response"):
+		s.onAck(c, p)
+	default:
+		// Clients send only setup and responses on the stream; anything
+		// else is logged and dropped, as the reference server does.
+		s.log.Warn("unexpected stream message", "conn", c.id, "type", typ)
+	}
+}
+
+// setUp registers the session synchronously, before the next message is
+// read: the Go SDK starts sending requests 100 ms after the setup without
+// waiting for any reply, and a 301 would make it reconnect. No reply is
+// sent.
+func (s *Server) setUp(c *conn, stream msgSender, p *nacospb.Payload) {
+	var req connectionSetupRequest
+	if err := decodeBody(p, &req); err != nil {
+		s.log.Warn("bad ConnectionSetupRequest; closing", "conn", c.id, "err", err)
+		go s.closeConn(c, "bad ConnectionSetupRequest")
+		return
+	}
+	info := &clientInfo{
+		IP:        c.remoteIP,
+		Version:   req.ClientVersion,
+		Namespace: req.Tenant,
+		Labels:    req.Labels,
+		AppName:   req.Labels["AppName"],
+	}
+	if ip := p.GetMetadata().GetClientIp(); ip != "" {
+		info.IP = ip
+	}
+	out := newOutbox(stream, s.opts.PushQueue, func(err error) {
+		go s.closeConn(c, "stream write failed: "+err.Error())
+	}, s.log)
+	if !c.setUp(info, out) {
+		s.log.Warn("duplicate ConnectionSetupRequest ignored", "conn", c.id)
+		return
+	}
+	s.log.Debug("session set up", "conn", c.id, "client", info.IP, "version", info.Version)
+}
+
+type ackBody struct {
+	response
+}
+
+// onAck matches a client response to the server request it answers, by
+// requestId only (the type name is not reliable: Go acks config pushes
+// with NotifySubscriberResponse).
+func (s *Server) onAck(c *conn, p *nacospb.Payload) {
+	var body ackBody
+	if err := json.Unmarshal(payloadBody(p), &body); err != nil {
+		s.log.Warn("undecodable ack", "conn", c.id, "type", payloadType(p), "err", err)
+		return
+	}
+	ok := body.ResultCode == codeSuccess
+	if _, found := c.ack(body.RequestID, ok, time.Now()); !found {
+		s.log.Debug("ack for unknown request", "conn", c.id, "requestId", body.RequestID)
+	}
+}

@@ -1,0 +1,77 @@
+package gateway
+
+import (
+	"net"
+	"testing"
+	"time"
+)
+
+// fakeAddrConn is a net.Conn with a fixed peer address; check never
+// touches the network.
+type fakeAddrConn struct{ net.Conn }
+
+func (fakeAddrConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+}
+
+// TestCheckRules drives the idle and detection rules with injected time.
+func TestCheckRules(t *testing.T) {
+	const idle, detect = 20 * time.Second, 5 * time.Second
+	t0 := time.Unix(1_700_000_000, 0)
+	setUp := func() *conn {
+		c := newConn(fakeAddrConn{}, t0, 5*time.Second)
+		c.setUp(&clientInfo{}, newOutbox(nil, 1, nil, nil))
+		return c
+	}
+	withProbe := func(sent time.Time) func(*conn) {
+		return func(c *conn) { c.probe = &pendingAck{requestID: "p", sent: sent, deadline: sent.Add(detect)} }
+	}
+	cases := []struct {
+		name    string
+		conn    func() *conn
+		prepare func(*conn)
+		at      time.Duration
+		want    verdict
+	}{
+		{"fresh session", setUp, nil, 19 * time.Second, verdictOK},
+		{"idle session gets a probe", setUp, nil, 20 * time.Second, verdictProbe},
+		{"probe pending within deadline", setUp, withProbe(t0.Add(20 * time.Second)), 24 * time.Second, verdictOK},
+		{"probe unanswered past deadline", setUp, withProbe(t0.Add(20 * time.Second)), 26 * time.Second, verdictClose},
+		{"activity after the probe clears it", setUp, func(c *conn) {
+			withProbe(t0.Add(20 * time.Second))(c)
+			c.touch(t0.Add(21 * time.Second))
+		}, 26 * time.Second, verdictOK},
+		{"transport without setup within grace", func() *conn { return newConn(fakeAddrConn{}, t0, time.Second) }, nil, 10 * time.Second, verdictOK},
+		{"transport without setup too long", func() *conn { return newConn(fakeAddrConn{}, t0, time.Second) }, nil, 20 * time.Second, verdictNoSession},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.conn()
+			if tc.prepare != nil {
+				tc.prepare(c)
+			}
+			if got := c.check(t0.Add(tc.at), idle); got != tc.want {
+				t.Fatalf("verdict %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAckExpiry drops unacknowledged pushes after their deadline and
+// matches acks by requestId.
+func TestAckExpiry(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	c := newConn(fakeAddrConn{}, t0, 5*time.Second)
+	c.acks["1"] = &pendingAck{requestID: "1", sent: t0, deadline: t0.Add(5 * time.Second)}
+	c.acks["2"] = &pendingAck{requestID: "2", sent: t0, deadline: t0.Add(5 * time.Second)}
+	if _, found := c.ack("1", true, t0.Add(time.Second)); !found {
+		t.Fatal("ack 1 not matched")
+	}
+	if _, found := c.ack("1", true, t0.Add(time.Second)); found {
+		t.Fatal("ack 1 matched twice")
+	}
+	c.check(t0.Add(6*time.Second), time.Hour)
+	if _, found := c.ack("2", true, t0.Add(7*time.Second)); found {
+		t.Fatal("expired push 2 still pending")
+	}
+}
