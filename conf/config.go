@@ -22,6 +22,8 @@ type Config struct {
 	Upstream UpstreamConfig `yaml:"upstream"`
 	// Session holds per-connection timing and buffering.
 	Session SessionConfig `yaml:"session"`
+	// Fanout configures how changes are pushed to subscribers.
+	Fanout FanoutConfig `yaml:"fanout"`
 	// Log configures the process logger returned by Config.Slog.
 	Log LogConfig `yaml:"log"`
 }
@@ -35,6 +37,24 @@ type GRPCConfig struct {
 	// answered with errorCode 400.
 	// Default 10485760 (10 MiB); must be within 1024..67108864.
 	MaxMessageBytes int `yaml:"maxMessageBytes" help:"largest client request body accepted, in bytes"`
+	// WriteBufferSize is Kitex's per-connection HTTP/2 write batch buffer,
+	// in bytes (0 = write each frame directly). Default 32768.
+	WriteBufferSize int `yaml:"writeBufferSize" help:"per-connection HTTP/2 write buffer, bytes"`
+	// ReadBufferSize is Kitex's per-connection read buffer, in bytes.
+	// Default 32768.
+	ReadBufferSize int `yaml:"readBufferSize" help:"per-connection HTTP/2 read buffer, bytes"`
+	// InitialWindowSize is the HTTP/2 stream flow-control window the server
+	// advertises, in bytes; 0 keeps Kitex's 64 KiB with dynamic growth.
+	// Values below 65535 are ignored by Kitex.
+	InitialWindowSize int `yaml:"initialWindowSize" help:"HTTP/2 stream window, bytes (0 = Kitex default)"`
+	// InitialConnWindowSize is the HTTP/2 connection window, in bytes; 0
+	// keeps Kitex's default.
+	InitialConnWindowSize int `yaml:"initialConnWindowSize" help:"HTTP/2 connection window, bytes (0 = Kitex default)"`
+	// ReuseWriteBuffer pools the write flush buffer between connections
+	// instead of keeping one per connection. Default false.
+	ReuseWriteBuffer bool `yaml:"reuseWriteBuffer" help:"pool HTTP/2 write buffers across connections"`
+	// ReuseFramerBuffer pools the per-frame encoding buffer. Default false.
+	ReuseFramerBuffer bool `yaml:"reuseFramerBuffer" help:"pool HTTP/2 frame encoding buffers across connections"`
 }
 
 // HTTPConfig configures the Nacos 1.x HTTP API listener (served by a later
@@ -77,6 +97,24 @@ type SessionConfig struct {
 	AckTimeout time.Duration `yaml:"ackTimeout" help:"how long a push waits for the client's acknowledgement"`
 }
 
+// FanoutConfig configures the push engine.
+type FanoutConfig struct {
+	// MergeWindow collects a service's changes for this long and pushes
+	// the latest once. Default 500ms, as Nacos; 0 pushes at once.
+	MergeWindow time.Duration `yaml:"mergeWindow" help:"collect a service's changes this long before pushing (0 = at once)"`
+	// Workers is the size of the worker pool that sends pushes.
+	// Default 32; must be within 1..4096.
+	Workers int `yaml:"workers" help:"push worker pool size"`
+	// RetryBase is the delay before the first retry of a failed or
+	// timed-out push; each further retry doubles it. Default 1s.
+	RetryBase time.Duration `yaml:"retryBase" help:"delay before the first push retry"`
+	// RetryMax caps the retry delay. Default 30s; must be >= retryBase.
+	RetryMax time.Duration `yaml:"retryMax" help:"longest delay between push retries"`
+	// StallTimeout closes a connection whose pushes have gone
+	// unacknowledged this long. Default 3m.
+	StallTimeout time.Duration `yaml:"stallTimeout" help:"close a connection whose pushes stay unacknowledged this long"`
+}
+
 // LogConfig configures the process logger.
 type LogConfig struct {
 	// Level is the minimum level logged: debug, info, warn or error.
@@ -103,6 +141,17 @@ const (
 	maxPushQueue           = 1 << 20
 	defaultAckTimeout      = 5 * time.Second
 	minAckTimeout          = 100 * time.Millisecond
+	defaultGRPCBufferSize  = 32 << 10
+	maxGRPCBufferSize      = 16 << 20
+	maxGRPCWindowSize      = 1 << 30
+	defaultMergeWindow     = 500 * time.Millisecond
+	defaultWorkers         = 32
+	maxWorkers             = 4096
+	defaultRetryBase       = time.Second
+	minRetryBase           = 10 * time.Millisecond
+	defaultRetryMax        = 30 * time.Second
+	defaultStallTimeout    = 3 * time.Minute
+	minStallTimeout        = time.Second
 
 	// UpstreamEmbedded is the in-process registry, the only supported
 	// Upstream.Kind for now.
@@ -115,8 +164,11 @@ const (
 // passes Validate.
 func Default() Config {
 	return Config{
-		Node:     defaultNodeName(),
-		GRPC:     GRPCConfig{Addr: defaultGRPCAddr, MaxMessageBytes: defaultMaxMessageBytes},
+		Node: defaultNodeName(),
+		GRPC: GRPCConfig{
+			Addr: defaultGRPCAddr, MaxMessageBytes: defaultMaxMessageBytes,
+			WriteBufferSize: defaultGRPCBufferSize, ReadBufferSize: defaultGRPCBufferSize,
+		},
 		HTTP:     HTTPConfig{Addr: defaultHTTPAddr},
 		Admin:    AdminConfig{Addr: defaultAdminAddr},
 		Upstream: UpstreamConfig{Kind: UpstreamEmbedded},
@@ -125,6 +177,13 @@ func Default() Config {
 			DetectTimeout: defaultDetectTimeout,
 			PushQueue:     defaultPushQueue,
 			AckTimeout:    defaultAckTimeout,
+		},
+		Fanout: FanoutConfig{
+			MergeWindow:  defaultMergeWindow,
+			Workers:      defaultWorkers,
+			RetryBase:    defaultRetryBase,
+			RetryMax:     defaultRetryMax,
+			StallTimeout: defaultStallTimeout,
 		},
 		Log: LogConfig{Level: "info", Format: "text"},
 	}

@@ -40,8 +40,11 @@ func TestFieldsOfConfig(t *testing.T) {
 		}
 	}
 	want := []string{
-		"node", "grpc.addr", "grpc.maxMessageBytes", "http.addr", "admin.addr", "upstream.kind",
+		"node", "grpc.addr", "grpc.maxMessageBytes", "grpc.writeBufferSize", "grpc.readBufferSize",
+		"grpc.initialWindowSize", "grpc.initialConnWindowSize", "grpc.reuseWriteBuffer", "grpc.reuseFramerBuffer",
+		"http.addr", "admin.addr", "upstream.kind",
 		"session.idleTimeout", "session.detectTimeout", "session.pushQueue", "session.ackTimeout",
+		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout",
 		"log.level", "log.format",
 	}
 	if !slices.Equal(paths, want) {

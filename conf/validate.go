@@ -56,6 +56,10 @@ func (c *Config) Validate() error {
 		add(fieldErrorf("node", "must not be empty"))
 	}
 	add(intRange("grpc.maxMessageBytes", c.GRPC.MaxMessageBytes, minMaxMessageBytes, maxMaxMessageBytes))
+	add(intRange("grpc.writeBufferSize", c.GRPC.WriteBufferSize, 0, maxGRPCBufferSize))
+	add(intRange("grpc.readBufferSize", c.GRPC.ReadBufferSize, 0, maxGRPCBufferSize))
+	add(intRange("grpc.initialWindowSize", c.GRPC.InitialWindowSize, 0, maxGRPCWindowSize))
+	add(intRange("grpc.initialConnWindowSize", c.GRPC.InitialConnWindowSize, 0, maxGRPCWindowSize))
 	switch c.Upstream.Kind {
 	case UpstreamEmbedded:
 	case UpstreamNacos:
@@ -67,6 +71,11 @@ func (c *Config) Validate() error {
 	add(minDuration("session.detectTimeout", c.Session.DetectTimeout, minDetectTimeout))
 	add(intRange("session.pushQueue", c.Session.PushQueue, 1, maxPushQueue))
 	add(minDuration("session.ackTimeout", c.Session.AckTimeout, minAckTimeout))
+	add(minDuration("fanout.mergeWindow", c.Fanout.MergeWindow, 0))
+	add(intRange("fanout.workers", c.Fanout.Workers, 1, maxWorkers))
+	add(minDuration("fanout.retryBase", c.Fanout.RetryBase, minRetryBase))
+	add(minDuration("fanout.retryMax", c.Fanout.RetryMax, c.Fanout.RetryBase))
+	add(minDuration("fanout.stallTimeout", c.Fanout.StallTimeout, minStallTimeout))
 	add(oneOf("log.level", c.Log.Level, logLevels))
 	add(oneOf("log.format", c.Log.Format, logFormats))
 	errs = append(errs, c.validateAddrs()...)

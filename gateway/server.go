@@ -36,6 +36,40 @@ type Options struct {
 	SweepInterval   time.Duration // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
 	ExitWait        time.Duration // graceful shutdown bound; default 2s
 	Logger          *slog.Logger
+	Kitex           KitexTuning
+}
+
+// KitexTuning holds the HTTP/2 transport options that decide memory per
+// connection. Buffer sizes are always applied (0 disables a buffer; Kitex's
+// own default is 32 KiB); zero windows keep Kitex's defaults. conf supplies
+// the measured defaults; see benchmarks/RESULTS.md.
+type KitexTuning struct {
+	WriteBufferSize       int
+	ReadBufferSize        int
+	InitialWindowSize     int
+	InitialConnWindowSize int
+	ReuseWriteBuffer      bool
+	ReuseFramerBuffer     bool
+}
+
+// options turns the tuning into Kitex server options.
+func (k KitexTuning) options() []server.Option {
+	opts := []server.Option{
+		server.WithGRPCWriteBufferSize(uint32(k.WriteBufferSize)),
+		server.WithGRPCReadBufferSize(uint32(k.ReadBufferSize)),
+	}
+	if k.InitialWindowSize > 0 {
+		opts = append(opts, server.WithGRPCInitialWindowSize(uint32(k.InitialWindowSize)))
+	}
+	if k.InitialConnWindowSize > 0 {
+		opts = append(opts, server.WithGRPCInitialConnWindowSize(uint32(k.InitialConnWindowSize)))
+	}
+	if k.ReuseWriteBuffer || k.ReuseFramerBuffer {
+		opts = append(opts, server.WithGRPCReuseWriteBuffer(grpc.ReuseWriteBufferConfig{
+			Enable: k.ReuseWriteBuffer, EnableReuseHTTP2FramerBuffer: k.ReuseFramerBuffer,
+		}))
+	}
+	return opts
 }
 
 func (o *Options) defaults() {
@@ -134,7 +168,7 @@ func (s *Server) Start() error {
 
 func (s *Server) newKitex(ln net.Listener) server.Server {
 	hooks := &transportHooks{opened: s.opened, closed: s.release}
-	return server.NewServer(
+	opts := append(s.opts.Kitex.options(),
 		server.WithListener(ln),
 		server.WithBoundHandler(hooks),
 		server.WithExitSignal(func() <-chan error { return s.exit }),
@@ -145,6 +179,7 @@ func (s *Server) newKitex(ln net.Listener) server.Server {
 			MinTime: 5 * time.Second, PermitWithoutStream: true,
 		}),
 	)
+	return server.NewServer(opts...)
 }
 
 func (s *Server) register() error {

@@ -48,6 +48,14 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		AckTimeout:      cfg.Session.AckTimeout,
 		PushQueue:       cfg.Session.PushQueue,
 		Logger:          log,
+		Kitex: gateway.KitexTuning{
+			WriteBufferSize:       cfg.GRPC.WriteBufferSize,
+			ReadBufferSize:        cfg.GRPC.ReadBufferSize,
+			InitialWindowSize:     cfg.GRPC.InitialWindowSize,
+			InitialConnWindowSize: cfg.GRPC.InitialConnWindowSize,
+			ReuseWriteBuffer:      cfg.GRPC.ReuseWriteBuffer,
+			ReuseFramerBuffer:     cfg.GRPC.ReuseFramerBuffer,
+		},
 	}, reg)
 	if err := d.grpc.Start(); err != nil {
 		reg.Close()
