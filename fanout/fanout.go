@@ -1,17 +1,22 @@
-// Package fanout carries registry changes to subscribed client connections.
+// Package fanout carries registry changes to subscribed client connections
+// and sees each push through to its acknowledgement.
 //
 // It is the seam between upstream (where changes come from) and the gateway
-// (which owns the wire). fanout knows neither Kitex nor JSON: the gateway
-// hands it an Encoder that turns a service snapshot into wire-ready bytes,
-// and each connection appears as a Subscriber that queues those bytes.
+// (which owns the wire). fanout knows neither Kitex, JSON nor Redis: the
+// gateway hands it an Encoder that turns a service snapshot into wire-ready
+// bytes, each connection appears as a Subscriber that queues those bytes,
+// and outcomes leave through an Observer (the tracker implements it).
 //
 // The Hub subscribes upstream once per service, however many connections
-// want it, and encodes each (revision, cluster filter) once: every
-// subscriber with the same filter is sent the same bytes.
+// want it; merges a service's changes for a window; encodes each (revision,
+// cluster filter) once; sends through a worker pool; keeps at most one push
+// in flight per subscription, retrying failures with backoff and always with
+// the newest revision; and closes connections that stop acknowledging.
 package fanout
 
 import (
 	"errors"
+	"time"
 
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -21,8 +26,9 @@ import (
 type Push struct {
 	Key      upstream.ServiceKey
 	Revision int64
-	Clusters string // the cluster filter, as the subscriber sent it
-	Hosts    int    // instances in the filtered view
+	Clusters string    // the cluster filter, as the subscriber sent it
+	Hosts    int       // instances in the filtered view
+	Changed  time.Time // when the registry made the revision (may be zero)
 	// RequestID identifies the push on the wire; acknowledgements carry it.
 	// It is unique per encoded push, so one id can be outstanding on many
 	// connections at once, and acks are matched per connection.
@@ -31,19 +37,32 @@ type Push struct {
 }
 
 // Encoder turns a snapshot filtered by clusters into a Push. It is called
-// once per (revision, clusters) no matter how many subscribers share them.
+// once per (revision, clusters) no matter how many subscribers share them,
+// and may be called from several goroutines.
 type Encoder interface {
 	Encode(svc upstream.Service, clusters string) (*Push, error)
 }
 
-// Subscriber is a client connection as fanout sees it.
+// ClientInfo describes a subscriber's client, for outcome records.
+type ClientInfo struct {
+	IP      string
+	Version string
+	App     string
+}
+
+// Subscriber is a client connection as fanout sees it. Its methods may be
+// called from several goroutines.
 type Subscriber interface {
 	// ID is unique among live connections.
 	ID() string
+	// Client describes the connection's client.
+	Client() ClientInfo
 	// Send queues p for writing and returns at once; it must never block on
-	// the network. An error means the push was not queued (the connection is
-	// closing or cannot keep up); the Hub does not retry it.
+	// the network. An error means the push was not queued.
 	Send(p *Push) error
+	// Close disconnects the client; the gateway then calls
+	// Hub.RemoveSubscriber. reason is logged.
+	Close(reason string)
 }
 
 // ErrClosed is returned by a Hub that has been closed.

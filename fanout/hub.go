@@ -5,25 +5,73 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
+
+	"github.com/panjf2000/ants/v2"
 
 	"github.com/herald-gateway/herald/upstream"
 )
 
-// Hub keeps the subscriptions of all connections and pushes every change
-// of a subscribed service to them. It holds one upstream subscription per
-// service, opened with the first subscriber and closed with the last.
-//
-// This is the direct implementation: a change is encoded and queued to
-// every subscriber from the registry's notification goroutine. Merge
-// windows, acknowledgement tracking and retries come with the fan-out
-// engine.
-type Hub struct {
-	reg upstream.Registry
-	enc Encoder
-	log *slog.Logger
+// Options configure a Hub. Zero values take the defaults noted.
+type Options struct {
+	MergeWindow  time.Duration // collect a service's changes this long; 0 pushes at once
+	Workers      int           // send worker pool size; default 32
+	AckTimeout   time.Duration // default 5s
+	RetryBase    time.Duration // first retry delay, doubling; default 1s
+	RetryMax     time.Duration // retry delay cap; default 30s
+	StallTimeout time.Duration // close a connection unacknowledged this long; default 3m
+	Tick         time.Duration // timer resolution; default 20ms
+	// Now is the clock; default time.Now. With Manual set, nothing runs on
+	// its own and the caller drives time with Hub.Advance.
+	Now    func() time.Time
+	Manual bool
+	// Observer receives every outcome (the tracker); optional.
+	Observer Observer
+	Logger   *slog.Logger
+}
 
-	// mu protects services, bySub and closed. Lock order: mu before
-	// service.mu; notify takes only service.mu.
+func (o *Options) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if o.Workers <= 0 {
+		o.Workers = 32
+	}
+	def(&o.AckTimeout, 5*time.Second)
+	def(&o.RetryBase, time.Second)
+	def(&o.RetryMax, 30*time.Second)
+	def(&o.StallTimeout, 3*time.Minute)
+	def(&o.Tick, 20*time.Millisecond)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// chunkSize is how many subscriptions one worker task serves.
+const chunkSize = 128
+
+// Hub keeps the subscriptions of all connections and pushes every change
+// of a subscribed service to them, holding one upstream subscription per
+// service, opened with the first subscriber and closed with the last.
+type Hub struct {
+	reg      upstream.Registry
+	enc      Encoder
+	opts     Options
+	log      *slog.Logger
+	pool     *ants.Pool
+	wheel    *timerWheel
+	acks     *ackIndex
+	counters Counters
+	done     chan struct{}
+	wg       sync.WaitGroup
+
+	// mu protects services, bySub and closed. Lock order: mu, then
+	// service.mu, then subscription.mu.
 	mu       sync.Mutex
 	services map[upstream.ServiceKey]*service
 	bySub    map[string]map[subRef]struct{}
@@ -36,51 +84,54 @@ type subRef struct {
 	clusters string
 }
 
-// subKey names one subscription within a service.
-type subKey struct {
-	id       string
-	clusters string
-}
-
-// subscription is one connection's interest in one service with one
-// cluster filter. lastRev is the newest revision it has been given (in a
-// subscribe response or a push); it never receives that revision or an
-// older one again.
-type subscription struct {
-	sub      Subscriber
-	clusters string
-	lastRev  int64
-}
-
-// service is the Hub's state for one upstream subscription.
-type service struct {
-	key    upstream.ServiceKey
-	cancel func()
-
-	// mu protects latest and subs.
-	mu     sync.Mutex
-	latest *upstream.Service
-	subs   map[subKey]*subscription
-}
-
-// NewHub returns a Hub reading changes from reg and encoding them with enc.
-func NewHub(reg upstream.Registry, enc Encoder, log *slog.Logger) *Hub {
-	if log == nil {
-		log = slog.Default()
+// NewHub returns a running Hub reading changes from reg and encoding them
+// with enc.
+func NewHub(reg upstream.Registry, enc Encoder, opts Options) (*Hub, error) {
+	opts.defaults()
+	pool, err := ants.NewPool(opts.Workers)
+	if err != nil {
+		return nil, fmt.Errorf("fanout worker pool: %w", err)
 	}
-	return &Hub{
-		reg:      reg,
-		enc:      enc,
-		log:      log,
+	h := &Hub{
+		reg: reg, enc: enc, opts: opts, log: opts.Logger, pool: pool,
+		wheel:    newTimerWheel(opts.Tick, opts.Now()),
+		acks:     newAckIndex(),
+		done:     make(chan struct{}),
 		services: make(map[upstream.ServiceKey]*service),
 		bySub:    make(map[string]map[subRef]struct{}),
 	}
+	if !opts.Manual {
+		h.wg.Add(1)
+		go h.tickLoop()
+	}
+	return h, nil
 }
+
+func (h *Hub) now() time.Time { return h.opts.Now() }
+
+// tickLoop advances the timers until Close.
+func (h *Hub) tickLoop() {
+	defer h.wg.Done()
+	t := time.NewTicker(h.opts.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-t.C:
+			h.Advance(h.now())
+		}
+	}
+}
+
+// Advance fires everything due at now: ack timeouts, retries, stall checks
+// and merge windows. The Hub calls it on its own unless Options.Manual.
+func (h *Hub) Advance(now time.Time) { h.wheel.advance(now) }
 
 // Subscribe adds (or renews) sub's subscription to key with a cluster
 // filter and returns the snapshot the subscriber should be answered with.
-// Later pushes to sub carry only revisions newer than that snapshot.
-// key must be normalised and valid.
+// Later pushes to sub carry only newer revisions. key must be normalised
+// and valid.
 func (h *Hub) Subscribe(ctx context.Context, sub Subscriber, key upstream.ServiceKey, clusters string) (upstream.Service, error) {
 	svc, err := h.attach(sub.ID(), key, clusters)
 	if err != nil {
@@ -91,7 +142,8 @@ func (h *Hub) Subscribe(ctx context.Context, sub Subscriber, key upstream.Servic
 		h.Unsubscribe(sub.ID(), key, clusters)
 		return upstream.Service{}, err
 	}
-	return svc.add(sub, clusters, snap), nil
+	_, snap = svc.add(sub, clusters, snap)
+	return snap, nil
 }
 
 // attach records the subscription in the Hub's indexes and returns the
@@ -104,8 +156,8 @@ func (h *Hub) attach(id string, key upstream.ServiceKey, clusters string) (*serv
 	}
 	svc := h.services[key]
 	if svc == nil {
-		svc = &service{key: key, subs: make(map[subKey]*subscription)}
-		cancel, err := h.reg.Subscribe(key, func(s upstream.Service) { h.notify(svc, s) })
+		svc = &service{hub: h, key: key, subs: make(map[subKey]*subscription)}
+		cancel, err := h.reg.Subscribe(key, svc.notify)
 		if err != nil {
 			return nil, fmt.Errorf("subscribe upstream %s: %w", key, err)
 		}
@@ -123,64 +175,98 @@ func (h *Hub) attach(id string, key upstream.ServiceKey, clusters string) (*serv
 
 // Unsubscribe removes one subscription. Removing an absent one is a no-op.
 func (h *Hub) Unsubscribe(id string, key upstream.ServiceKey, clusters string) {
-	h.mu.Lock()
-	cancel := h.detachLocked(id, subRef{key, clusters})
-	h.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
+	h.detach(id, []subRef{{key, clusters}}, "unsubscribed")
 }
 
 // RemoveSubscriber drops every subscription of the connection id.
 func (h *Hub) RemoveSubscriber(id string) {
+	h.mu.Lock()
+	refs := make([]subRef, 0, len(h.bySub[id]))
+	for ref := range h.bySub[id] {
+		refs = append(refs, ref)
+	}
+	h.mu.Unlock()
+	h.detach(id, refs, "connection closed")
+}
+
+// detach removes subscriptions of one connection; services left without
+// subscribers lose their upstream subscription.
+func (h *Hub) detach(id string, refs []subRef, reason string) {
+	var gone []*subscription
 	var cancels []func()
 	h.mu.Lock()
-	for ref := range h.bySub[id] {
-		if c := h.detachLocked(id, ref); c != nil {
-			cancels = append(cancels, c)
+	for _, ref := range refs {
+		if m := h.bySub[id]; m != nil {
+			delete(m, ref)
+			if len(m) == 0 {
+				delete(h.bySub, id)
+			}
+		}
+		svc := h.services[ref.key]
+		if svc == nil {
+			continue
+		}
+		su, left := svc.remove(subKey{id, ref.clusters})
+		if su != nil {
+			gone = append(gone, su)
+		}
+		if left == 0 {
+			delete(h.services, ref.key)
+			cancels = append(cancels, svc.cancel)
 		}
 	}
 	h.mu.Unlock()
 	for _, c := range cancels {
 		c()
 	}
+	now := h.now()
+	for _, su := range gone {
+		su.close(now, reason)
+	}
 }
 
-// detachLocked removes one subscription and, when it was the service's
-// last, the service; it returns the upstream cancel to call after h.mu is
-// released.
-func (h *Hub) detachLocked(id string, ref subRef) (cancel func()) {
-	if refs := h.bySub[id]; refs != nil {
-		delete(refs, ref)
-		if len(refs) == 0 {
-			delete(h.bySub, id)
-		}
+// Ack resolves a push acknowledged (ok) or refused (!ok) by a connection.
+// Unknown pairs are ignored: the push was already resolved or abandoned.
+func (h *Hub) Ack(connID, requestID string, ok bool) {
+	if su := h.acks.take(connID, requestID); su != nil {
+		su.ack(requestID, ok, h.now())
 	}
-	svc := h.services[ref.key]
-	if svc == nil {
-		return nil
-	}
-	if svc.remove(subKey{id, ref.clusters}) > 0 {
-		return nil
-	}
-	delete(h.services, ref.key)
-	return svc.cancel
 }
 
-// notify is called by the registry, in revision order per service.
-func (h *Hub) notify(svc *service, s upstream.Service) {
-	groups := svc.advance(s)
-	for clusters, subs := range groups {
-		push, err := h.enc.Encode(s, clusters)
-		if err != nil {
-			h.log.Error("encode push", "service", s.Key.String(), "clusters", clusters, "err", err)
-			continue
-		}
-		for _, sub := range subs {
-			if err := sub.Send(push); err != nil {
-				h.log.Warn("push not queued", "conn", sub.ID(), "service", s.Key.String(), "err", err)
+// send hands one encoded revision to subscriptions through the pool.
+func (h *Hub) send(snap upstream.Service, clusters string, subs []*subscription, now time.Time) {
+	push, err := h.enc.Encode(snap, clusters)
+	if err != nil {
+		h.log.Error("encode push", "service", snap.Key.String(), "clusters", clusters, "err", err)
+		return
+	}
+	for len(subs) > 0 {
+		chunk := subs[:min(chunkSize, len(subs))]
+		subs = subs[len(chunk):]
+		task := func() {
+			for _, su := range chunk {
+				su.offer(push, now)
 			}
 		}
+		if err := h.pool.Submit(task); err != nil {
+			task() // pool closed: finish inline so nothing is lost
+		}
+	}
+}
+
+// backoff is the delay before retry number n (from 1).
+func (h *Hub) backoff(n int) time.Duration {
+	d := h.opts.RetryBase
+	for i := 1; i < n && d < h.opts.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, h.opts.RetryMax)
+}
+
+func (h *Hub) observe(o Outcome) {
+	h.counters.Observe(o)
+	if h.opts.Observer != nil {
+		h.opts.Observer.Observe(o)
 	}
 }
 
@@ -194,15 +280,26 @@ func (h *Hub) Stats() (services, subscriptions int) {
 	return len(h.services), subscriptions
 }
 
-// Close drops every subscription and upstream subscription.
+// Counts returns the outcome counters by event name.
+func (h *Hub) Counts() map[string]uint64 { return h.counters.Snapshot() }
+
+// Close drops every subscription and stops the Hub.
 func (h *Hub) Close() {
 	h.mu.Lock()
-	h.closed = true
-	svcs := h.services
-	h.services = make(map[upstream.ServiceKey]*service)
-	h.bySub = make(map[string]map[subRef]struct{})
-	h.mu.Unlock()
-	for _, svc := range svcs {
-		svc.cancel()
+	if h.closed {
+		h.mu.Unlock()
+		return
 	}
+	h.closed = true
+	ids := make([]string, 0, len(h.bySub))
+	for id := range h.bySub {
+		ids = append(ids, id)
+	}
+	h.mu.Unlock()
+	for _, id := range ids {
+		h.RemoveSubscriber(id)
+	}
+	close(h.done)
+	h.wg.Wait()
+	h.pool.Release()
 }

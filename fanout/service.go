@@ -3,12 +3,35 @@ package fanout
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/herald-gateway/herald/upstream"
 )
 
-// current returns the newest snapshot the Hub has seen for the service, or
-// asks the registry when no notification has arrived yet.
+// service is the Hub's state for one upstream subscription: the newest
+// snapshot, the merge window, and the subscriptions.
+type service struct {
+	hub    *Hub
+	key    upstream.ServiceKey
+	cancel func()
+
+	// mu protects every field below.
+	mu      sync.Mutex
+	latest  *upstream.Service // newest snapshot received
+	pushed  int64             // revision of the last dispatch
+	merging bool              // a merge window is open
+	subs    map[subKey]*subscription
+}
+
+// subKey names one subscription within a service.
+type subKey struct {
+	id       string
+	clusters string
+}
+
+// current returns the newest snapshot the Hub has for the service, or asks
+// the registry when none has arrived yet.
 func (s *service) current(ctx context.Context, reg upstream.Registry) (upstream.Service, error) {
 	s.mu.Lock()
 	latest := s.latest
@@ -23,45 +46,80 @@ func (s *service) current(ctx context.Context, reg upstream.Registry) (upstream.
 	return snap, nil
 }
 
-// add records sub with the snapshot it is about to be answered with and
-// returns that snapshot, or a newer one if a change arrived meanwhile.
-func (s *service) add(sub Subscriber, clusters string, snap upstream.Service) upstream.Service {
+// add registers (or finds) the subscription of sub with clusters and
+// returns it with the snapshot the client should be answered with: the one
+// given, or a newer one if it arrived meanwhile.
+func (s *service) add(sub Subscriber, clusters string, snap upstream.Service) (*subscription, upstream.Service) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.latest != nil && s.latest.Revision > snap.Revision {
 		snap = *s.latest
 	}
-	// Pushes come from latest and snap is at least latest, so a renewed
-	// subscription never goes back in revision here.
-	s.subs[subKey{sub.ID(), clusters}] = &subscription{sub: sub, clusters: clusters, lastRev: snap.Revision}
-	return snap
+	k := subKey{sub.ID(), clusters}
+	su := s.subs[k]
+	if su == nil {
+		su = &subscription{hub: s.hub, sub: sub, key: s.key, clusters: clusters}
+		s.subs[k] = su
+	}
+	s.mu.Unlock()
+	su.answered(snap.Revision)
+	return su, snap
 }
 
-// remove deletes one subscription and returns how many remain.
-func (s *service) remove(k subKey) int {
+// remove deletes one subscription and returns it (nil if absent) and how
+// many remain.
+func (s *service) remove(k subKey) (*subscription, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	su := s.subs[k]
 	delete(s.subs, k)
-	return len(s.subs)
+	return su, len(s.subs)
 }
 
-// advance records s as the newest snapshot and returns, grouped by cluster
-// filter, the subscribers that have not seen it yet. Stale snapshots give
-// nothing.
-func (s *service) advance(snap upstream.Service) map[string][]Subscriber {
+// notify receives a snapshot from the registry. With no merge window it is
+// dispatched at once; otherwise the first change opens a window and the
+// newest snapshot when it closes is dispatched.
+func (s *service) notify(snap upstream.Service) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.latest != nil && snap.Revision <= s.latest.Revision {
-		return nil
+		s.mu.Unlock()
+		return
 	}
 	s.latest = &snap
-	groups := make(map[string][]Subscriber)
-	for _, sub := range s.subs {
-		if sub.lastRev >= snap.Revision {
-			continue
+	window := s.hub.opts.MergeWindow
+	if window > 0 {
+		if !s.merging {
+			s.merging = true
+			s.hub.wheel.schedule(s.hub.now().Add(window), mergeClose{s})
 		}
-		sub.lastRev = snap.Revision
-		groups[sub.clusters] = append(groups[sub.clusters], sub.sub)
+		s.mu.Unlock()
+		return
 	}
-	return groups
+	s.mu.Unlock()
+	s.dispatch(s.hub.now())
 }
+
+// dispatch sends the newest snapshot to every subscription that has not
+// seen it, encoding once per cluster filter.
+func (s *service) dispatch(now time.Time) {
+	s.mu.Lock()
+	s.merging = false
+	if s.latest == nil || s.latest.Revision <= s.pushed {
+		s.mu.Unlock()
+		return
+	}
+	snap := *s.latest
+	s.pushed = snap.Revision
+	groups := make(map[string][]*subscription)
+	for _, su := range s.subs {
+		groups[su.clusters] = append(groups[su.clusters], su)
+	}
+	s.mu.Unlock()
+	for clusters, subs := range groups {
+		s.hub.send(snap, clusters, subs, now)
+	}
+}
+
+// mergeClose ends a service's merge window.
+type mergeClose struct{ s *service }
+
+func (t mergeClose) fire(now time.Time) { t.s.dispatch(now) }

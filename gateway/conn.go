@@ -19,8 +19,8 @@ type conn struct {
 	nc       net.Conn
 	remoteIP string
 	opened   time.Time
-	// ackTimeout bounds how long a server request waits for its response.
-	ackTimeout time.Duration
+	// closer closes the transport and releases the connection.
+	closer func(c *conn, reason string)
 
 	// lastActive is the UnixNano time of the last request or stream message
 	// from the client.
@@ -37,8 +37,7 @@ type conn struct {
 	client *clientInfo // set by ConnectionSetupRequest; nil before
 	out    *outbox     // the bidi stream's writer; nil before setup
 	regs   map[upstream.ServiceKey]struct{}
-	acks   map[string]*pendingAck // by requestId
-	probe  *pendingAck            // the outstanding ClientDetectionRequest
+	probe  *pendingAck // the outstanding ClientDetectionRequest
 }
 
 // clientInfo is what the client told us in ConnectionSetupRequest.
@@ -50,7 +49,7 @@ type clientInfo struct {
 	AppName   string
 }
 
-// pendingAck is a server request on the stream awaiting its response.
+// pendingAck is a ClientDetectionRequest awaiting its response.
 type pendingAck struct {
 	requestID string
 	sent      time.Time
@@ -64,16 +63,15 @@ var (
 
 // newConn identifies a transport the way the reference server does:
 // "<epochMillis>_<remoteIp>_<remotePort>".
-func newConn(nc net.Conn, now time.Time, ackTimeout time.Duration) *conn {
+func newConn(nc net.Conn, now time.Time, closer func(*conn, string)) *conn {
 	ip, port := splitAddr(nc.RemoteAddr())
 	c := &conn{
-		id:         strconv.FormatInt(now.UnixMilli(), 10) + "_" + ip + "_" + port,
-		nc:         nc,
-		remoteIP:   ip,
-		opened:     now,
-		ackTimeout: ackTimeout,
-		regs:       make(map[upstream.ServiceKey]struct{}),
-		acks:       make(map[string]*pendingAck),
+		id:       strconv.FormatInt(now.UnixMilli(), 10) + "_" + ip + "_" + port,
+		nc:       nc,
+		remoteIP: ip,
+		opened:   now,
+		closer:   closer,
+		regs:     make(map[upstream.ServiceKey]struct{}),
 	}
 	c.touch(now)
 	return c
@@ -136,7 +134,7 @@ func (c *conn) markClosed() (regs []upstream.ServiceKey, ok bool) {
 	for k := range c.regs {
 		regs = append(regs, k)
 	}
-	c.regs, c.acks, c.probe = nil, nil, nil
+	c.regs, c.probe = nil, nil
 	if c.out != nil {
 		c.out.closeLocked()
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/upstream"
@@ -48,27 +47,34 @@ func (e pushEncoder) Encode(svc upstream.Service, clusters string) (*fanout.Push
 		return nil, fmt.Errorf("encode push %s: %w", svc.Key, err)
 	}
 	return &fanout.Push{
-		Key: svc.Key, Revision: svc.Revision, Clusters: clusters,
+		Key: svc.Key, Revision: svc.Revision, Clusters: clusters, Changed: svc.Changed,
 		Hosts: len(info.Hosts), RequestID: id, Frame: b,
 	}, nil
 }
 
-// Send implements fanout.Subscriber: it queues the push on the stream and
-// remembers it until the client acknowledges it or the ack times out.
+// Send implements fanout.Subscriber: it queues the push on the stream.
+// The Hub matches the acknowledgement by requestId.
 func (c *conn) Send(p *fanout.Push) error {
-	return c.sendRequest(p.RequestID, frame(p.Frame), time.Now())
-}
-
-// sendRequest queues a server request (a frame or a payload) and records
-// it as awaiting an ack.
-func (c *conn) sendRequest(requestID string, m any, now time.Time) error {
 	c.mu.Lock()
 	out := c.out
-	if c.closed || out == nil {
-		c.mu.Unlock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed || out == nil {
 		return errConnClosed
 	}
-	c.acks[requestID] = &pendingAck{requestID: requestID, sent: now, deadline: now.Add(c.ackTimeout)}
-	c.mu.Unlock()
-	return out.enqueue(m)
+	return out.sendFrame(frame(p.Frame))
 }
+
+// Client implements fanout.Subscriber.
+func (c *conn) Client() fanout.ClientInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil {
+		return fanout.ClientInfo{IP: c.remoteIP}
+	}
+	return fanout.ClientInfo{IP: c.client.IP, Version: c.client.Version, App: c.client.AppName}
+}
+
+// Close implements fanout.Subscriber: the Hub closes connections that
+// stop acknowledging.
+func (c *conn) Close(reason string) { c.closer(c, reason) }

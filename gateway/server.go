@@ -37,6 +37,9 @@ type Options struct {
 	ExitWait        time.Duration // graceful shutdown bound; default 2s
 	Logger          *slog.Logger
 	Kitex           KitexTuning
+	// Fanout configures the push engine. Its AckTimeout defaults to the
+	// AckTimeout above and its Logger to Logger.
+	Fanout fanout.Options
 }
 
 // KitexTuning holds the HTTP/2 transport options that decide memory per
@@ -120,11 +123,12 @@ type Server struct {
 	conns map[string]*conn
 }
 
-// New returns a gRPC endpoint serving reg. Call Start to listen.
+// New returns a gRPC endpoint serving reg, with its push engine running.
+// Call Start to listen and Stop to release everything.
 //
 // Kitex logs every closed transport at Info and Warn through its global
 // klog; Herald logs connection events itself, so klog is set to Error.
-func New(opts Options, reg upstream.Registry) *Server {
+func New(opts Options, reg upstream.Registry) (*Server, error) {
 	opts.defaults()
 	quietKitex.Do(func() { klog.SetLevel(klog.LevelError) })
 	s := &Server{
@@ -135,8 +139,19 @@ func New(opts Options, reg upstream.Registry) *Server {
 		done:  make(chan struct{}),
 		conns: make(map[string]*conn),
 	}
-	s.hub = fanout.NewHub(reg, pushEncoder{ids: &s.ids}, opts.Logger.With("component", "fanout"))
-	return s
+	fo := opts.Fanout
+	if fo.AckTimeout <= 0 {
+		fo.AckTimeout = opts.AckTimeout
+	}
+	if fo.Logger == nil {
+		fo.Logger = opts.Logger.With("component", "fanout")
+	}
+	hub, err := fanout.NewHub(reg, pushEncoder{ids: &s.ids}, fo)
+	if err != nil {
+		return nil, err
+	}
+	s.hub = hub
+	return s, nil
 }
 
 // Start listens and serves in the background.
@@ -223,7 +238,7 @@ func (s *Server) Stop() {
 
 // opened is called by Kitex for every new transport.
 func (s *Server) opened(nc net.Conn) *conn {
-	c := newConn(nc, time.Now(), s.opts.AckTimeout)
+	c := newConn(nc, time.Now(), s.closeConn)
 	s.mu.Lock()
 	s.conns[c.id] = c
 	s.mu.Unlock()

@@ -100,7 +100,7 @@ func (s *Server) onAck(c *conn, p *nacospb.Payload) {
 		return
 	}
 	ok := body.ResultCode == codeSuccess
-	if _, found := c.ack(body.RequestID, ok, time.Now()); !found {
-		s.log.Debug("ack for unknown request", "conn", c.id, "requestId", body.RequestID)
+	if !c.probeAnswered(body.RequestID, ok) {
+		s.hub.Ack(c.id, body.RequestID, ok)
 	}
 }

@@ -1,28 +1,19 @@
 package gateway
 
-import (
-	"time"
+import "time"
 
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
-)
-
-// ack resolves the server request with requestID. It reports the request
-// and whether it was outstanding.
-func (c *conn) ack(requestID string, ok bool, now time.Time) (*pendingAck, bool) {
+// probeAnswered resolves the outstanding ClientDetectionRequest if
+// requestID is its id; it reports whether it was.
+func (c *conn) probeAnswered(requestID string, ok bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.probe != nil && c.probe.requestID == requestID {
-		p := c.probe
-		if ok {
-			c.probe = nil
-		}
-		return p, true
+	if c.probe == nil || c.probe.requestID != requestID {
+		return false
 	}
-	p, found := c.acks[requestID]
-	if found {
-		delete(c.acks, requestID)
+	if ok {
+		c.probe = nil
 	}
-	return p, found
+	return true
 }
 
 // sweepLoop runs sweep every SweepInterval until the server stops.
@@ -39,8 +30,8 @@ func (s *Server) sweepLoop() {
 	}
 }
 
-// sweep applies the time rules to every connection at time now: expired
-// push acks are dropped, a connection idle for IdleTimeout gets a
+// sweep applies the time rules to every connection at time now: a
+// connection idle for IdleTimeout gets a
 // ClientDetectionRequest, and one that leaves it unanswered for
 // DetectTimeout is closed. A transport that never set up a session is
 // closed once it has been idle for IdleTimeout.
@@ -66,18 +57,13 @@ const (
 	verdictNoSession
 )
 
-// check expires acks and decides what the connection needs at time now.
+// check decides what the connection needs at time now.
 func (c *conn) check(now time.Time, idleTimeout time.Duration) verdict {
 	idle := now.Sub(c.idleSince())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return verdictOK
-	}
-	for id, p := range c.acks {
-		if now.After(p.deadline) {
-			delete(c.acks, id)
-		}
 	}
 	switch {
 	case c.client == nil:
@@ -121,5 +107,3 @@ func (s *Server) probe(c *conn, now time.Time) {
 		s.log.Debug("probe not queued", "conn", c.id, "err", err)
 	}
 }
-
-var _ = nacospb.Payload{}

@@ -19,7 +19,7 @@ func TestCheckRules(t *testing.T) {
 	const idle, detect = 20 * time.Second, 5 * time.Second
 	t0 := time.Unix(1_700_000_000, 0)
 	setUp := func() *conn {
-		c := newConn(fakeAddrConn{}, t0, 5*time.Second)
+		c := newConn(fakeAddrConn{}, t0, nil)
 		c.setUp(&clientInfo{}, newOutbox(nil, 1, nil, nil))
 		return c
 	}
@@ -41,8 +41,8 @@ func TestCheckRules(t *testing.T) {
 			withProbe(t0.Add(20 * time.Second))(c)
 			c.touch(t0.Add(21 * time.Second))
 		}, 26 * time.Second, verdictOK},
-		{"transport without setup within grace", func() *conn { return newConn(fakeAddrConn{}, t0, time.Second) }, nil, 10 * time.Second, verdictOK},
-		{"transport without setup too long", func() *conn { return newConn(fakeAddrConn{}, t0, time.Second) }, nil, 20 * time.Second, verdictNoSession},
+		{"transport without setup within grace", func() *conn { return newConn(fakeAddrConn{}, t0, nil) }, nil, 10 * time.Second, verdictOK},
+		{"transport without setup too long", func() *conn { return newConn(fakeAddrConn{}, t0, nil) }, nil, 20 * time.Second, verdictNoSession},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,24 +54,5 @@ func TestCheckRules(t *testing.T) {
 				t.Fatalf("verdict %d, want %d", got, tc.want)
 			}
 		})
-	}
-}
-
-// TestAckExpiry drops unacknowledged pushes after their deadline and
-// matches acks by requestId.
-func TestAckExpiry(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
-	c := newConn(fakeAddrConn{}, t0, 5*time.Second)
-	c.acks["1"] = &pendingAck{requestID: "1", sent: t0, deadline: t0.Add(5 * time.Second)}
-	c.acks["2"] = &pendingAck{requestID: "2", sent: t0, deadline: t0.Add(5 * time.Second)}
-	if _, found := c.ack("1", true, t0.Add(time.Second)); !found {
-		t.Fatal("ack 1 not matched")
-	}
-	if _, found := c.ack("1", true, t0.Add(time.Second)); found {
-		t.Fatal("ack 1 matched twice")
-	}
-	c.check(t0.Add(6*time.Second), time.Hour)
-	if _, found := c.ack("2", true, t0.Add(7*time.Second)); found {
-		t.Fatal("expired push 2 still pending")
 	}
 }

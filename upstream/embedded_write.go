@@ -122,8 +122,9 @@ func (e *Embedded) setSlot(owner string, key ServiceKey, slot []Instance) error 
 // publish makes instances the entry's next snapshot and hands it to every
 // subscriber. Callers hold mu exclusively.
 func (e *Embedded) publish(ent *entry, instances []Instance) {
-	rev := max(e.nowMillis(), ent.snap.Revision+1)
-	ent.snap = Service{Key: ent.snap.Key, Revision: rev, Instances: instances}
+	now := e.now()
+	rev := max(now.UnixMilli(), ent.snap.Revision+1)
+	ent.snap = Service{Key: ent.snap.Key, Revision: rev, Instances: instances, Changed: now}
 	for b := range ent.subs {
 		b.offer(ent.snap)
 	}

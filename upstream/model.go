@@ -1,6 +1,9 @@
 package upstream
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // ServiceKey names a service. Namespace "" is normalised to "public" by
 // Normalize; Group "" to DEFAULT_GROUP. Name is the bare service name.
@@ -54,6 +57,10 @@ type Service struct {
 	Key       ServiceKey
 	Revision  int64
 	Instances []Instance
+	// Changed is when the registry made this revision (zero when unknown,
+	// e.g. for a service that does not exist). Push tracking measures
+	// end-to-end delivery time from it.
+	Changed time.Time
 }
 
 // ServiceInfo is the Nacos ServiceInfo JSON sent in query responses and

@@ -16,6 +16,9 @@ type stats struct {
 	Sessions      int    `json:"sessions"`
 	Services      int    `json:"subscribedServices"`
 	Subscriptions int    `json:"subscriptions"`
+	// Pushes counts push outcomes by event: sent, retried, acked, failed,
+	// timeout, superseded, dropped.
+	Pushes map[string]uint64 `json:"pushes"`
 }
 
 // startAdmin serves Herald's own API on the admin listener (loopback by
@@ -45,6 +48,7 @@ func (d *Daemon) serveStats(w http.ResponseWriter, _ *http.Request) {
 	st := stats{Node: d.cfg.Node}
 	st.Connections, st.Sessions = d.grpc.Stats()
 	st.Services, st.Subscriptions = d.grpc.Hub().Stats()
+	st.Pushes = d.grpc.Hub().Counts()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(st)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/herald-gateway/herald/conf"
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway"
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -40,7 +41,7 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d.reg = reg
-	d.grpc = gateway.New(gateway.Options{
+	d.grpc, err = gateway.New(gateway.Options{
 		Addr:            cfg.GRPC.Addr,
 		MaxMessageBytes: cfg.GRPC.MaxMessageBytes,
 		IdleTimeout:     cfg.Session.IdleTimeout,
@@ -56,7 +57,18 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 			ReuseWriteBuffer:      cfg.GRPC.ReuseWriteBuffer,
 			ReuseFramerBuffer:     cfg.GRPC.ReuseFramerBuffer,
 		},
+		Fanout: fanout.Options{
+			MergeWindow:  cfg.Fanout.MergeWindow,
+			Workers:      cfg.Fanout.Workers,
+			RetryBase:    cfg.Fanout.RetryBase,
+			RetryMax:     cfg.Fanout.RetryMax,
+			StallTimeout: cfg.Fanout.StallTimeout,
+		},
 	}, reg)
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
 	if err := d.grpc.Start(); err != nil {
 		reg.Close()
 		return nil, err

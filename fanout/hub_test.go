@@ -1,0 +1,330 @@
+package fanout
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// waitEvents waits until n outcomes were observed.
+func (r *rig) waitEvents(n int) {
+	r.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for len(r.obs.events()) < n {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%d events, want %d", len(r.obs.events()), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitOffered waits until connection id's subscription has been offered
+// revision rev (offers run on the worker pool).
+func (r *rig) waitOffered(id string, rev int64) {
+	r.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		r.hub.mu.Lock()
+		su := r.hub.services[r.key].subs[subKey{id, ""}]
+		r.hub.mu.Unlock()
+		su.mu.Lock()
+		ok := su.newest >= rev
+		su.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s never offered revision %d", id, rev)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitLatest waits until the Hub has received revision rev from the
+// registry (notifications arrive on the registry's goroutine).
+func (r *rig) waitLatest(rev int64) {
+	r.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		r.hub.mu.Lock()
+		svc := r.hub.services[r.key]
+		r.hub.mu.Unlock()
+		if svc != nil {
+			svc.mu.Lock()
+			ok := svc.latest != nil && svc.latest.Revision >= rev
+			svc.mu.Unlock()
+			if ok {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("hub never saw revision %d", rev)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestPushThenAck(t *testing.T) {
+	r := newRig(t, 0)
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	rev := r.change(1)
+	p := f.waitPushes(t, 1)[0]
+	if p.Revision != rev {
+		t.Fatalf("pushed revision %d, want %d", p.Revision, rev)
+	}
+	r.waitEvents(1)
+	r.clock.Add(30 * time.Millisecond)
+	r.hub.Ack("c1", p.RequestID, true)
+	if got := r.obs.events(); !slices.Equal(got, []Event{EventSent, EventAcked}) {
+		t.Fatalf("events %v", got)
+	}
+	if lat := r.obs.last().Latency(); lat != 30*time.Millisecond {
+		t.Fatalf("ack latency %v, want 30ms", lat)
+	}
+	if r.hub.acks.size() != 0 {
+		t.Fatal("ack index not emptied")
+	}
+}
+
+// A subscriber is never sent a revision older than one it has seen, and
+// changes made while a push is in flight collapse into the newest.
+func TestOrderingAndSupersession(t *testing.T) {
+	r := newRig(t, 0)
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	first := r.change(1)
+	p1 := f.waitPushes(t, 1)[0]
+	r.change(2)
+	newest := r.change(3)
+	r.waitOffered("c1", newest)
+	if n := len(f.sent()); n != 1 {
+		t.Fatalf("%d pushes while one is in flight, want 1", n)
+	}
+	r.hub.Ack("c1", p1.RequestID, true)
+	ps := f.waitPushes(t, 2)
+	if ps[0].Revision != first || ps[1].Revision != newest {
+		t.Fatalf("revisions %d, %d; want %d then %d", ps[0].Revision, ps[1].Revision, first, newest)
+	}
+	// An old revision offered late is ignored.
+	r.hub.services[r.key].subs[subKey{"c1", ""}].offer(ps[0], r.clock.Now())
+	if n := len(f.sent()); n != 2 {
+		t.Fatalf("old revision was sent again (%d pushes)", n)
+	}
+}
+
+// While a push is in flight, a newer revision waits and replaces any older
+// one waiting; the replaced one is reported superseded.
+func TestSupersession(t *testing.T) {
+	r := newRig(t, 0)
+	f := newFakeSub("c1")
+	r.change(1) // a known service: the initial snapshot equals the answer
+	base := r.subscribe(f)
+	su := r.hub.services[r.key].subs[subKey{"c1", ""}]
+	now := r.clock.Now()
+	push := func(rev int64, id string) *Push { return &Push{Key: r.key, Revision: base + rev, RequestID: id} }
+	su.offer(push(1, "a"), now)
+	su.offer(push(2, "b"), now)
+	su.offer(push(3, "c"), now)
+	r.hub.Ack("c1", "a", true)
+	ps := f.sent()
+	if len(ps) != 2 || ps[0].RequestID != "a" || ps[1].RequestID != "c" {
+		t.Fatalf("sent %v, want a then c", ids(ps))
+	}
+	want := []Event{EventSent, EventSuperseded, EventAcked, EventSent}
+	if got := r.obs.events(); !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+}
+
+func ids(ps []*Push) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.RequestID
+	}
+	return out
+}
+
+// N changes inside the merge window give one push, of the newest revision.
+func TestMergeWindow(t *testing.T) {
+	r := newRig(t, 500*time.Millisecond)
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	var last int64
+	for i := 1; i <= 5; i++ {
+		last = r.change(i)
+	}
+	r.waitLatest(last)
+	r.advance(499 * time.Millisecond)
+	if n := len(f.sent()); n != 0 {
+		t.Fatalf("%d pushes before the window closed", n)
+	}
+	r.advance(20 * time.Millisecond)
+	ps := f.waitPushes(t, 1)
+	if len(ps) != 1 || ps[0].Revision != last || ps[0].Hosts != 5 {
+		t.Fatalf("got %d pushes, first rev %d hosts %d; want one of rev %d with 5 hosts", len(ps), ps[0].Revision, ps[0].Hosts, last)
+	}
+}
+
+// A client that withholds its ack gets the newest revision again after
+// the ack timeout and the backoff, and the retry's ack settles it.
+func TestRetryAfterTimeout(t *testing.T) {
+	r := newRig(t, 0)
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	rev := r.change(1)
+	p := f.waitPushes(t, 1)[0]
+	r.waitEvents(1)                                // the sent event follows the queueing
+	r.advance(5*time.Second + 10*time.Millisecond) // ack timeout
+	if got := r.obs.events(); !slices.Equal(got, []Event{EventSent, EventTimedOut}) {
+		t.Fatalf("events after timeout %v", got)
+	}
+	r.hub.Ack("c1", p.RequestID, true) // too late: ignored
+	r.advance(990 * time.Millisecond)
+	if n := len(f.sent()); n != 1 {
+		t.Fatalf("retried before the 1s backoff (%d pushes)", n)
+	}
+	r.advance(20 * time.Millisecond)
+	ps := f.waitPushes(t, 2)
+	if ps[1].Revision != rev {
+		t.Fatalf("retry carried revision %d, want %d", ps[1].Revision, rev)
+	}
+	r.waitEvents(3)
+	r.hub.Ack("c1", ps[1].RequestID, true)
+	want := []Event{EventSent, EventTimedOut, EventRetried, EventAcked}
+	if got := r.obs.events(); !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	if a := r.obs.last().Attempt; a != 2 {
+		t.Fatalf("acked attempt %d, want 2", a)
+	}
+}
+
+// A refused push is retried with the newest revision, not the failed one.
+func TestRetrySendsNewest(t *testing.T) {
+	r := newRig(t, 0)
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	r.change(1)
+	p := f.waitPushes(t, 1)[0]
+	r.hub.Ack("c1", p.RequestID, false)
+	newest := r.change(2)
+	r.waitLatest(newest)
+	r.advance(time.Second + 20*time.Millisecond)
+	ps := f.waitPushes(t, 2)
+	if ps[1].Revision != newest {
+		t.Fatalf("retry carried revision %d, want the newest %d", ps[1].Revision, newest)
+	}
+}
+
+func TestBackoffGrowsAndCaps(t *testing.T) {
+	r := newRig(t, 0)
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}
+	for i, w := range want {
+		if got := r.hub.backoff(i + 1); got != w {
+			t.Errorf("backoff(%d) = %v, want %v", i+1, got, w)
+		}
+	}
+}
+
+// A connection whose pushes stay unacknowledged for the stall timeout is
+// closed, while another subscriber keeps being served.
+func TestStalledConnectionClosed(t *testing.T) {
+	r := newRig(t, 0)
+	slow, fast := newFakeSub("slow"), newFakeSub("fast")
+	r.subscribe(slow)
+	r.subscribe(fast)
+	for i := 1; i <= 3; i++ {
+		rev := r.change(i)
+		ps := fast.waitPushes(t, i)
+		r.hub.Ack("fast", ps[i-1].RequestID, true)
+		if ps[i-1].Revision != rev {
+			t.Fatalf("fast got revision %d, want %d", ps[i-1].Revision, rev)
+		}
+		r.advance(10 * time.Second) // slow times out and retries meanwhile
+	}
+	r.advance(time.Minute)
+	slow.mu.Lock()
+	reason := slow.closed
+	slow.mu.Unlock()
+	if reason == "" {
+		t.Fatal("stalled connection was not closed")
+	}
+	fast.mu.Lock()
+	defer fast.mu.Unlock()
+	if fast.closed != "" {
+		t.Fatalf("healthy connection closed: %s", fast.closed)
+	}
+}
+
+// Removing a subscriber drops what it was owed and frees the upstream
+// subscription.
+func TestRemoveSubscriberDrops(t *testing.T) {
+	r := newRig(t, 0)
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	r.change(1)
+	f.waitPushes(t, 1)
+	newest := r.change(2)
+	r.waitLatest(newest)
+	r.hub.RemoveSubscriber("c1")
+	if svcs, subs := r.hub.Stats(); svcs != 0 || subs != 0 {
+		t.Fatalf("stats after remove: %d services, %d subscriptions", svcs, subs)
+	}
+	drops := 0
+	for _, e := range r.obs.events() {
+		if e == EventDropped {
+			drops++
+		}
+	}
+	if drops != 2 {
+		t.Fatalf("%d drops (in flight and waiting), want 2: %v", drops, r.obs.events())
+	}
+	if r.hub.acks.size() != 0 {
+		t.Fatal("ack index keeps a removed subscriber")
+	}
+}
+
+// A push the connection refuses to queue is reported dropped.
+func TestSendErrorDropped(t *testing.T) {
+	r := newRig(t, 0)
+	f := newFakeSub("c1")
+	f.sendErr = errQueueFull
+	r.subscribe(f)
+	r.change(1)
+	deadline := time.Now().Add(waitTimeout)
+	for !slices.Contains(r.obs.events(), EventDropped) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no drop event: %v", r.obs.events())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if r.hub.acks.size() != 0 {
+		t.Fatal("ack index keeps an unsent push")
+	}
+}
+
+// One upstream subscription per service, however many subscribers.
+func TestOneUpstreamSubscriptionPerService(t *testing.T) {
+	r := newRig(t, 0)
+	subs := make([]*fakeSub, 300) // more than one worker chunk
+	for i := range subs {
+		subs[i] = newFakeSub("c" + string(rune('a'+i%26)) + string(rune('a'+i/26)))
+		r.subscribe(subs[i])
+	}
+	if svcs, n := r.hub.Stats(); svcs != 1 || n != len(subs) {
+		t.Fatalf("stats %d services, %d subscriptions", svcs, n)
+	}
+	rev := r.change(1)
+	var frame []byte
+	for _, f := range subs {
+		p := f.waitPushes(t, 1)[0]
+		if p.Revision != rev {
+			t.Fatalf("%s got revision %d", f.id, p.Revision)
+		}
+		if frame != nil && &frame[0] != &p.Frame[0] {
+			t.Fatal("push encoded more than once")
+		}
+		frame = p.Frame
+	}
+}

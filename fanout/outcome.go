@@ -1,0 +1,89 @@
+package fanout
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// Event is what happened to a push.
+type Event uint8
+
+// Push events, in the order a push can meet them.
+const (
+	EventSent       Event = iota // queued to the connection (first attempt)
+	EventRetried                 // queued again after a failure or timeout
+	EventAcked                   // the client acknowledged it
+	EventFailed                  // the client answered with an error
+	EventTimedOut                // no acknowledgement within the ack timeout
+	EventSuperseded              // replaced by a newer revision before it was sent
+	EventDropped                 // abandoned: connection or subscription gone, or not queued
+	numEvents
+)
+
+var eventNames = [numEvents]string{"sent", "retried", "acked", "failed", "timeout", "superseded", "dropped"}
+
+// String is the event's lower-case name, as used in records and metrics.
+func (e Event) String() string {
+	if e < numEvents {
+		return eventNames[e]
+	}
+	return "unknown"
+}
+
+// Outcome is one event of one push to one connection.
+type Outcome struct {
+	Event     Event
+	At        time.Time // when the event happened
+	ConnID    string
+	Client    ClientInfo
+	Key       upstream.ServiceKey
+	Clusters  string
+	Revision  int64
+	RequestID string
+	Attempt   int       // 1 for the first send, 2 for the first retry, ...
+	Hosts     int       // instances in the pushed view
+	Bytes     int       // encoded size
+	SentAt    time.Time // when this attempt was queued (zero if never sent)
+	Changed   time.Time // when the registry made the revision (may be zero)
+	Reason    string    // why it failed or was dropped
+}
+
+// Latency is the time from send to this event (the ack latency for
+// EventAcked); zero when the push was never sent.
+func (o Outcome) Latency() time.Duration {
+	if o.SentAt.IsZero() {
+		return 0
+	}
+	return o.At.Sub(o.SentAt)
+}
+
+// Observer receives every outcome. Observe is called on the push path, from
+// several goroutines: it must be safe for concurrent use, fast, and never
+// block (buffer and drop instead).
+type Observer interface {
+	Observe(o Outcome)
+}
+
+// Counters counts outcomes by event; the Hub always keeps one for
+// operators, alongside any configured Observer.
+type Counters struct {
+	n [numEvents]atomic.Uint64
+}
+
+// Observe implements Observer.
+func (c *Counters) Observe(o Outcome) {
+	if o.Event < numEvents {
+		c.n[o.Event].Add(1)
+	}
+}
+
+// Snapshot returns the counts by event name.
+func (c *Counters) Snapshot() map[string]uint64 {
+	out := make(map[string]uint64, numEvents)
+	for e := Event(0); e < numEvents; e++ {
+		out[e.String()] = c.n[e].Load()
+	}
+	return out
+}

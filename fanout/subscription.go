@@ -1,0 +1,226 @@
+package fanout
+
+import (
+	"time"
+
+	"sync"
+
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// subscription is one connection's interest in one service with one
+// cluster filter, and the state of the pushes to it. It keeps at most one
+// push in flight: a newer revision waits in next (replacing any older one
+// waiting there), and a failed or timed-out push is retried after a backoff
+// with whatever is newest by then. Revisions only go forward.
+type subscription struct {
+	hub      *Hub
+	sub      Subscriber
+	key      upstream.ServiceKey
+	clusters string
+
+	// mu protects every field below.
+	mu           sync.Mutex
+	newest       int64     // newest revision answered, sent or queued
+	inflight     *attempt  // sent, awaiting its ack
+	next         *Push     // newest revision waiting to be sent
+	retryAt      time.Time // when next is retried; zero when no retry is due
+	failures     int       // consecutive failed attempts, for the backoff
+	unackedSince time.Time // since when a push has been outstanding; zero if none
+	closed       bool
+}
+
+// attempt is one send of a push.
+type attempt struct {
+	push     *Push
+	n        int // attempt number, from 1
+	sentAt   time.Time
+	deadline time.Time
+}
+
+// answered records that the client was answered with revision rev (the
+// subscribe response), so pushes of rev or older are skipped.
+func (s *subscription) answered(rev int64) {
+	s.mu.Lock()
+	s.newest = max(s.newest, rev)
+	s.mu.Unlock()
+}
+
+// offer hands the subscription a new revision: sent at once when nothing
+// is in flight or waiting for a retry, else kept as next.
+func (s *subscription) offer(p *Push, now time.Time) {
+	s.mu.Lock()
+	if s.closed || p.Revision <= s.newest {
+		s.mu.Unlock()
+		return
+	}
+	s.newest = p.Revision
+	if s.inflight != nil || !s.retryAt.IsZero() {
+		old := s.next
+		s.next = p
+		s.mu.Unlock()
+		if old != nil {
+			s.emit(EventSuperseded, old, 0, time.Time{}, now, "")
+		}
+		return
+	}
+	a := s.startLocked(p, 1, now)
+	s.mu.Unlock()
+	s.transmit(a, EventSent, now)
+}
+
+// startLocked makes p the push in flight.
+func (s *subscription) startLocked(p *Push, n int, now time.Time) *attempt {
+	a := &attempt{push: p, n: n, sentAt: now, deadline: now.Add(s.hub.opts.AckTimeout)}
+	s.inflight = a
+	if s.unackedSince.IsZero() {
+		s.unackedSince = now
+		s.hub.wheel.schedule(now.Add(s.hub.opts.StallTimeout), stallCheck{s, now})
+	}
+	return a
+}
+
+// transmit queues the attempt on the connection; its ack is expected by
+// the deadline.
+func (s *subscription) transmit(a *attempt, ev Event, now time.Time) {
+	s.hub.acks.put(s.sub.ID(), a.push.RequestID, s)
+	s.hub.wheel.schedule(a.deadline, ackDeadline{s, a})
+	if err := s.sub.Send(a.push); err != nil {
+		s.hub.acks.remove(s.sub.ID(), a.push.RequestID, s)
+		s.mu.Lock()
+		if s.inflight == a {
+			s.inflight = nil
+		}
+		s.mu.Unlock()
+		s.emit(EventDropped, a.push, a.n, a.sentAt, now, "not queued: "+err.Error())
+		return
+	}
+	s.emit(ev, a.push, a.n, a.sentAt, now, "")
+}
+
+// ack resolves the push in flight with requestID; ok is the client's
+// verdict. A stale ack (for a push no longer in flight) is ignored.
+func (s *subscription) ack(requestID string, ok bool, now time.Time) {
+	s.mu.Lock()
+	a := s.inflight
+	if s.closed || a == nil || a.push.RequestID != requestID {
+		s.mu.Unlock()
+		return
+	}
+	s.inflight = nil
+	if !ok {
+		s.scheduleRetryLocked(a.push, now)
+		s.mu.Unlock()
+		s.emit(EventFailed, a.push, a.n, a.sentAt, now, "client answered with an error")
+		return
+	}
+	s.failures = 0
+	s.unackedSince = time.Time{}
+	var next *attempt
+	if s.next != nil {
+		next = s.startLocked(s.next, 1, now)
+		s.next = nil
+	}
+	s.mu.Unlock()
+	s.emit(EventAcked, a.push, a.n, a.sentAt, now, "")
+	if next != nil {
+		s.transmit(next, EventSent, now)
+	}
+}
+
+// expire times out attempt a if it is still in flight.
+func (s *subscription) expire(a *attempt, now time.Time) {
+	s.mu.Lock()
+	if s.closed || s.inflight != a {
+		s.mu.Unlock()
+		return
+	}
+	s.inflight = nil
+	s.scheduleRetryLocked(a.push, now)
+	s.mu.Unlock()
+	s.hub.acks.remove(s.sub.ID(), a.push.RequestID, s)
+	s.emit(EventTimedOut, a.push, a.n, a.sentAt, now, "no acknowledgement")
+}
+
+// scheduleRetryLocked keeps the newest of failed and next for a retry after
+// the backoff.
+func (s *subscription) scheduleRetryLocked(failed *Push, now time.Time) {
+	if s.next == nil {
+		s.next = failed
+	}
+	s.failures++
+	s.retryAt = now.Add(s.hub.backoff(s.failures))
+	s.hub.wheel.schedule(s.retryAt, retryDue{s})
+}
+
+// retry sends next once its backoff has passed.
+func (s *subscription) retry(now time.Time) {
+	s.mu.Lock()
+	if s.closed || s.retryAt.IsZero() || now.Before(s.retryAt) || s.next == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.retryAt = time.Time{}
+	a := s.startLocked(s.next, s.failures+1, now)
+	s.next = nil
+	s.mu.Unlock()
+	s.transmit(a, EventRetried, now)
+}
+
+// stalled reports whether pushes have been outstanding since since.
+func (s *subscription) stalled(since time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed && s.unackedSince.Equal(since)
+}
+
+// close ends the subscription; what was in flight or waiting is dropped.
+func (s *subscription) close(now time.Time, reason string) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	a, next := s.inflight, s.next
+	s.inflight, s.next = nil, nil
+	s.mu.Unlock()
+	if a != nil {
+		s.hub.acks.remove(s.sub.ID(), a.push.RequestID, s)
+		s.emit(EventDropped, a.push, a.n, a.sentAt, now, reason)
+	}
+	if next != nil {
+		s.emit(EventDropped, next, 0, time.Time{}, now, reason)
+	}
+}
+
+// emit reports an outcome to the hub's observers.
+func (s *subscription) emit(ev Event, p *Push, n int, sentAt, now time.Time, reason string) {
+	s.hub.observe(Outcome{
+		Event: ev, At: now, ConnID: s.sub.ID(), Client: s.sub.Client(),
+		Key: s.key, Clusters: s.clusters, Revision: p.Revision, RequestID: p.RequestID,
+		Attempt: n, Hosts: p.Hosts, Bytes: len(p.Frame), SentAt: sentAt, Changed: p.Changed,
+		Reason: reason,
+	})
+}
+
+// Timer targets of a subscription.
+type (
+	ackDeadline struct {
+		s *subscription
+		a *attempt
+	}
+	retryDue   struct{ s *subscription }
+	stallCheck struct {
+		s     *subscription
+		since time.Time
+	}
+)
+
+func (t ackDeadline) fire(now time.Time) { t.s.expire(t.a, now) }
+func (t retryDue) fire(now time.Time)    { t.s.retry(now) }
+func (t stallCheck) fire(now time.Time) {
+	if t.s.stalled(t.since) {
+		t.s.sub.Close("pushes unacknowledged for " + t.s.hub.opts.StallTimeout.String())
+	}
+}
