@@ -24,6 +24,8 @@ type Config struct {
 	Session SessionConfig `yaml:"session"`
 	// Fanout configures how changes are pushed to subscribers.
 	Fanout FanoutConfig `yaml:"fanout"`
+	// Tracker configures push tracking.
+	Tracker TrackerConfig `yaml:"tracker"`
 	// Log configures the process logger returned by Config.Slog.
 	Log LogConfig `yaml:"log"`
 }
@@ -115,6 +117,26 @@ type FanoutConfig struct {
 	StallTimeout time.Duration `yaml:"stallTimeout" help:"close a connection whose pushes stay unacknowledged this long"`
 }
 
+// TrackerConfig configures push tracking.
+type TrackerConfig struct {
+	// Redis lists Redis addresses (host:port). Empty keeps records in
+	// memory (bounded by MemoryRecords); one address is a single server;
+	// several, or Cluster, use Redis Cluster.
+	Redis []string `yaml:"redis" help:"Redis addresses for push records (empty = in memory)"`
+	// Cluster makes a single Redis address a Redis Cluster seed.
+	Cluster bool `yaml:"cluster" help:"treat the Redis addresses as a Redis Cluster"`
+	// Retention is how long records are kept. Default 24h; 1m..720h.
+	Retention time.Duration `yaml:"retention" help:"how long push records are kept"`
+	// Buffer is the number of outcomes queued for writing; beyond it they
+	// are dropped and counted. Default 65536.
+	Buffer int `yaml:"buffer" help:"push outcomes queued for the store"`
+	// Backlog is the number of records held while Redis is unreachable;
+	// beyond it the oldest are dropped and counted. Default 200000.
+	Backlog int `yaml:"backlog" help:"records held while the store is down"`
+	// MemoryRecords bounds the in-memory store. Default 1000000.
+	MemoryRecords int `yaml:"memoryRecords" help:"records kept by the in-memory store"`
+}
+
 // LogConfig configures the process logger.
 type LogConfig struct {
 	// Level is the minimum level logged: debug, info, warn or error.
@@ -152,6 +174,13 @@ const (
 	defaultRetryMax        = 30 * time.Second
 	defaultStallTimeout    = 3 * time.Minute
 	minStallTimeout        = time.Second
+	defaultRetention       = 24 * time.Hour
+	minRetention           = time.Minute
+	maxRetention           = 720 * time.Hour
+	defaultTrackBuffer     = 65536
+	defaultTrackBacklog    = 200000
+	defaultMemoryRecords   = 1000000
+	maxTrackRecords        = 100000000
 
 	// UpstreamEmbedded is the in-process registry, the only supported
 	// Upstream.Kind for now.
@@ -184,6 +213,13 @@ func Default() Config {
 			RetryBase:    defaultRetryBase,
 			RetryMax:     defaultRetryMax,
 			StallTimeout: defaultStallTimeout,
+		},
+		Tracker: TrackerConfig{
+			Redis:         []string{},
+			Retention:     defaultRetention,
+			Buffer:        defaultTrackBuffer,
+			Backlog:       defaultTrackBacklog,
+			MemoryRecords: defaultMemoryRecords,
 		},
 		Log: LogConfig{Level: "info", Format: "text"},
 	}

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func TestExampleFile(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("example does not validate: %v", err)
 	}
-	if c != Default() {
+	if !reflect.DeepEqual(c, Default()) {
 		t.Errorf("example differs from Default():\n got %+v\nwant %+v", c, Default())
 	}
 }

@@ -45,6 +45,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		"http.addr", "admin.addr", "upstream.kind",
 		"session.idleTimeout", "session.detectTimeout", "session.pushQueue", "session.ackTimeout",
 		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout",
+		"tracker.redis", "tracker.cluster", "tracker.retention", "tracker.buffer", "tracker.backlog", "tracker.memoryRecords",
 		"log.level", "log.format",
 	}
 	if !slices.Equal(paths, want) {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ log:
 	want.Session.IdleTimeout = 30 * time.Second
 	want.Session.AckTimeout = 500 * time.Millisecond
 	want.Log.Format = "json"
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoadFile =\n%+v\nwant\n%+v", got, want)
 	}
 }
@@ -52,7 +53,7 @@ log:
 func TestLoadFileEmpty(t *testing.T) {
 	for _, content := range []string{"", "# only a comment\n"} {
 		got, err := LoadFile(writeFile(t, content))
-		if err != nil || got != Default() {
+		if err != nil || !reflect.DeepEqual(got, Default()) {
 			t.Errorf("LoadFile(%q) = %+v, %v; want Default()", content, got, err)
 		}
 	}
@@ -132,7 +133,7 @@ func TestLoadPrecedence(t *testing.T) {
 			}
 			want := Default()
 			tc.want(&want)
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Load =\n%+v\nwant\n%+v", got, want)
 			}
 		})
@@ -167,7 +168,7 @@ func TestLoadErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Load succeeded with %+v, want error", got)
 			}
-			if got != (Config{}) {
+			if !reflect.DeepEqual(got, Config{}) {
 				t.Errorf("Load returned non-zero Config %+v alongside error", got)
 			}
 			for _, w := range tc.want {

@@ -76,6 +76,21 @@ func (c *Config) Validate() error {
 	add(minDuration("fanout.retryBase", c.Fanout.RetryBase, minRetryBase))
 	add(minDuration("fanout.retryMax", c.Fanout.RetryMax, c.Fanout.RetryBase))
 	add(minDuration("fanout.stallTimeout", c.Fanout.StallTimeout, minStallTimeout))
+	add(minDuration("tracker.retention", c.Tracker.Retention, minRetention))
+	if c.Tracker.Retention > maxRetention {
+		add(fieldErrorf("tracker.retention", "must be at most %s, got %s", maxRetention, c.Tracker.Retention))
+	}
+	add(intRange("tracker.buffer", c.Tracker.Buffer, 1, maxTrackRecords))
+	add(intRange("tracker.backlog", c.Tracker.Backlog, 0, maxTrackRecords))
+	add(intRange("tracker.memoryRecords", c.Tracker.MemoryRecords, 1, maxTrackRecords))
+	for i, a := range c.Tracker.Redis {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			add(fieldErrorf("tracker.redis", "entry %d %q is not host:port", i, a))
+		}
+	}
+	if c.Tracker.Cluster && len(c.Tracker.Redis) == 0 {
+		add(fieldErrorf("tracker.cluster", "needs at least one tracker.redis address"))
+	}
 	add(oneOf("log.level", c.Log.Level, logLevels))
 	add(oneOf("log.format", c.Log.Format, logFormats))
 	errs = append(errs, c.validateAddrs()...)

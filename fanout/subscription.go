@@ -22,6 +22,7 @@ type subscription struct {
 	// mu protects every field below.
 	mu           sync.Mutex
 	newest       int64     // newest revision answered, sent or queued
+	acked        int64     // newest revision the client acknowledged (or was answered with)
 	inflight     *attempt  // sent, awaiting its ack
 	next         *Push     // newest revision waiting to be sent
 	retryAt      time.Time // when next is retried; zero when no retry is due
@@ -43,6 +44,7 @@ type attempt struct {
 func (s *subscription) answered(rev int64) {
 	s.mu.Lock()
 	s.newest = max(s.newest, rev)
+	s.acked = max(s.acked, rev)
 	s.mu.Unlock()
 }
 
@@ -116,6 +118,7 @@ func (s *subscription) ack(requestID string, ok bool, now time.Time) {
 	}
 	s.failures = 0
 	s.unackedSince = time.Time{}
+	s.acked = max(s.acked, a.push.Revision)
 	var next *attempt
 	if s.next != nil {
 		next = s.startLocked(s.next, 1, now)
@@ -172,6 +175,20 @@ func (s *subscription) stalled(since time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return !s.closed && s.unackedSince.Equal(since)
+}
+
+// status reports the subscription's delivery state.
+func (s *subscription) status() SubscriberStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := SubscriberStatus{
+		ConnID: s.sub.ID(), Client: s.sub.Client(), Clusters: s.clusters,
+		Newest: s.newest, Acked: s.acked, UnackedSince: s.unackedSince, RetryAt: s.retryAt,
+	}
+	if s.inflight != nil {
+		st.InFlight = s.inflight.push.Revision
+	}
+	return st
 }
 
 // close ends the subscription; what was in flight or waiting is dropped.

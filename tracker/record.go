@@ -1,0 +1,77 @@
+// Package tracker records every push and acknowledgement and answers
+// delivery questions: which clients got which revision of a service, when,
+// and whether they acknowledged it.
+//
+// fanout reports outcomes through its Observer interface; the Recorder
+// turns them into Records and writes them in batches to a Store, off the
+// push path: a push never waits for storage. Two stores implement the same
+// contract: Redis streams (go-redis) for production and an in-memory store
+// with bounded memory for running Herald alone.
+package tracker
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Record is one stored push event. JSON names are the HTTP API's.
+type Record struct {
+	ID            string `json:"id"`     // store-assigned, orders records in time (Redis stream id)
+	PushID        string `json:"pushId"` // connection id + "/" + requestId: one push to one connection, across its events
+	Result        string `json:"result"` // sent, retried, acked, failed, timeout, superseded, dropped
+	At            int64  `json:"at"`     // event time, epoch ms
+	Sent          int64  `json:"sent,omitempty"`
+	Acked         int64  `json:"acked,omitempty"`
+	Attempt       int    `json:"attempt"`
+	Namespace     string `json:"namespace"`
+	Group         string `json:"group"`
+	Service       string `json:"service"`
+	Clusters      string `json:"clusters"`
+	ClientIP      string `json:"clientIp"`
+	ConnID        string `json:"connectionId"`
+	ClientVersion string `json:"clientVersion"`
+	ClientApp     string `json:"clientApp"`
+	Instances     int    `json:"instances"`
+	Revision      int64  `json:"revision"` // the service's lastRefTime
+	Bytes         int    `json:"payloadBytes"`
+	Node          string `json:"node"`
+	TraceID       string `json:"traceId"`
+	EndToEndMs    int64  `json:"endToEndMs,omitempty"` // from the upstream change to this event
+	NetworkMs     int64  `json:"networkMs,omitempty"`  // from send to ack
+	Reason        string `json:"reason,omitempty"`
+}
+
+// Query selects records of one service or one client IP in a time window.
+type Query struct {
+	// Exactly one of the two selections is set.
+	Namespace, Group, Service string
+	ClientIP                  string
+
+	From, To time.Time // inclusive window
+	Limit    int       // page size
+	Cursor   string    // from a previous Page.Next; "" starts at the window's edge
+	Oldest   bool      // oldest first; default newest first
+}
+
+// Page is one page of records; Next is "" on the last page.
+type Page struct {
+	Records []Record `json:"records"`
+	Next    string   `json:"next"`
+}
+
+// Store keeps records and answers queries. Implementations are safe for
+// concurrent use.
+type Store interface {
+	// Append stores records (in their order) under both the service and
+	// the client IP. It may fail as a whole; the caller retries.
+	Append(ctx context.Context, recs []Record) error
+	// Find returns one page of records matching q.
+	Find(ctx context.Context, q Query) (Page, error)
+	// Trim drops records older than before.
+	Trim(ctx context.Context, before time.Time) error
+	Close() error
+}
+
+// ErrBadCursor is returned for a cursor the store did not issue.
+var ErrBadCursor = errors.New("tracker: invalid cursor")

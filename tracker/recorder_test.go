@@ -1,0 +1,126 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// flakyStore is an in-test Store whose Append fails while down is set. It
+// is an extra: the Redis outage itself is tested against a real Redis in
+// gateway/e2e.
+type flakyStore struct {
+	mu    sync.Mutex
+	down  bool
+	recs  []Record
+	calls int
+}
+
+func (f *flakyStore) Append(_ context.Context, recs []Record) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.down {
+		return errors.New("store down")
+	}
+	f.recs = append(f.recs, recs...)
+	return nil
+}
+func (f *flakyStore) Find(context.Context, Query) (Page, error) { return Page{}, nil }
+func (f *flakyStore) Trim(context.Context, time.Time) error     { return nil }
+func (f *flakyStore) Close() error                              { return nil }
+
+func (f *flakyStore) setDown(v bool) { f.mu.Lock(); f.down = v; f.mu.Unlock() }
+func (f *flakyStore) count() int     { f.mu.Lock(); defer f.mu.Unlock(); return len(f.recs) }
+
+func outcome(i int, ev fanout.Event) fanout.Outcome {
+	now := time.UnixMilli(1_700_000_000_000 + int64(i))
+	return fanout.Outcome{
+		Event: ev, At: now.Add(7 * time.Millisecond), ConnID: "c1", RequestID: "r",
+		Key: upstream.ServiceKey{Namespace: "public", Group: "G", Name: "s"}, Revision: int64(i),
+		Attempt: 1, SentAt: now, Changed: now.Add(-3 * time.Millisecond), Client: fanout.ClientInfo{IP: "10.0.0.9"},
+	}
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRecordFromOutcome(t *testing.T) {
+	r := toRecord(outcome(1, fanout.EventAcked), "n1")
+	if r.Result != "acked" || r.PushID != "c1/r" || r.NetworkMs != 7 || r.EndToEndMs != 10 ||
+		r.Acked != r.At || r.Sent != r.At-7 || r.Node != "n1" || r.ClientIP != "10.0.0.9" || r.Group != "G" {
+		t.Fatalf("record %+v", r)
+	}
+	if r := toRecord(outcome(1, fanout.EventTimedOut), "n1"); r.Acked != 0 || r.NetworkMs != 0 {
+		t.Fatalf("timeout record carries ack fields: %+v", r)
+	}
+}
+
+func TestRecorderWritesAll(t *testing.T) {
+	st := &flakyStore{}
+	r := NewRecorder(st, RecorderOptions{Batch: 100, FlushEvery: 5 * time.Millisecond})
+	for i := range 1050 {
+		r.Observe(outcome(i, fanout.EventSent))
+	}
+	waitUntil(t, "all records written", func() bool { return st.count() == 1050 })
+	r.Close()
+	if s := r.Stats(); s.Written != 1050 || s.Dropped != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// Store down: records are held up to the backlog, the rest dropped and
+// counted; store back: the backlog and new records are written.
+func TestRecorderOutage(t *testing.T) {
+	st := &flakyStore{}
+	st.setDown(true)
+	r := NewRecorder(st, RecorderOptions{Batch: 10, Backlog: 50, FlushEvery: 5 * time.Millisecond, RetryEvery: 10 * time.Millisecond})
+	defer r.Close()
+	for i := range 80 {
+		r.Observe(outcome(i, fanout.EventSent))
+	}
+	waitUntil(t, "drops counted", func() bool { return r.Stats().Dropped == 30 && r.Stats().StoreDown })
+	st.setDown(false)
+	r.Observe(outcome(100, fanout.EventAcked))
+	// The new record joins a full backlog and displaces the oldest.
+	waitUntil(t, "backlog written", func() bool { return st.count() == 50 })
+	if s := r.Stats(); s.StoreDown || s.Written != 50 || s.Dropped != 31 {
+		t.Fatalf("stats after recovery %+v", s)
+	}
+}
+
+// Observe never blocks: a full queue drops and counts.
+func TestRecorderQueueFullDrops(t *testing.T) {
+	st := &flakyStore{}
+	st.setDown(true)
+	r := NewRecorder(st, RecorderOptions{Buffer: 1, Batch: 1000, Backlog: 1, FlushEvery: time.Hour, RetryEvery: time.Hour})
+	defer r.Close()
+	done := make(chan struct{})
+	go func() {
+		for i := range 10000 {
+			r.Observe(outcome(i, fanout.EventSent))
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Observe blocked")
+	}
+	if r.Stats().Dropped == 0 {
+		t.Fatal("no drops counted with a one-slot queue")
+	}
+}
