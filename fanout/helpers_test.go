@@ -177,3 +177,5 @@ func (r *rig) change(n int) int64 {
 func (r *rig) advance(d time.Duration) { r.hub.Advance(r.clock.Add(d)) }
 
 var errQueueFull = errors.New("queue full")
+
+func upstreamKey(name string) upstream.ServiceKey { return upstream.ServiceKey{Name: name}.Normalize() }

@@ -328,3 +328,29 @@ func TestOneUpstreamSubscriptionPerService(t *testing.T) {
 		frame = p.Frame
 	}
 }
+
+// Status shows each subscriber's acknowledged and in-flight revision.
+func TestStatus(t *testing.T) {
+	r := newRig(t, 0)
+	acker, silent := newFakeSub("a"), newFakeSub("b")
+	r.subscribe(acker)
+	answered := r.subscribe(silent)
+	rev := r.change(1)
+	p := acker.waitPushes(t, 1)[0]
+	silent.waitPushes(t, 1)
+	r.hub.Ack("a", p.RequestID, true)
+	st := r.hub.Status(r.key)
+	if st.Revision != rev || len(st.Subscribers) != 2 {
+		t.Fatalf("status %+v", st)
+	}
+	a, b := st.Subscribers[0], st.Subscribers[1]
+	if a.ConnID != "a" || a.Acked != rev || a.InFlight != 0 || !a.UnackedSince.IsZero() {
+		t.Fatalf("acking subscriber %+v", a)
+	}
+	if b.ConnID != "b" || b.Acked != answered || b.InFlight != rev || b.UnackedSince.IsZero() {
+		t.Fatalf("silent subscriber %+v", b)
+	}
+	if got := r.hub.Status(upstreamKey("other")); got.Revision != 0 || len(got.Subscribers) != 0 {
+		t.Fatalf("unknown service status %+v", got)
+	}
+}
