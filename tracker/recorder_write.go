@@ -100,12 +100,14 @@ func toRecord(o fanout.Outcome, node string) Record {
 	if !o.SentAt.IsZero() {
 		rec.Sent = o.SentAt.UnixMilli()
 	}
-	if o.Event == fanout.EventAcked {
+	// Durations are differences of the stored millisecond times, so a
+	// record is consistent with itself (acked - sent = networkMs).
+	if o.Event == fanout.EventAcked && rec.Sent != 0 {
 		rec.Acked = rec.At
-		rec.NetworkMs = o.Latency().Milliseconds()
+		rec.NetworkMs = rec.Acked - rec.Sent
 	}
 	if !o.Changed.IsZero() {
-		rec.EndToEndMs = o.At.Sub(o.Changed).Milliseconds()
+		rec.EndToEndMs = rec.At - o.Changed.UnixMilli()
 	}
 	return rec
 }

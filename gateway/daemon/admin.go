@@ -1,12 +1,18 @@
 package daemon
 
 import (
-	"encoding/json"
-	"errors"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/hlog"
+
+	"github.com/herald-gateway/herald/tracker"
 )
 
 // stats is the body of GET /stats.
@@ -18,37 +24,42 @@ type stats struct {
 	Subscriptions int    `json:"subscriptions"`
 	// Pushes counts push outcomes by event: sent, retried, acked, failed,
 	// timeout, superseded, dropped.
-	Pushes map[string]uint64 `json:"pushes"`
+	Pushes  map[string]uint64     `json:"pushes"`
+	Tracker tracker.RecorderStats `json:"tracker"`
 }
 
-// startAdmin serves Herald's own API on the admin listener (loopback by
-// default): GET /healthz and GET /stats.
+// quietHertz sets hlog's global level once.
+var quietHertz sync.Once
+
+// startAdmin serves Herald's own API with Hertz on the admin listener
+// (loopback by default): GET /healthz, GET /stats and the tracker API.
 func (d *Daemon) startAdmin() error {
+	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelWarn) })
 	ln, err := net.Listen("tcp", d.cfg.Admin.Addr)
 	if err != nil {
 		return fmt.Errorf("admin listen %s: %w", d.cfg.Admin.Addr, err)
 	}
 	d.adLn = ln
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /stats", d.serveStats)
-	d.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	h := server.New(server.WithListener(ln), server.WithDisablePrintRoute(true),
+		server.WithExitWaitTime(time.Second))
+	h.GET("/healthz", func(_ context.Context, c *app.RequestContext) { c.String(http.StatusOK, "ok\n") })
+	h.GET("/stats", d.serveStats)
+	api := &tracker.API{Store: d.store, Status: d.grpc.Hub(), MaxWindow: d.cfg.Tracker.Retention}
+	api.Register(h)
+	d.admin = h
 	go func() {
-		if err := d.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := h.Run(); err != nil {
 			d.log.Error("admin server", "err", err)
 		}
 	}()
 	return nil
 }
 
-func (d *Daemon) serveStats(w http.ResponseWriter, _ *http.Request) {
+func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 	st := stats{Node: d.cfg.Node}
 	st.Connections, st.Sessions = d.grpc.Stats()
 	st.Services, st.Subscriptions = d.grpc.Hub().Stats()
 	st.Pushes = d.grpc.Hub().Counts()
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(st)
+	st.Tracker = d.recorder.Stats()
+	c.JSON(http.StatusOK, st)
 }

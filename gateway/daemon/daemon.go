@@ -6,27 +6,30 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
+
+	"github.com/cloudwego/hertz/pkg/app/server"
 
 	"github.com/herald-gateway/herald/conf"
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway"
+	"github.com/herald-gateway/herald/tracker"
 	"github.com/herald-gateway/herald/upstream"
 )
 
 // Daemon is a running Herald.
 type Daemon struct {
-	cfg   conf.Config
-	log   *slog.Logger
-	reg   upstream.Registry
-	grpc  *gateway.Server
-	admin *http.Server
-	adLn  net.Listener
+	cfg      conf.Config
+	log      *slog.Logger
+	reg      upstream.Registry
+	grpc     *gateway.Server
+	store    tracker.Store
+	recorder *tracker.Recorder
+	admin    *server.Hertz
+	adLn     net.Listener
 }
 
 // Start brings Herald up with cfg, which must be valid. On error nothing
@@ -41,6 +44,10 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d.reg = reg
+	if err := d.startTracking(); err != nil {
+		reg.Close()
+		return nil, err
+	}
 	d.grpc, err = gateway.New(gateway.Options{
 		Addr:            cfg.GRPC.Addr,
 		MaxMessageBytes: cfg.GRPC.MaxMessageBytes,
@@ -63,18 +70,22 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 			RetryBase:    cfg.Fanout.RetryBase,
 			RetryMax:     cfg.Fanout.RetryMax,
 			StallTimeout: cfg.Fanout.StallTimeout,
+			Observer:     d.recorder,
 		},
 	}, reg)
 	if err != nil {
+		d.stopTracking()
 		reg.Close()
 		return nil, err
 	}
 	if err := d.grpc.Start(); err != nil {
+		d.stopTracking()
 		reg.Close()
 		return nil, err
 	}
 	if err := d.startAdmin(); err != nil {
 		d.grpc.Stop()
+		d.stopTracking()
 		reg.Close()
 		return nil, err
 	}
@@ -106,10 +117,11 @@ func (d *Daemon) Gateway() *gateway.Server { return d.grpc }
 func (d *Daemon) Stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := d.admin.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := d.admin.Shutdown(ctx); err != nil {
 		d.log.Warn("admin shutdown", "err", err)
 	}
 	d.grpc.Stop()
+	d.stopTracking()
 	if err := d.reg.Close(); err != nil {
 		d.log.Warn("registry close", "err", err)
 	}

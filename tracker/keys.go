@@ -1,0 +1,68 @@
+package tracker
+
+import "strings"
+
+// Stream keys; RedisStore's doc comment describes the layout. The memory
+// store names its logs with the same keys, so both stores agree on which
+// names are distinct.
+const (
+	keyPrefix        = "herald:trk:"
+	serviceKeyPrefix = keyPrefix + "svc:"
+	ipKeyPrefix      = keyPrefix + "ip:"
+	keyPattern       = keyPrefix + "*" // SCAN MATCH for every stream key
+)
+
+// serviceKey is "herald:trk:svc:{<ns>|<group>|<service>}" with each part
+// escaped by escapeKeyPart.
+func serviceKey(namespace, group, service string) string {
+	var b strings.Builder
+	b.Grow(len(serviceKeyPrefix) + len(namespace) + len(group) + len(service) + 4)
+	b.WriteString(serviceKeyPrefix)
+	b.WriteByte('{')
+	escapeKeyPart(&b, namespace)
+	b.WriteByte('|')
+	escapeKeyPart(&b, group)
+	b.WriteByte('|')
+	escapeKeyPart(&b, service)
+	b.WriteByte('}')
+	return b.String()
+}
+
+// ipKey is "herald:trk:ip:{<ip>}" with the IP escaped by escapeKeyPart.
+func ipKey(ip string) string {
+	var b strings.Builder
+	b.Grow(len(ipKeyPrefix) + len(ip) + 2)
+	b.WriteString(ipKeyPrefix)
+	b.WriteByte('{')
+	escapeKeyPart(&b, ip)
+	b.WriteByte('}')
+	return b.String()
+}
+
+// escapeKeyPart writes s with '%', '{', '}', '|', space, control bytes and
+// DEL replaced by "%XX" (two upper-case hex digits); every other byte,
+// UTF-8 included, is written as is. An escaped part therefore holds no
+// brace (the hash tag cannot end early) and no '|' (the parts of a service
+// key split unambiguously), and because '%' itself is escaped, distinct
+// names give distinct keys.
+func escapeKeyPart(b *strings.Builder, s string) {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if needsEscape(c) {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xF])
+			continue
+		}
+		b.WriteByte(c)
+	}
+}
+
+func needsEscape(c byte) bool {
+	switch c {
+	case '%', '{', '}', '|', ' ', 0x7F:
+		return true
+	}
+	return c < 0x20
+}
