@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/herald-gateway/herald/conf"
@@ -36,6 +37,14 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "herald:", err)
 		return 2
 	}
+	if path := os.Getenv("HERALD_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			log.Error("cpu profile", "err", err)
+			return 1
+		}
+		defer stop()
+	}
 	d, err := daemon.Start(cfg, log)
 	if err != nil {
 		log.Error("start failed", "err", err)
@@ -46,4 +55,18 @@ func run() int {
 	log.Info("signal received, stopping", "signal", (<-sig).String())
 	d.Stop()
 	return 0
+}
+
+// startCPUProfile writes a CPU profile to path until stop is called; for
+// performance work (HERALD_CPUPROFILE=/tmp/herald.pprof).
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -1,0 +1,159 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// Config is one load generator run: a scenario against a fresh Herald.
+type Config struct {
+	Scenario   string   // idle, fanout or register
+	HeraldBin  string   // prebuilt Herald; "" builds one from RepoRoot
+	RepoRoot   string   // the Herald module, for building and the commit id
+	HeraldArgs []string // extra Herald flags, after the load generator's own
+	HeraldEnv  []string // extra Herald environment (NAME=value), e.g. GOGC=50
+	Commit     string   // labels the report; "" asks git in RepoRoot
+	Timeout    time.Duration
+	Idle       IdleConfig
+	Fanout     FanoutConfig
+	Register   RegisterConfig
+	Logf       Logf
+}
+
+// Report is everything one run measured, with what is needed to repeat it.
+type Report struct {
+	Scenario string          `json:"scenario"`
+	OK       bool            `json:"ok"`
+	Error    string          `json:"error,omitempty"`
+	Started  time.Time       `json:"started"`
+	Command  []string        `json:"command"`
+	Commit   string          `json:"commit,omitempty"`
+	Herald   HeraldInfo      `json:"herald"`
+	Machine  Machine         `json:"machine"`
+	LoadEnd  string          `json:"loadAvgEnd"`
+	Idle     *IdleResult     `json:"idle,omitempty"`
+	Fanout   *FanoutResult   `json:"fanout,omitempty"`
+	Register *RegisterResult `json:"register,omitempty"`
+}
+
+// HeraldInfo is how Herald was run.
+type HeraldInfo struct {
+	Bin  string   `json:"bin"`
+	Args []string `json:"args"`
+	Env  []string `json:"env,omitempty"`
+	Log  string   `json:"log,omitempty"` // tail of its log when the run failed
+}
+
+// maxTimeout bounds a whole run whatever the flags say.
+const maxTimeout = time.Hour
+
+// Validate checks the sizes of the chosen scenario.
+func (c *Config) Validate() error {
+	switch {
+	case c.Timeout <= 0 || c.Timeout > maxTimeout:
+		return fmt.Errorf("timeout must be within (0, %s], got %s", maxTimeout, c.Timeout)
+	case c.Scenario == "idle" && (c.Idle.Conns < 1 || c.Idle.Services < 1 || c.Idle.Samples < 1):
+		return errors.New("idle: -conns, services and samples must be at least 1")
+	case c.Scenario == "fanout" && (c.Fanout.Subs < 1 || c.Fanout.Changes < 1 || c.Fanout.ChangeTimeout <= 0):
+		return errors.New("fanout: -subs, -changes and -change-timeout must be positive")
+	case c.Scenario == "register" && (c.Register.Conns < 1 || (c.Register.Duration <= 0 && c.Register.Count <= 0)):
+		return errors.New("register: -conns must be positive and one of -duration, -count set")
+	case c.Scenario != "idle" && c.Scenario != "fanout" && c.Scenario != "register":
+		return fmt.Errorf("unknown scenario %q (want idle, fanout or register)", c.Scenario)
+	}
+	return nil
+}
+
+// Run builds Herald if needed, starts it, runs the scenario and stops
+// Herald, within cfg.Timeout. The report says whether the run succeeded.
+func Run(ctx context.Context, cfg Config) *Report {
+	rep := &Report{Scenario: cfg.Scenario, Started: time.Now().UTC().Truncate(time.Second),
+		Command: os.Args, Machine: DescribeMachine(), Commit: cfg.Commit}
+	if rep.Commit == "" {
+		rep.Commit = gitCommit(cfg.RepoRoot)
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	err := run(ctx, cfg, rep)
+	rep.LoadEnd = LoadAvg()
+	rep.OK = err == nil
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	return rep
+}
+
+func run(ctx context.Context, cfg Config, rep *Report) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("run timeout (%s) reached", cfg.Timeout))
+	defer cancel()
+	dir, err := os.MkdirTemp("", "herald-loadgen-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := cfg.HeraldBin
+	if bin == "" {
+		bin = dir + "/herald"
+		cfg.Logf("building herald from %s", cfg.RepoRoot)
+		if err := BuildHerald(ctx, cfg.RepoRoot, bin, false); err != nil {
+			return err
+		}
+	}
+	h, err := StartHerald(ctx, bin, dir, cfg.HeraldArgs, cfg.HeraldEnv)
+	if h != nil {
+		rep.Herald = HeraldInfo{Bin: bin, Args: h.Args, Env: h.Env}
+	}
+	if err != nil {
+		return err
+	}
+	defer h.Stop()
+	cfg.Logf("herald pid %d: %s", h.PID(), strings.Join(h.Args, " "))
+	err = runScenario(ctx, h, cfg, rep)
+	if aliveErr := h.Alive(); aliveErr != nil {
+		err = errors.Join(err, aliveErr)
+	}
+	if err != nil {
+		rep.Herald.Log = h.LogTail(20)
+	}
+	return err
+}
+
+func runScenario(ctx context.Context, h *Herald, cfg Config, rep *Report) error {
+	var err error
+	switch cfg.Scenario {
+	case "idle":
+		rep.Idle, err = RunIdle(ctx, h, cfg.Idle, cfg.Logf)
+	case "fanout":
+		rep.Fanout, err = RunFanout(ctx, h, cfg.Fanout, cfg.Logf)
+	case "register":
+		rep.Register, err = RunRegister(ctx, h, cfg.Register, cfg.Logf)
+	}
+	return err
+}
+
+// gitCommit is the short commit of repoRoot, with "-dirty" when Herald's
+// source (anything outside benchmarks/) has uncommitted changes; "" when
+// git cannot tell.
+func gitCommit(repoRoot string) string {
+	if repoRoot == "" {
+		return ""
+	}
+	out, err := exec.Command("git", "-C", repoRoot, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	commit := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "-C", repoRoot, "status", "--porcelain", "--", ".", ":!benchmarks").Output(); err == nil && len(st) > 0 {
+		commit += "-dirty"
+	}
+	return commit
+}

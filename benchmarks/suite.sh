@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs the scenarios recorded in RESULTS.md against one Herald binary.
+# Every run is repeated ROUNDS times, interleaved (A B C A B C), so the
+# variants of one table share the machine's noise. Each run's JSON line is
+# appended to OUT; the human summaries go to stdout.
+#
+#   benchmarks/suite.sh HERALD_BIN OUT [idle|fanout|register|all]
+#
+# Environment: ROUNDS (default 2), COMMIT (label for the report),
+# LOADGEN (a built loadgen; default: go build into a temp dir).
+set -uo pipefail
+bin=${1:?usage: suite.sh HERALD_BIN OUT [idle|fanout|register|all]}
+out=${2:?usage: suite.sh HERALD_BIN OUT [idle|fanout|register|all]}
+what=${3:-all}
+rounds=${ROUNDS:-2}
+cd "$(dirname "$0")/.."
+
+loadgen=${LOADGEN:-}
+if [ -z "$loadgen" ]; then
+  loadgen=$(mktemp -d)/loadgen
+  go build -o "$loadgen" ./benchmarks/cmd/loadgen || exit 1
+fi
+
+failed=0
+run() {
+  echo "== loadgen $*"
+  local res
+  res=$("$loadgen" -herald-bin "$bin" ${COMMIT:+-commit "$COMMIT"} "$@" 2>/dev/null)
+  grep -v '^{' <<<"$res"
+  grep '^{' <<<"$res" >>"$out"
+  grep -q '^{"scenario":"[a-z]*","ok":true' <<<"$res" || failed=1
+}
+
+idle() {
+  for _ in $(seq "$rounds"); do
+    run -scenario idle -conns 5000
+    run -scenario idle -conns 15000
+    run -scenario idle -conns 15000 -herald-args "-grpc.reuseWriteBuffer -grpc.reuseFramerBuffer"
+    run -scenario idle -conns 15000 -herald-args "-grpc.writeBufferSize 4096 -grpc.readBufferSize 4096"
+    run -scenario idle -conns 15000 -herald-args "-grpc.reuseWriteBuffer -grpc.reuseFramerBuffer -grpc.writeBufferSize 4096 -grpc.readBufferSize 4096"
+    run -scenario idle -conns 15000 -herald-args "-grpc.writeBufferSize 0 -grpc.readBufferSize 0"
+  done
+}
+
+fanout() {
+  for _ in $(seq "$rounds"); do
+    run -scenario fanout -subs 1000 -changes 20
+    run -scenario fanout -subs 1000 -changes 20 -back-to-back
+    run -scenario fanout -subs 10000 -changes 20
+    run -scenario fanout -subs 10000 -changes 20 -back-to-back
+  done
+}
+
+register() {
+  for _ in $(seq "$rounds"); do
+    run -scenario register -conns 20 -duration 10s
+  done
+}
+
+case $what in
+  idle) idle ;;
+  fanout) fanout ;;
+  register) register ;;
+  all) idle; fanout; register ;;
+  *) echo "unknown part $what" >&2; exit 2 ;;
+esac
+exit $failed
