@@ -53,9 +53,10 @@ type GRPCConfig struct {
 	// keeps Kitex's default.
 	InitialConnWindowSize int `yaml:"initialConnWindowSize" help:"HTTP/2 connection window, bytes (0 = Kitex default)"`
 	// ReuseWriteBuffer pools the write flush buffer between connections
-	// instead of keeping one per connection. Default false.
+	// instead of keeping one per connection. Default true: it cut resident
+	// memory per idle connection by 14 % (benchmarks/RESULTS.md).
 	ReuseWriteBuffer bool `yaml:"reuseWriteBuffer" help:"pool HTTP/2 write buffers across connections"`
-	// ReuseFramerBuffer pools the per-frame encoding buffer. Default false.
+	// ReuseFramerBuffer pools the per-frame encoding buffer. Default true.
 	ReuseFramerBuffer bool `yaml:"reuseFramerBuffer" help:"pool HTTP/2 frame encoding buffers across connections"`
 }
 
@@ -197,6 +198,7 @@ func Default() Config {
 		GRPC: GRPCConfig{
 			Addr: defaultGRPCAddr, MaxMessageBytes: defaultMaxMessageBytes,
 			WriteBufferSize: defaultGRPCBufferSize, ReadBufferSize: defaultGRPCBufferSize,
+			ReuseWriteBuffer: true, ReuseFramerBuffer: true,
 		},
 		HTTP:     HTTPConfig{Addr: defaultHTTPAddr},
 		Admin:    AdminConfig{Addr: defaultAdminAddr},

@@ -29,7 +29,7 @@ func TestDefault(t *testing.T) {
 		{"grpc.writeBufferSize", c.GRPC.WriteBufferSize, 32768},
 		{"grpc.readBufferSize", c.GRPC.ReadBufferSize, 32768},
 		{"grpc.initialWindowSize", c.GRPC.InitialWindowSize, 0},
-		{"grpc.reuseWriteBuffer", c.GRPC.ReuseWriteBuffer, false},
+		{"grpc.reuseWriteBuffer", c.GRPC.ReuseWriteBuffer, true},
 		{"fanout.mergeWindow", c.Fanout.MergeWindow, 500 * time.Millisecond},
 		{"fanout.workers", c.Fanout.Workers, 32},
 		{"fanout.retryBase", c.Fanout.RetryBase, time.Second},
