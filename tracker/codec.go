@@ -7,7 +7,8 @@ import (
 
 // A Record is stored as one JSON object with short names and zero values
 // left out, about half the bytes of the API's JSON; its id is not stored
-// (it is the stream entry's id). For example:
+// (the Redis store derives it from the entry that holds the record). For
+// example:
 //
 //	{"p":"conn/42","r":"acked","t":1700000000123,"n":1,"ns":"prod",...}
 //

@@ -15,70 +15,83 @@ func encodeRecord(r *Record) []byte {
 // appendRecord appends r as one JSON object, names as in wireRecord,
 // zero values left out.
 func appendRecord(b []byte, r *Record) []byte {
-	o := jsonObject{b: append(b, '{')}
-	o.str("p", r.PushID)
-	o.str("r", r.Result)
-	o.num("t", r.At)
-	o.num("s", r.Sent)
-	o.num("a", r.Acked)
-	o.num("n", int64(r.Attempt))
-	o.str("ns", r.Namespace)
-	o.str("g", r.Group)
-	o.str("sv", r.Service)
-	o.str("cl", r.Clusters)
-	o.str("ip", r.ClientIP)
-	o.str("c", r.ConnID)
-	o.str("cv", r.ClientVersion)
-	o.str("ca", r.ClientApp)
-	o.num("i", int64(r.Instances))
-	o.num("v", r.Revision)
-	o.num("b", int64(r.Bytes))
-	o.str("nd", r.Node)
-	o.str("tr", r.TraceID)
-	o.num("e", r.EndToEndMs)
-	o.num("w", r.NetworkMs)
-	o.str("rs", r.Reason)
-	return append(o.b, '}')
+	b = append(b, '{')
+	first := len(b) // a member before this one needs a comma
+	b = appendStrMember(b, first, "p", r.PushID)
+	b = appendStrMember(b, first, "r", r.Result)
+	b = appendNumMember(b, first, "t", r.At)
+	b = appendNumMember(b, first, "s", r.Sent)
+	b = appendNumMember(b, first, "a", r.Acked)
+	b = appendNumMember(b, first, "n", int64(r.Attempt))
+	b = appendStrMember(b, first, "ns", r.Namespace)
+	b = appendStrMember(b, first, "g", r.Group)
+	b = appendStrMember(b, first, "sv", r.Service)
+	b = appendStrMember(b, first, "cl", r.Clusters)
+	b = appendStrMember(b, first, "ip", r.ClientIP)
+	b = appendStrMember(b, first, "c", r.ConnID)
+	b = appendStrMember(b, first, "cv", r.ClientVersion)
+	b = appendStrMember(b, first, "ca", r.ClientApp)
+	b = appendNumMember(b, first, "i", int64(r.Instances))
+	b = appendNumMember(b, first, "v", r.Revision)
+	b = appendNumMember(b, first, "b", int64(r.Bytes))
+	b = appendStrMember(b, first, "nd", r.Node)
+	b = appendStrMember(b, first, "tr", r.TraceID)
+	b = appendNumMember(b, first, "e", r.EndToEndMs)
+	b = appendNumMember(b, first, "w", r.NetworkMs)
+	b = appendStrMember(b, first, "rs", r.Reason)
+	return append(b, '}')
 }
 
-// jsonObject appends the members of one object; names are plain ASCII.
-type jsonObject struct {
-	b    []byte
-	more bool // a member was written: the next needs a comma
-}
-
-func (o *jsonObject) name(n string) {
-	if o.more {
-		o.b = append(o.b, ',')
+// appendName appends `"n":`, after a comma unless b[first:] is empty;
+// names are plain ASCII. The appenders take and return b by value, so
+// building a record writes no pointer to the heap.
+func appendName(b []byte, first int, n string) []byte {
+	if len(b) > first {
+		b = append(b, ',')
 	}
-	o.more = true
-	o.b = append(o.b, '"')
-	o.b = append(o.b, n...)
-	o.b = append(o.b, '"', ':')
+	b = append(b, '"')
+	b = append(b, n...)
+	return append(b, '"', ':')
 }
 
-func (o *jsonObject) str(n, v string) {
-	if v != "" {
-		o.name(n)
-		o.b = appendJSONString(o.b, v)
+// appendStrMember appends the member n unless v is empty.
+func appendStrMember(b []byte, first int, n, v string) []byte {
+	if v == "" {
+		return b
 	}
+	return appendJSONString(appendName(b, first, n), v)
 }
 
-func (o *jsonObject) num(n string, v int64) {
-	if v != 0 {
-		o.name(n)
-		o.b = strconv.AppendInt(o.b, v, 10)
+// appendNumMember appends the member n unless v is 0.
+func appendNumMember(b []byte, first int, n string, v int64) []byte {
+	if v == 0 {
+		return b
 	}
+	return strconv.AppendInt(appendName(b, first, n), v, 10)
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
 // U+FFFD, as encoding/json does; '"', '\\' and control bytes are escaped.
+// Printable ASCII, most of what is stored, is copied as it is.
 func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			b = appendEscaped(append(b, s[:i]...), s[i:])
+			return append(b, '"')
+		}
+	}
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendEscaped appends the inside of a JSON string holding s, escaping
+// what appendJSONString says.
+func appendEscaped(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -100,6 +113,5 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		start = i + 1
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }

@@ -39,6 +39,19 @@ func ipKey(ip string) string {
 	return b.String()
 }
 
+// recordKeys returns the streams r belongs to: its service and its client
+// IP, each only if named.
+func recordKeys(r *Record) []string {
+	keys := make([]string, 0, 2)
+	if r.Service != "" {
+		keys = append(keys, serviceKey(r.Namespace, r.Group, r.Service))
+	}
+	if r.ClientIP != "" {
+		keys = append(keys, ipKey(r.ClientIP))
+	}
+	return keys
+}
+
 // escapeKeyPart writes s with '%', '{', '}', '|', space, control bytes and
 // DEL replaced by "%XX" (two upper-case hex digits); every other byte,
 // UTF-8 included, is written as is. An escaped part therefore holds no

@@ -13,13 +13,9 @@ const (
 )
 
 // Validate reports whether q selects exactly one stream (ErrBadQuery
-// otherwise) and whether its cursor has the "<ms>-<seq>" form of the ids
-// stores issue (ErrBadCursor otherwise). Find validates too; callers may
-// call Validate first to answer a bad request without touching the store.
-func (q Query) Validate() error {
-	_, err := q.bounds()
-	return err
-}
+// otherwise). Cursors are each store's own format, so only Find can check
+// them (ErrBadCursor).
+func (q Query) Validate() error { return q.selected() }
 
 // byService reports whether q selects a service stream (else a client IP
 // stream).

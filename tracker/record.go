@@ -17,7 +17,7 @@ import (
 
 // Record is one stored push event. JSON names are the HTTP API's.
 type Record struct {
-	ID            string `json:"id"`     // store-assigned, orders records in time (Redis stream id)
+	ID            string `json:"id"`     // store-assigned, orders records in time within one stream (Redis: <entry id>:<index>)
 	PushID        string `json:"pushId"` // connection id + "/" + requestId: one push to one connection, across its events
 	Result        string `json:"result"` // sent, retried, acked, failed, timeout, superseded, dropped
 	At            int64  `json:"at"`     // event time, epoch ms

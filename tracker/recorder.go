@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -18,7 +19,12 @@ type RecorderOptions struct {
 	WriteTimeout time.Duration // one store write; default 2s
 	Backlog      int           // records held while the store is down; default 200000
 	RetryEvery   time.Duration // retry pace while the store is down; default 1s
-	Logger       *slog.Logger
+	// Retention is how long records are kept; every TrimEvery the store
+	// is trimmed to it, so streams no longer written are emptied too.
+	// Default 24h.
+	Retention time.Duration
+	TrimEvery time.Duration // default min(Retention/10, 10m)
+	Logger    *slog.Logger
 }
 
 func (o *RecorderOptions) defaults() {
@@ -38,6 +44,8 @@ func (o *RecorderOptions) defaults() {
 	setDur(&o.FlushEvery, 50*time.Millisecond)
 	setDur(&o.WriteTimeout, 2*time.Second)
 	setDur(&o.RetryEvery, time.Second)
+	setDur(&o.Retention, DefaultRetention)
+	setDur(&o.TrimEvery, min(o.Retention/10, 10*time.Minute))
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -77,9 +85,29 @@ func NewRecorder(store Store, opts RecorderOptions) *Recorder {
 		queue: make(chan fanout.Outcome, opts.Buffer),
 		done:  make(chan struct{}),
 	}
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go r.run()
+	go r.trimLoop()
 	return r
+}
+
+// trimLoop trims the store to the retention every TrimEvery until Close.
+func (r *Recorder) trimLoop() {
+	defer r.wg.Done()
+	t := time.NewTicker(r.opts.TrimEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case now := <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := r.store.Trim(ctx, now.Add(-r.opts.Retention)); err != nil {
+				r.log.Warn("tracker trim failed", "err", err)
+			}
+			cancel()
+		}
+	}
 }
 
 // Observe implements fanout.Observer. It never blocks.

@@ -19,6 +19,7 @@ type flakyStore struct {
 	down  bool
 	recs  []Record
 	calls int
+	trims []time.Time
 }
 
 func (f *flakyStore) Append(_ context.Context, recs []Record) error {
@@ -32,8 +33,13 @@ func (f *flakyStore) Append(_ context.Context, recs []Record) error {
 	return nil
 }
 func (f *flakyStore) Find(context.Context, Query) (Page, error) { return Page{}, nil }
-func (f *flakyStore) Trim(context.Context, time.Time) error     { return nil }
-func (f *flakyStore) Close() error                              { return nil }
+func (f *flakyStore) Trim(_ context.Context, before time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.trims = append(f.trims, before)
+	return nil
+}
+func (f *flakyStore) Close() error { return nil }
 
 func (f *flakyStore) setDown(v bool) { f.mu.Lock(); f.down = v; f.mu.Unlock() }
 func (f *flakyStore) count() int     { f.mu.Lock(); defer f.mu.Unlock(); return len(f.recs) }
@@ -122,5 +128,19 @@ func TestRecorderQueueFullDrops(t *testing.T) {
 	}
 	if r.Stats().Dropped == 0 {
 		t.Fatal("no drops counted with a one-slot queue")
+	}
+}
+
+// The Recorder trims the store to the retention periodically.
+func TestRecorderTrims(t *testing.T) {
+	st := &flakyStore{}
+	r := NewRecorder(st, RecorderOptions{Retention: time.Hour, TrimEvery: 10 * time.Millisecond})
+	defer r.Close()
+	waitUntil(t, "a trim", func() bool { st.mu.Lock(); defer st.mu.Unlock(); return len(st.trims) > 0 })
+	st.mu.Lock()
+	before := st.trims[0]
+	st.mu.Unlock()
+	if age := time.Since(before); age < time.Hour-time.Minute || age > time.Hour+time.Minute {
+		t.Fatalf("trimmed before %v ago, want about 1h", age)
 	}
 }

@@ -3,21 +3,25 @@ package tracker
 import (
 	"context"
 	"fmt"
+	"iter"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// xadd is one planned stream write.
+// xadd is one planned stream write: one entry of one or more records.
 type xadd struct {
 	key  string
 	id   string // "<ms>-*", or "*" when retried
-	data []byte // shared by the record's two writes
+	data []byte // the entry's records, see appendScratch.entry
 }
 
-// Append writes every record to its service and IP streams in one
-// pipelined round trip (per cluster node). Records that arrive out of
+// Append writes the records in one pipelined round trip (per cluster
+// node): per stream, one entry for each run of records that entryRuns
+// allows together, usually one per stream. Entries that arrive out of
 // order for a stream are written in a second round trip with a
 // Redis-chosen id. recs is not modified.
 func (s *RedisStore) Append(ctx context.Context, recs []Record) error {
@@ -27,7 +31,10 @@ func (s *RedisStore) Append(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	late, err := s.write(ctx, planAppend(recs))
+	sc := scratchPool.Get().(*appendScratch)
+	defer sc.release() // the pipeline is done with the bytes when write returns
+	minID := s.writeMinID()
+	late, err := s.write(ctx, sc.plan(recs), minID)
 	if err != nil {
 		return fmt.Errorf("tracker: append %d records: %w", len(recs), err)
 	}
@@ -37,47 +44,183 @@ func (s *RedisStore) Append(ctx context.Context, recs []Record) error {
 	for i := range late {
 		late[i].id = "*"
 	}
-	if _, err := s.write(ctx, late); err != nil {
-		return fmt.Errorf("tracker: append %d out-of-order records: %w", len(late), err)
+	if _, err := s.write(ctx, late, minID); err != nil {
+		return fmt.Errorf("tracker: append %d out-of-order entries: %w", len(late), err)
 	}
 	return nil
 }
 
-// planAppend encodes each record once and plans its writes. Within the
-// batch a stream's ids never go back in time, so a batch never collides
-// with itself; only the stream's existing entries can make a write late.
-func planAppend(recs []Record) []xadd {
-	adds := make([]xadd, 0, 2*len(recs))
-	lastMs := make(map[string]int64)
-	for i := range recs {
-		r := &recs[i]
-		data := encodeRecord(r)
-		for _, key := range recordKeys(r) {
-			ms := max(r.At, lastMs[key], 0)
-			lastMs[key] = ms
-			adds = append(adds, xadd{key: key, id: strconv.FormatInt(ms, 10) + "-*", data: data})
+// appendScratch holds the bytes of one Append: the records' encodings
+// and the entries built from them. Appends reuse them through scratchPool,
+// which saves allocating and clearing about a megabyte per batch of 1000.
+type appendScratch struct {
+	enc     []byte // the records' encodings, back to back
+	ends    []int  // where each record's encoding ends in enc
+	entries []byte // the entries' bytes, back to back
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(appendScratch) }}
+
+// maxPooledScratch bounds the bytes a pooled appendScratch keeps: the
+// scratch of an unusually large Append is left to the garbage collector.
+const maxPooledScratch = 8 << 20
+
+func (sc *appendScratch) release() {
+	if cap(sc.enc)+cap(sc.entries) <= maxPooledScratch {
+		scratchPool.Put(sc)
+	}
+}
+
+// plan encodes each record once and plans the entries: the batch's
+// records grouped by stream, streams in the order they first appear, each
+// group cut into runs by entryRuns. An entry's id is "<ms>-*" with ms its
+// smallest At, raised to the stream's previous entry in the batch if that
+// is later, so a batch never collides with itself; only the stream's
+// existing entries can make a write late. The entries' data point into
+// sc until the next plan.
+func (sc *appendScratch) plan(recs []Record) []xadd {
+	sc.encode(recs)
+	groups := groupByStream(recs)
+	size := 0
+	for _, g := range groups {
+		for _, i := range g.recs {
+			size += len(sc.encoded(i)) + 1
+		}
+	}
+	sc.entries = slices.Grow(sc.entries[:0], size)
+	adds := make([]xadd, 0, len(groups))
+	for _, g := range groups {
+		var ms int64
+		for run, minAt := range entryRuns(g.recs, recs) {
+			ms = max(minAt, ms, 0)
+			adds = append(adds, xadd{key: g.key, id: explicitID(ms), data: sc.entry(run)})
 		}
 	}
 	return adds
 }
 
-// recordKeys returns the streams r belongs to: its service and its client
-// IP, each only if named.
-func recordKeys(r *Record) []string {
-	keys := make([]string, 0, 2)
-	if r.Service != "" {
-		keys = append(keys, serviceKey(r.Namespace, r.Group, r.Service))
-	}
-	if r.ClientIP != "" {
-		keys = append(keys, ipKey(r.ClientIP))
-	}
-	return keys
+// explicitID is "<ms>-*".
+func explicitID(ms int64) string {
+	var b [24]byte
+	return string(append(strconv.AppendInt(b[:0], ms, 10), "-*"...))
 }
 
-// write runs adds in one pipeline. It returns the writes Redis refused
-// because the stream already holds a later id; any other failure is err.
-func (s *RedisStore) write(ctx context.Context, adds []xadd) (late []xadd, err error) {
-	minID := s.minID()
+// entry appends the entry of the records run to sc.entries and returns
+// it: their encodings in run's order, separated by recordSep.
+func (sc *appendScratch) entry(run []int) []byte {
+	start := len(sc.entries)
+	for k, i := range run {
+		if k > 0 {
+			sc.entries = append(sc.entries, recordSep)
+		}
+		sc.entries = append(sc.entries, sc.encoded(i)...)
+	}
+	end := len(sc.entries)
+	return sc.entries[start:end:end]
+}
+
+// encode encodes recs into sc.enc.
+func (sc *appendScratch) encode(recs []Record) {
+	sc.enc, sc.ends = sc.enc[:0], sc.ends[:0]
+	for i := range recs {
+		sc.enc = appendRecord(sc.enc, &recs[i])
+		sc.ends = append(sc.ends, len(sc.enc))
+	}
+}
+
+// encoded is the encoding of record i.
+func (sc *appendScratch) encoded(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = sc.ends[i-1]
+	}
+	return sc.enc[start:sc.ends[i]]
+}
+
+// streamGroup is the records of a batch bound for one stream, as indexes
+// into the batch, in batch order.
+type streamGroup struct {
+	key  string
+	recs []int
+}
+
+// serviceName selects a service stream.
+type serviceName struct{ namespace, group, service string }
+
+// groupByStream groups the batch by stream, streams in the order they
+// first appear. It builds each stream's key once, and all groups share
+// one slice of indexes.
+func groupByStream(recs []Record) []streamGroup {
+	var groups []streamGroup
+	services := make(map[serviceName]int)
+	ips := make(map[string]int)
+	type slot struct{ group, rec int }
+	slots := make([]slot, 0, 2*len(recs))
+	for i := range recs {
+		r := &recs[i]
+		if r.Service != "" {
+			name := serviceName{r.Namespace, r.Group, r.Service}
+			g, ok := services[name]
+			if !ok {
+				g = len(groups)
+				services[name] = g
+				groups = append(groups, streamGroup{key: serviceKey(r.Namespace, r.Group, r.Service)})
+			}
+			slots = append(slots, slot{g, i})
+		}
+		if r.ClientIP != "" {
+			g, ok := ips[r.ClientIP]
+			if !ok {
+				g = len(groups)
+				ips[r.ClientIP] = g
+				groups = append(groups, streamGroup{key: ipKey(r.ClientIP)})
+			}
+			slots = append(slots, slot{g, i})
+		}
+	}
+	counts := make([]int, len(groups))
+	for _, sl := range slots {
+		counts[sl.group]++
+	}
+	backing := make([]int, len(slots))
+	for g, n := range counts {
+		groups[g].recs, backing = backing[:0:n], backing[n:]
+	}
+	for _, sl := range slots {
+		groups[sl.group].recs = append(groups[sl.group].recs, sl.rec)
+	}
+	return groups
+}
+
+// entryRuns cuts one stream's records (indexes into recs) into the runs
+// that share an entry: consecutive records whose At all lie within
+// packSpanMs of one another, at most packMaxRecords of them. It yields
+// each run with its smallest At.
+func entryRuns(idx []int, recs []Record) iter.Seq2[[]int, int64] {
+	return func(yield func([]int, int64) bool) {
+		for len(idx) > 0 {
+			lo, hi := recs[idx[0]].At, recs[idx[0]].At
+			n := 1
+			for ; n < len(idx) && n < packMaxRecords; n++ {
+				at := recs[idx[n]].At
+				nlo, nhi := min(lo, at), max(hi, at)
+				if uint64(nhi-nlo) > packSpanMs { // the exact difference, even where int64 overflows
+					break
+				}
+				lo, hi = nlo, nhi
+			}
+			if !yield(idx[:n], lo) {
+				return
+			}
+			idx = idx[n:]
+		}
+	}
+}
+
+// write runs adds in one pipeline, trimming each stream with "MINID ~
+// minID" unless minID is "". It returns the writes Redis refused because
+// the stream already holds a later id; any other failure is err.
+func (s *RedisStore) write(ctx context.Context, adds []xadd, minID string) (late []xadd, err error) {
 	pipe := s.client.Pipeline()
 	cmds := make([]*redis.StringCmd, len(adds))
 	for i, a := range adds {
@@ -108,12 +251,13 @@ func isLateID(err error) bool {
 	return strings.Contains(err.Error(), "equal or smaller than the target stream top item")
 }
 
-// minID is the write-time trimming bound, "" (no trimming) before the
-// retention has passed since the epoch.
-func (s *RedisStore) minID() string {
-	ms := s.now().Add(-s.retention).UnixMilli()
-	if ms <= 0 {
+// writeMinID is the write-time trimming bound for this Append: "" (no
+// trimming) for all but one Append in writeTrimEvery, and until the
+// bound would be after the epoch. It keeps every entry that may hold a
+// record younger than the retention; see trimBefore.
+func (s *RedisStore) writeMinID() string {
+	if (s.appends.Add(1)-1)%writeTrimEvery != 0 {
 		return ""
 	}
-	return strconv.FormatInt(ms, 10)
+	return trimBefore(s.now().Add(-s.retention).UnixMilli())
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/herald-gateway/herald/internal/redistest"
 )
 
-// BenchmarkRedisEncoding compares the stored form RedisStore uses (one
-// field holding the record as compact JSON) with the alternative of one
-// stream field per record field, on writes (a pipeline of 1000 records,
+// BenchmarkRedisEncoding compares the stored form of a record RedisStore
+// uses (one field holding it as compact JSON; here one record per entry)
+// with the alternative of one stream field per record field, on writes (a pipeline of 1000 records,
 // each to its service and IP streams) and reads (XREVRANGE of 100 and
 // decoding). It also reports Redis memory per stored entry.
 func BenchmarkRedisEncoding(b *testing.B) {
@@ -23,14 +23,14 @@ func BenchmarkRedisEncoding(b *testing.B) {
 		values func(*Record) []any
 		decode func(redis.XMessage) (Record, error)
 	}{
-		{"json-field", jsonValues, decodeEntry},
+		{"json-field", jsonValues, decodeJSONField},
 		{"flat-fields", flatValues, decodeFlat},
 	}
 	for _, c := range codecs {
 		b.Run(c.name+"/append", func(b *testing.B) {
 			client := benchRedisClient(b)
 			t0 := time.Now().Add(-time.Hour).UnixMilli()
-			batch := benchBatches(benchBatch, t0)[0]
+			batch := benchBatches(benchBatch, t0, benchMixes[0])[0]
 			before := usedMemory(b, client)
 			b.ResetTimer()
 			for i := range b.N {
@@ -46,7 +46,7 @@ func BenchmarkRedisEncoding(b *testing.B) {
 		b.Run(c.name+"/find", func(b *testing.B) {
 			client := benchRedisClient(b)
 			t0 := time.Now().Add(-time.Hour).UnixMilli()
-			for _, batch := range benchBatches(100*benchBatch, t0) {
+			for _, batch := range benchBatches(100*benchBatch, t0, benchMixes[0]) {
 				writeEncoded(b, client, batch, c.values)
 			}
 			ctx := context.Background()
@@ -75,7 +75,8 @@ func benchRedisClient(b *testing.B) *redis.Client {
 	return client
 }
 
-// writeEncoded writes batch to the service and IP streams, as Append does.
+// writeEncoded writes batch to the service and IP streams, one record per
+// entry.
 func writeEncoded(b *testing.B, client *redis.Client, batch []Record, values func(*Record) []any) {
 	ctx := context.Background()
 	pipe := client.Pipeline()
@@ -92,6 +93,14 @@ func writeEncoded(b *testing.B, client *redis.Client, batch []Record, values fun
 
 func jsonValues(r *Record) []any {
 	return []any{recordField, encodeRecord(r)}
+}
+
+// decodeJSONField reads an entry of one record in the JSON field.
+func decodeJSONField(m redis.XMessage) (Record, error) {
+	data, _ := m.Values[recordField].(string)
+	r, err := decodeRecord(data)
+	r.ID = m.ID
+	return r, err
 }
 
 // flatValues is the alternative: every field its own stream field, all
@@ -119,17 +128,25 @@ func decodeFlat(m redis.XMessage) (Record, error) {
 	}, nil
 }
 
-func usedMemory(b *testing.B, client *redis.Client) int64 {
-	info, err := client.Info(context.Background(), "memory").Result()
+func usedMemory(b *testing.B, client redis.UniversalClient) int64 {
+	n, err := strconv.ParseInt(redisInfo(b, client, "memory", "used_memory"), 10, 64)
+	if err != nil {
+		b.Fatalf("INFO memory used_memory: %v", err)
+	}
+	return n
+}
+
+// redisInfo is the value of one field of an INFO section.
+func redisInfo(b *testing.B, client redis.UniversalClient, section, field string) string {
+	info, err := client.Info(context.Background(), section).Result()
 	if err != nil {
 		b.Fatal(err)
 	}
 	for line := range strings.SplitSeq(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return v
 		}
 	}
-	b.Fatal("no used_memory in INFO")
-	return 0
+	b.Fatalf("no %s in INFO %s", field, section)
+	return ""
 }

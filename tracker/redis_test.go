@@ -182,13 +182,14 @@ func TestRedisOutage(t *testing.T) {
 func TestRedisTrimDeletesEmptyStreams(t *testing.T) {
 	s, look, _ := newTestRedisStore(t)
 	t0 := baseTime()
-	for i := range 30 {
-		mustAppend(t, s, rec(fmt.Sprint("p", i), t0+int64(i), "ns", "g", fmt.Sprint("svc", i%3), fmt.Sprint("10.0.0.", i)))
+	const gap = 2 * packSpanMs // so Trim's slack keeps no earlier record
+	for i := range int64(30) {
+		mustAppend(t, s, rec(fmt.Sprint("p", i), t0+gap*i, "ns", "g", fmt.Sprint("svc", i%3), fmt.Sprint("10.0.0.", i)))
 	}
 	if err := look.Set(t.Context(), keyPrefix+"not-a-stream", "x", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Trim(t.Context(), time.UnixMilli(t0+29)); err != nil {
+	if err := s.Trim(t.Context(), time.UnixMilli(t0+gap*29)); err != nil {
 		t.Fatal(err)
 	}
 	keys := look.Keys(t.Context(), "*").Val()

@@ -24,24 +24,35 @@ return 0`)
 // trim scripts.
 const trimScanCount = 1000
 
-// Trim drops, from every stream of the layout on every master, the records
-// whose id is before before (millisecond precision), and deletes streams
-// left empty.
+// Trim drops, from every stream of the layout on every master, the
+// entries all of whose records are before before (millisecond precision;
+// see trimBefore), and deletes streams left empty.
 func (s *RedisStore) Trim(ctx context.Context, before time.Time) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	ms := before.UnixMilli()
-	if ms <= 0 {
+	minID := trimBefore(before.UnixMilli())
+	if minID == "" {
 		return nil
 	}
-	minID := strconv.FormatInt(ms, 10)
 	if err := s.forEachNode(ctx, func(ctx context.Context, node redis.UniversalClient) error {
 		return trimNode(ctx, node, minID)
 	}); err != nil {
 		return fmt.Errorf("tracker: trim before %s: %w", before.Format(time.RFC3339Nano), err)
 	}
 	return nil
+}
+
+// trimBefore is the MINID that drops the entries whose records are all
+// before ms: an entry holds records up to packSpanMs after its id, so
+// entries with ids from ms - packSpanMs on stay. Records up to packSpanMs
+// older than ms may therefore stay too. "" means there is nothing to
+// trim.
+func trimBefore(ms int64) string {
+	if ms <= packSpanMs {
+		return ""
+	}
+	return strconv.FormatInt(ms-packSpanMs, 10)
 }
 
 // forEachNode calls fn for every node that holds a share of the keys,

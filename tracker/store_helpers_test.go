@@ -102,18 +102,37 @@ func assertPushIDs(t *testing.T, recs []Record, want ...string) {
 func assertIDsOrdered(t *testing.T, recs []Record, oldest bool) {
 	t.Helper()
 	for i := range recs {
-		id, ok := parseStreamID(recs[i].ID)
+		id, ok := parseAnyID(recs[i].ID)
 		if !ok {
-			t.Fatalf("record %d: id %q is not <ms>-<seq>", i, recs[i].ID)
+			t.Fatalf("record %d: id %q is neither <ms>-<seq> nor <ms>-<seq>:<index>", i, recs[i].ID)
 		}
 		if i == 0 {
 			continue
 		}
-		prev, _ := parseStreamID(recs[i-1].ID)
+		prev, _ := parseAnyID(recs[i-1].ID)
 		if (oldest && !prev.less(id)) || (!oldest && !id.less(prev)) {
 			t.Fatalf("records %d and %d out of order (oldest=%v): %s then %s", i-1, i, oldest, recs[i-1].ID, recs[i].ID)
 		}
 	}
+}
+
+// parseAnyID reads the ids of either store: the memory store's
+// "<ms>-<seq>" (as index 0) or the Redis store's "<ms>-<seq>:<index>".
+func parseAnyID(s string) (recordID, bool) {
+	if id, ok := parseStreamID(s); ok {
+		return recordID{entry: id}, true
+	}
+	return parseRecordID(s)
+}
+
+// trimSlackMs is how much older than Trim's cutoff, in ms, a record the
+// store keeps may be: the Redis store drops whole entries (see
+// RedisStore), the memory store single records.
+func trimSlackMs(s Store) int64 {
+	if _, ok := s.(*RedisStore); ok {
+		return packSpanMs
+	}
+	return 0
 }
 
 func reversed(s []string) []string {

@@ -73,3 +73,42 @@ func (id streamID) prev() (streamID, bool) {
 	}
 	return id, false
 }
+
+// recordID is a RedisStore record's id, "<entry id>:<index>": the stream
+// entry that holds the record and the record's place in it, counted from
+// 0 in append order. Records are ordered by entry, then index.
+type recordID struct {
+	entry streamID
+	index uint64
+}
+
+// parseRecordID reads the canonical "<ms>-<seq>:<index>" that String
+// writes; ok is false for anything else, leading zeros included, so the
+// only cursors accepted are the ones the store could have issued.
+func parseRecordID(s string) (id recordID, ok bool) {
+	entryPart, indexPart, found := strings.Cut(s, ":")
+	if !found {
+		return recordID{}, false
+	}
+	entry, ok := parseStreamID(entryPart)
+	index, err := parseDecimal(indexPart)
+	id = recordID{entry, index}
+	if !ok || err != nil || id.String() != s {
+		return recordID{}, false
+	}
+	return id, true
+}
+
+func (id recordID) String() string {
+	b := make([]byte, 0, 48)
+	b = strconv.AppendUint(b, id.entry.ms, 10)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, id.entry.seq, 10)
+	b = append(b, ':')
+	b = strconv.AppendUint(b, id.index, 10)
+	return string(b)
+}
+
+func (id recordID) less(o recordID) bool {
+	return id.entry.less(o.entry) || (id.entry == o.entry && id.index < o.index)
+}

@@ -59,3 +59,50 @@ func TestStreamIDNextPrev(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRecordID(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want recordID
+		ok   bool
+	}{
+		{"0-0:0", recordID{}, true},
+		{"1700000000000-3:127", recordID{streamID{1700000000000, 3}, 127}, true},
+		{"18446744073709551615-18446744073709551615:18446744073709551615", recordID{maxStreamID, math.MaxUint64}, true},
+		{"", recordID{}, false},
+		{"1-0", recordID{}, false},
+		{"1-0:", recordID{}, false},
+		{":0", recordID{}, false},
+		{"1-0:x", recordID{}, false},
+		{"1-0:01", recordID{}, false},
+		{"01-0:0", recordID{}, false},
+		{"1-00:0", recordID{}, false},
+		{"1-0:+1", recordID{}, false},
+		{"1-0:-1", recordID{}, false},
+		{"1-0:0:0", recordID{}, false},
+		{"1-0: 0", recordID{}, false},
+		{"1-0:0 ", recordID{}, false},
+		{"1:0", recordID{}, false},
+		{"1-0:18446744073709551616", recordID{}, false},
+	} {
+		got, ok := parseRecordID(tc.in)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("parseRecordID(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+		if ok && got.String() != tc.in {
+			t.Errorf("%q formats back as %q", tc.in, got.String())
+		}
+	}
+}
+
+// FuzzParseRecordID: a cursor is accepted only in the form String writes.
+func FuzzParseRecordID(f *testing.F) {
+	for _, s := range []string{"0-0:0", "1700000000000-3:127", "1-0", "1-0:01", "1-0:0:0", ":", "-:"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if id, ok := parseRecordID(s); ok && id.String() != s {
+			t.Fatalf("%q accepted as %v, which formats as %q", s, id, id.String())
+		}
+	})
+}

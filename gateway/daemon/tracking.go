@@ -41,7 +41,8 @@ func (d *Daemon) startTracking() error {
 	d.store = store
 	d.recorder = tracker.NewRecorder(store, tracker.RecorderOptions{
 		Node: d.cfg.Node, Buffer: d.cfg.Tracker.Buffer, Backlog: d.cfg.Tracker.Backlog,
-		Logger: d.log.With("component", "tracker"),
+		Retention: d.cfg.Tracker.Retention,
+		Logger:    d.log.With("component", "tracker"),
 	})
 	return nil
 }
