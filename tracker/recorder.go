@@ -62,6 +62,7 @@ type Recorder struct {
 	log   *slog.Logger
 	queue chan fanout.Outcome
 	done  chan struct{}
+	stop  sync.Once // closes done
 	wg    sync.WaitGroup
 
 	dropped atomic.Uint64 // outcomes lost (queue full or backlog full)
@@ -128,8 +129,9 @@ func (r *Recorder) Stats() RecorderStats {
 }
 
 // Close stops the Recorder after one last attempt to write what it holds.
+// It may be called more than once.
 func (r *Recorder) Close() {
-	close(r.done)
+	r.stop.Do(func() { close(r.done) })
 	r.wg.Wait()
 }
 

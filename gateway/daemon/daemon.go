@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app/server"
@@ -30,6 +31,7 @@ type Daemon struct {
 	recorder *tracker.Recorder
 	admin    *server.Hertz
 	adLn     net.Listener
+	stopOnce sync.Once
 }
 
 // Start brings Herald up with cfg, which must be valid. On error nothing
@@ -112,9 +114,11 @@ func (d *Daemon) AdminAddr() net.Addr { return d.adLn.Addr() }
 // Gateway exposes the gRPC endpoint (for stats and tests).
 func (d *Daemon) Gateway() *gateway.Server { return d.grpc }
 
-// Stop shuts Herald down: clients are disconnected and the registry
-// closed.
-func (d *Daemon) Stop() {
+// Stop shuts Herald down: clients are disconnected, push records flushed
+// and the registry closed. It may be called more than once.
+func (d *Daemon) Stop() { d.stopOnce.Do(d.stop) }
+
+func (d *Daemon) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := d.admin.Shutdown(ctx); err != nil {
