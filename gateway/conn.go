@@ -57,8 +57,9 @@ type pendingAck struct {
 }
 
 var (
-	errConnClosed = errors.New("connection closed")
-	errNotSetUp   = errors.New("connection not set up")
+	errConnClosed   = errors.New("connection closed")
+	errNotSetUp     = errors.New("connection not set up")
+	errAlreadySetUp = errors.New("connection already set up")
 )
 
 // newConn identifies a transport the way the reference server does:
@@ -97,15 +98,19 @@ func (c *conn) touch(now time.Time) { c.lastActive.Store(now.UnixNano()) }
 func (c *conn) idleSince() time.Time { return time.Unix(0, c.lastActive.Load()) }
 
 // setUp turns the connection into a session bound to the stream writer.
-// It reports false if the connection was already set up or is closed.
-func (c *conn) setUp(info *clientInfo, out *outbox) bool {
+// It fails with errConnClosed if the connection is closing and with
+// errAlreadySetUp if a session exists.
+func (c *conn) setUp(info *clientInfo, out *outbox) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.client != nil {
-		return false
+	switch {
+	case c.closed:
+		return errConnClosed
+	case c.client != nil:
+		return errAlreadySetUp
 	}
 	c.client, c.out = info, out
-	return true
+	return nil
 }
 
 // session returns the client info, or errNotSetUp / errConnClosed.

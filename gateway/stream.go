@@ -79,8 +79,8 @@ func (s *Server) setUp(c *conn, stream msgSender, p *nacospb.Payload) {
 	out := newOutbox(stream, s.opts.PushQueue, func(err error) {
 		go s.closeConn(c, "stream write failed: "+err.Error())
 	}, s.log)
-	if !c.setUp(info, out) {
-		s.log.Warn("duplicate ConnectionSetupRequest ignored", "conn", c.id)
+	if err := c.setUp(info, out); err != nil {
+		s.log.Warn("ConnectionSetupRequest ignored", "conn", c.id, "why", err)
 		return
 	}
 	s.log.Debug("session set up", "conn", c.id, "client", info.IP, "version", info.Version)

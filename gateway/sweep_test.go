@@ -20,7 +20,9 @@ func TestCheckRules(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	setUp := func() *conn {
 		c := newConn(fakeAddrConn{}, t0, nil)
-		c.setUp(&clientInfo{}, newOutbox(nil, 1, nil, nil))
+		if err := c.setUp(&clientInfo{}, newOutbox(nil, 1, nil, nil)); err != nil {
+			t.Fatal(err)
+		}
 		return c
 	}
 	withProbe := func(sent time.Time) func(*conn) {

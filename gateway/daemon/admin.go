@@ -52,6 +52,23 @@ func (d *Daemon) startAdmin() error {
 			d.log.Error("admin server", "err", err)
 		}
 	}()
+	if err := waitRunning(h); err != nil {
+		ln.Close()
+		return err
+	}
+	return nil
+}
+
+// waitRunning waits until the Hertz engine serves, so a Stop right after
+// Start finds it running.
+func waitRunning(h *server.Hertz) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for !h.IsRunning() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("admin server did not start within 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	return nil
 }
 
