@@ -26,9 +26,9 @@ type conn struct {
 	// from the client.
 	lastActive atomic.Int64
 
-	// regMu serialises the registry writes made on behalf of this
-	// connection (register, deregister, and the release on close), so a
-	// registration can never land after the close released the slots.
+	// regMu serialises what this connection holds elsewhere (registry
+	// slots, hub subscriptions) with its release on close, so nothing is
+	// registered or subscribed after the close released it.
 	regMu sync.Mutex
 
 	// mu protects every field below.

@@ -159,7 +159,7 @@ func (s *Server) subscribe(ctx context.Context, c *conn, p *nacospb.Payload) (*n
 	}
 	var snap upstream.Service
 	if req.Subscribe {
-		snap, err = s.hub.Subscribe(ctx, c, key, req.Clusters)
+		snap, err = s.subscribeConn(ctx, c, key, req.Clusters)
 	} else {
 		s.hub.Unsubscribe(c.id, key, req.Clusters)
 		snap, err = s.reg.Query(ctx, key)
@@ -170,6 +170,17 @@ func (s *Server) subscribe(ctx context.Context, c *conn, p *nacospb.Payload) (*n
 	return newPayload("SubscribeServiceResponse", serviceInfoResponse{
 		response: echo(req.request), ServiceInfo: snap.Info(req.Clusters, false, false),
 	})
+}
+
+// subscribeConn subscribes the connection, serialised with its release
+// (as registrations are) so no subscription outlives a closed connection.
+func (s *Server) subscribeConn(ctx context.Context, c *conn, key upstream.ServiceKey, clusters string) (upstream.Service, error) {
+	c.regMu.Lock()
+	defer c.regMu.Unlock()
+	if _, err := c.session(); err != nil {
+		return upstream.Service{}, errorf(errUnregistered, "Connection is unregistered.")
+	}
+	return s.hub.Subscribe(ctx, c, key, clusters)
 }
 
 // validateClusters checks each name of a comma-joined cluster filter.
