@@ -19,6 +19,10 @@ type benchSub struct {
 func (b *benchSub) ID() string         { return b.id }
 func (b *benchSub) Client() ClientInfo { return ClientInfo{} }
 func (b *benchSub) Close(string)       {}
+func (b *benchSub) Encoder() Encoder   { return benchEnc }
+
+var benchEnc = &testEncoder{}
+
 func (b *benchSub) Send(p *Push) error {
 	go func() { // acks arrive on another goroutine, as from the network
 		b.hub.Ack(b.id, p.RequestID, true)
@@ -34,7 +38,7 @@ func BenchmarkDispatch(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			reg := upstream.NewEmbedded()
 			defer reg.Close()
-			hub, err := NewHub(reg, &testEncoder{}, Options{Workers: 32})
+			hub, err := NewHub(reg, Options{Workers: 32})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -52,7 +56,7 @@ func BenchmarkDispatch(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				rev++
 				wg.Add(n)
-				hub.send(upstream.Service{Key: key, Revision: rev}, "", subs, time.Now())
+				hub.send(upstream.Service{Key: key, Revision: rev}, group{enc: benchEnc}, subs, time.Now())
 				wg.Wait()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/push")

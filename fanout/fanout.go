@@ -2,9 +2,9 @@
 // and sees each push through to its acknowledgement.
 //
 // It is the seam between upstream (where changes come from) and the gateway
-// (which owns the wire). fanout knows neither Kitex, JSON nor Redis: the
-// gateway hands it an Encoder that turns a service snapshot into wire-ready
-// bytes, each connection appears as a Subscriber that queues those bytes,
+// (which owns the wire). fanout knows neither Kitex, JSON nor Redis: each
+// connection appears as a Subscriber that names the Encoder of its wire
+// (gRPC, UDP) and queues the bytes that Encoder produced,
 // and outcomes leave through an Observer (the tracker implements it).
 //
 // The Hub subscribes upstream once per service, however many connections
@@ -57,6 +57,10 @@ type Subscriber interface {
 	ID() string
 	// Client describes the connection's client.
 	Client() ClientInfo
+	// Encoder is how pushes are encoded for this subscriber's wire. Every
+	// subscriber with the same (comparable) Encoder and cluster filter
+	// shares one encoded Push per revision.
+	Encoder() Encoder
 	// Send queues p for writing and returns at once; it must never block on
 	// the network. An error means the push was not queued.
 	Send(p *Push) error

@@ -40,6 +40,7 @@ func (e *testEncoder) Encode(svc upstream.Service, clusters string) (*Push, erro
 type fakeSub struct {
 	id      string
 	sendErr error
+	enc     Encoder // defaults to sharedEnc
 
 	mu     sync.Mutex
 	pushes []*Push
@@ -51,6 +52,16 @@ func newFakeSub(id string) *fakeSub { return &fakeSub{id: id, got: make(chan str
 
 func (f *fakeSub) ID() string         { return f.id }
 func (f *fakeSub) Client() ClientInfo { return ClientInfo{IP: "127.0.0.1"} }
+
+// sharedEnc is the wire most fake subscribers share.
+var sharedEnc = &testEncoder{}
+
+func (f *fakeSub) Encoder() Encoder {
+	if f.enc != nil {
+		return f.enc
+	}
+	return sharedEnc
+}
 
 func (f *fakeSub) Send(p *Push) error {
 	if f.sendErr != nil {
@@ -134,7 +145,7 @@ func newRig(t *testing.T, window time.Duration) *rig {
 	t.Helper()
 	r := &rig{t: t, clock: newFakeClock(), reg: upstream.NewEmbedded(), obs: &recorder{},
 		key: upstream.ServiceKey{Name: "svc"}.Normalize()}
-	hub, err := NewHub(r.reg, &testEncoder{}, Options{
+	hub, err := NewHub(r.reg, Options{
 		MergeWindow: window, AckTimeout: 5 * time.Second, RetryBase: time.Second, RetryMax: 8 * time.Second,
 		StallTimeout: time.Minute, Tick: 10 * time.Millisecond, Now: r.clock.Now, Manual: true, Observer: r.obs,
 	})

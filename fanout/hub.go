@@ -60,7 +60,6 @@ const chunkSize = 128
 // service, opened with the first subscriber and closed with the last.
 type Hub struct {
 	reg      upstream.Registry
-	enc      Encoder
 	opts     Options
 	log      *slog.Logger
 	pool     *ants.Pool
@@ -84,16 +83,16 @@ type subRef struct {
 	clusters string
 }
 
-// NewHub returns a running Hub reading changes from reg and encoding them
-// with enc.
-func NewHub(reg upstream.Registry, enc Encoder, opts Options) (*Hub, error) {
+// NewHub returns a running Hub reading changes from reg. Each subscriber
+// brings its own Encoder.
+func NewHub(reg upstream.Registry, opts Options) (*Hub, error) {
 	opts.defaults()
 	pool, err := ants.NewPool(opts.Workers)
 	if err != nil {
 		return nil, fmt.Errorf("fanout worker pool: %w", err)
 	}
 	h := &Hub{
-		reg: reg, enc: enc, opts: opts, log: opts.Logger, pool: pool,
+		reg: reg, opts: opts, log: opts.Logger, pool: pool,
 		wheel:    newTimerWheel(opts.Tick, opts.Now()),
 		acks:     newAckIndex(),
 		done:     make(chan struct{}),
@@ -234,8 +233,9 @@ func (h *Hub) Ack(connID, requestID string, ok bool) {
 }
 
 // send hands one encoded revision to subscriptions through the pool.
-func (h *Hub) send(snap upstream.Service, clusters string, subs []*subscription, now time.Time) {
-	push, err := h.enc.Encode(snap, clusters)
+func (h *Hub) send(snap upstream.Service, g group, subs []*subscription, now time.Time) {
+	clusters := g.clusters
+	push, err := g.enc.Encode(snap, clusters)
 	if err != nil {
 		h.log.Error("encode push", "service", snap.Key.String(), "clusters", clusters, "err", err)
 		return

@@ -354,3 +354,27 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("unknown service status %+v", got)
 	}
 }
+
+// One encoded push per (revision, cluster filter, wire): subscribers on the
+// same wire share the bytes; another wire gets its own encoding.
+func TestEncodedOncePerWire(t *testing.T) {
+	r := newRig(t, 0)
+	a, b := newFakeSub("a"), newFakeSub("b")
+	other := &testEncoder{}
+	c := newFakeSub("c")
+	c.enc = other
+	for _, f := range []*fakeSub{a, b, c} {
+		r.subscribe(f)
+	}
+	rev := r.change(1)
+	pa, pb, pc := a.waitPushes(t, 1)[0], b.waitPushes(t, 1)[0], c.waitPushes(t, 1)[0]
+	if pa != pb {
+		t.Fatal("subscribers on one wire got separately encoded pushes")
+	}
+	if pc == pa || pc.Revision != rev {
+		t.Fatalf("other wire: push %p (rev %d), shared %p, want its own push of rev %d", pc, pc.Revision, pa, rev)
+	}
+	if n := other.n.Load(); n != 1 {
+		t.Fatalf("other encoder called %d times, want 1", n)
+	}
+}

@@ -99,7 +99,7 @@ func (s *service) notify(snap upstream.Service) {
 }
 
 // dispatch sends the newest snapshot to every subscription that has not
-// seen it, encoding once per cluster filter.
+// seen it, encoding once per cluster filter and wire.
 func (s *service) dispatch(now time.Time) {
 	s.mu.Lock()
 	s.merging = false
@@ -109,14 +109,22 @@ func (s *service) dispatch(now time.Time) {
 	}
 	snap := *s.latest
 	s.pushed = snap.Revision
-	groups := make(map[string][]*subscription)
+	groups := make(map[group][]*subscription)
 	for _, su := range s.subs {
-		groups[su.clusters] = append(groups[su.clusters], su)
+		g := group{su.clusters, su.sub.Encoder()}
+		groups[g] = append(groups[g], su)
 	}
 	s.mu.Unlock()
-	for clusters, subs := range groups {
-		s.hub.send(snap, clusters, subs, now)
+	for g, subs := range groups {
+		s.hub.send(snap, g, subs, now)
 	}
+}
+
+// group is the subscriptions that share one encoded push: the same cluster
+// filter on the same wire.
+type group struct {
+	clusters string
+	enc      Encoder
 }
 
 // mergeClose ends a service's merge window.

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -21,6 +22,7 @@ type conn struct {
 	opened   time.Time
 	// closer closes the transport and releases the connection.
 	closer func(c *conn, reason string)
+	enc    fanout.Encoder // set once before the connection is shared
 
 	// lastActive is the UnixNano time of the last request or stream message
 	// from the client.

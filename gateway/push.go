@@ -65,6 +65,10 @@ func (c *conn) Send(p *fanout.Push) error {
 	return out.sendFrame(frame(p.Frame))
 }
 
+// Encoder implements fanout.Subscriber: every gRPC connection shares one
+// encoder, so a revision is encoded once per cluster filter.
+func (c *conn) Encoder() fanout.Encoder { return c.enc }
+
 // Client implements fanout.Subscriber.
 func (c *conn) Client() fanout.ClientInfo {
 	c.mu.Lock()

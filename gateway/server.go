@@ -31,15 +31,11 @@ type Options struct {
 	MaxMessageBytes int           // largest accepted request payload; default 10 MiB
 	IdleTimeout     time.Duration // idle time before a ClientDetectionRequest; default 20s
 	DetectTimeout   time.Duration // time to answer it; default 5s
-	AckTimeout      time.Duration // time to acknowledge a push; default 5s
 	PushQueue       int           // queued server messages per connection; default 1024
 	SweepInterval   time.Duration // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
 	ExitWait        time.Duration // graceful shutdown bound; default 2s
 	Logger          *slog.Logger
 	Kitex           KitexTuning
-	// Fanout configures the push engine. Its AckTimeout defaults to the
-	// AckTimeout above and its Logger to Logger.
-	Fanout fanout.Options
 }
 
 // KitexTuning holds the HTTP/2 transport options that decide memory per
@@ -89,7 +85,6 @@ func (o *Options) defaults() {
 	}
 	def(&o.IdleTimeout, 20*time.Second)
 	def(&o.DetectTimeout, 5*time.Second)
-	def(&o.AckTimeout, 5*time.Second)
 	// Sweep often enough that short test timeouts still fire promptly.
 	def(&o.SweepInterval, min(3*time.Second, o.IdleTimeout/4, o.DetectTimeout/2))
 	def(&o.ExitWait, 2*time.Second)
@@ -109,7 +104,7 @@ type Server struct {
 	opts Options
 	reg  upstream.Registry
 	hub  *fanout.Hub
-	ids  requestIDs
+	enc  pushEncoder
 	log  *slog.Logger
 
 	ln   net.Listener
@@ -123,12 +118,13 @@ type Server struct {
 	conns map[string]*conn
 }
 
-// New returns a gRPC endpoint serving reg, with its push engine running.
-// Call Start to listen and Stop to release everything.
+// New returns a gRPC endpoint serving reg and pushing through hub, which
+// the caller owns and closes after Stop. Call Start to listen and Stop to
+// release every connection.
 //
 // Kitex logs every closed transport at Info and Warn through its global
 // klog; Herald logs connection events itself, so klog is set to Error.
-func New(opts Options, reg upstream.Registry) (*Server, error) {
+func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) {
 	opts.defaults()
 	quietKitex.Do(func() { klog.SetLevel(klog.LevelError) })
 	s := &Server{
@@ -138,19 +134,9 @@ func New(opts Options, reg upstream.Registry) (*Server, error) {
 		exit:  make(chan error),
 		done:  make(chan struct{}),
 		conns: make(map[string]*conn),
+		hub:   hub,
+		enc:   pushEncoder{ids: &requestIDs{}},
 	}
-	fo := opts.Fanout
-	if fo.AckTimeout <= 0 {
-		fo.AckTimeout = opts.AckTimeout
-	}
-	if fo.Logger == nil {
-		fo.Logger = opts.Logger.With("component", "fanout")
-	}
-	hub, err := fanout.NewHub(reg, pushEncoder{ids: &s.ids}, fo)
-	if err != nil {
-		return nil, err
-	}
-	s.hub = hub
 	return s, nil
 }
 
@@ -216,9 +202,6 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Registry is the registry the endpoint serves.
 func (s *Server) Registry() upstream.Registry { return s.reg }
 
-// Hub exposes the fan-out hub (for stats and tests).
-func (s *Server) Hub() *fanout.Hub { return s.hub }
-
 // Stop closes the listener and every connection, releasing their
 // instances and subscriptions.
 func (s *Server) Stop() {
@@ -233,12 +216,12 @@ func (s *Server) Stop() {
 	for _, c := range s.snapshotConns() {
 		s.closeConn(c, "server stopping")
 	}
-	s.hub.Close()
 }
 
 // opened is called by Kitex for every new transport.
 func (s *Server) opened(nc net.Conn) *conn {
 	c := newConn(nc, time.Now(), s.closeConn)
+	c.enc = s.enc
 	s.mu.Lock()
 	s.conns[c.id] = c
 	s.mu.Unlock()

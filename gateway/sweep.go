@@ -89,7 +89,7 @@ type clientDetectionRequest struct {
 // probe sends a ClientDetectionRequest; the answer must come within
 // DetectTimeout.
 func (s *Server) probe(c *conn, now time.Time) {
-	id := s.ids.next()
+	id := s.enc.ids.next()
 	p, err := newPayload("ClientDetectionRequest", clientDetectionRequest{request{RequestID: id, Module: "internal"}})
 	if err != nil {
 		s.log.Error("encode ClientDetectionRequest", "err", err)

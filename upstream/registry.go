@@ -6,6 +6,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"strconv"
 )
 
 // Defaults applied wherever a client leaves a name blank.
@@ -29,6 +30,14 @@ var ErrInvalid = errors.New("invalid parameter")
 // session id). Each (owner, service) pair has exactly one slot, as in Nacos:
 // Register replaces the slot's content, Deregister empties it. The owner is
 // responsible for emptying its slots when it goes away.
+//
+// Persistent instances (Ephemeral false; Nacos "persistent" or
+// non-ephemeral) belong to no connection: the gateway registers each one
+// under PersistentOwner(instance), one instance per slot, and only an
+// explicit Deregister removes it. A service holds either ephemeral or
+// persistent instances, never both: mixing them is an ErrInvalid error. The
+// embedded registry keeps persistent instances on disk and health-checks
+// them; a remote registry forwards them.
 type Registry interface {
 	// Register fills the owner's slot for key with instances (one for a
 	// plain register, many for a batch), replacing whatever it held. The
@@ -60,4 +69,22 @@ type Registry interface {
 
 	// Close releases the registry's resources.
 	Close() error
+}
+
+// PersistentOwner is the owner under which a persistent instance is
+// registered: one slot per (cluster, ip, port) of a service.
+func PersistentOwner(in Instance) string {
+	cluster := in.ClusterName
+	if cluster == "" {
+		cluster = DefaultCluster
+	}
+	return "persistent:" + cluster + ":" + in.IP + ":" + strconv.FormatUint(in.Port, 10)
+}
+
+// Ready is implemented by registries that depend on something remote (the
+// Nacos link). Ready returns nil while the registry is connected and in
+// sync, and an error saying what is wrong otherwise; readiness probes and
+// the admin API report it.
+type Ready interface {
+	Ready() error
 }

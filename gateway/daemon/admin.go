@@ -44,7 +44,7 @@ func (d *Daemon) startAdmin() error {
 		server.WithExitWaitTime(time.Second))
 	h.GET("/healthz", func(_ context.Context, c *app.RequestContext) { c.String(http.StatusOK, "ok\n") })
 	h.GET("/stats", d.serveStats)
-	api := &tracker.API{Store: d.store, Status: d.grpc.Hub(), MaxWindow: d.cfg.Tracker.Retention}
+	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
 	api.Register(h)
 	d.admin = h
 	go func() {
@@ -75,8 +75,8 @@ func waitRunning(h *server.Hertz) error {
 func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 	st := stats{Node: d.cfg.Node}
 	st.Connections, st.Sessions = d.grpc.Stats()
-	st.Services, st.Subscriptions = d.grpc.Hub().Stats()
-	st.Pushes = d.grpc.Hub().Counts()
+	st.Services, st.Subscriptions = d.hub.Stats()
+	st.Pushes = d.hub.Counts()
 	st.Tracker = d.recorder.Stats()
 	c.JSON(http.StatusOK, st)
 }

@@ -26,6 +26,7 @@ type Daemon struct {
 	cfg      conf.Config
 	log      *slog.Logger
 	reg      upstream.Registry
+	hub      *fanout.Hub
 	grpc     *gateway.Server
 	store    tracker.Store
 	recorder *tracker.Recorder
@@ -50,14 +51,50 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		reg.Close()
 		return nil, err
 	}
+	d.hub, err = fanout.NewHub(reg, fanout.Options{
+		MergeWindow:  cfg.Fanout.MergeWindow,
+		Workers:      cfg.Fanout.Workers,
+		AckTimeout:   cfg.Session.AckTimeout,
+		RetryBase:    cfg.Fanout.RetryBase,
+		RetryMax:     cfg.Fanout.RetryMax,
+		StallTimeout: cfg.Fanout.StallTimeout,
+		Observer:     d.recorder,
+		Logger:       log.With("component", "fanout"),
+	})
+	if err != nil {
+		d.stopTracking()
+		reg.Close()
+		return nil, err
+	}
+	if err := d.startGateway(); err != nil {
+		d.hub.Close()
+		d.stopTracking()
+		reg.Close()
+		return nil, err
+	}
+	if err := d.startAdmin(); err != nil {
+		d.grpc.Stop()
+		d.hub.Close()
+		d.stopTracking()
+		reg.Close()
+		return nil, err
+	}
+	log.Info("herald started", "node", cfg.Node, "grpc", d.GRPCAddr().String(),
+		"admin", d.AdminAddr().String(), "upstream", cfg.Upstream.Kind)
+	return d, nil
+}
+
+// startGateway starts the client-facing endpoints.
+func (d *Daemon) startGateway() error {
+	cfg := d.cfg
+	var err error
 	d.grpc, err = gateway.New(gateway.Options{
 		Addr:            cfg.GRPC.Addr,
 		MaxMessageBytes: cfg.GRPC.MaxMessageBytes,
 		IdleTimeout:     cfg.Session.IdleTimeout,
 		DetectTimeout:   cfg.Session.DetectTimeout,
-		AckTimeout:      cfg.Session.AckTimeout,
 		PushQueue:       cfg.Session.PushQueue,
-		Logger:          log,
+		Logger:          d.log,
 		Kitex: gateway.KitexTuning{
 			WriteBufferSize:       cfg.GRPC.WriteBufferSize,
 			ReadBufferSize:        cfg.GRPC.ReadBufferSize,
@@ -66,34 +103,11 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 			ReuseWriteBuffer:      cfg.GRPC.ReuseWriteBuffer,
 			ReuseFramerBuffer:     cfg.GRPC.ReuseFramerBuffer,
 		},
-		Fanout: fanout.Options{
-			MergeWindow:  cfg.Fanout.MergeWindow,
-			Workers:      cfg.Fanout.Workers,
-			RetryBase:    cfg.Fanout.RetryBase,
-			RetryMax:     cfg.Fanout.RetryMax,
-			StallTimeout: cfg.Fanout.StallTimeout,
-			Observer:     d.recorder,
-		},
-	}, reg)
+	}, d.reg, d.hub)
 	if err != nil {
-		d.stopTracking()
-		reg.Close()
-		return nil, err
+		return err
 	}
-	if err := d.grpc.Start(); err != nil {
-		d.stopTracking()
-		reg.Close()
-		return nil, err
-	}
-	if err := d.startAdmin(); err != nil {
-		d.grpc.Stop()
-		d.stopTracking()
-		reg.Close()
-		return nil, err
-	}
-	log.Info("herald started", "node", cfg.Node, "grpc", d.GRPCAddr().String(),
-		"admin", d.AdminAddr().String(), "upstream", cfg.Upstream.Kind)
-	return d, nil
+	return d.grpc.Start()
 }
 
 func newRegistry(cfg conf.UpstreamConfig) (upstream.Registry, error) {
@@ -111,6 +125,9 @@ func (d *Daemon) GRPCAddr() net.Addr { return d.grpc.Addr() }
 // AdminAddr is the bound admin API address.
 func (d *Daemon) AdminAddr() net.Addr { return d.adLn.Addr() }
 
+// Hub exposes the push engine (for stats and tests).
+func (d *Daemon) Hub() *fanout.Hub { return d.hub }
+
 // Gateway exposes the gRPC endpoint (for stats and tests).
 func (d *Daemon) Gateway() *gateway.Server { return d.grpc }
 
@@ -125,6 +142,7 @@ func (d *Daemon) stop() {
 		d.log.Warn("admin shutdown", "err", err)
 	}
 	d.grpc.Stop()
+	d.hub.Close()
 	d.stopTracking()
 	if err := d.reg.Close(); err != nil {
 		d.log.Warn("registry close", "err", err)

@@ -210,7 +210,7 @@ func TestUnsubscribeStopsCallbacks(t *testing.T) {
 	_, callsBefore := stopped.snapshot()
 	// Herald dropped the subscription (the SDK also stops calling back
 	// locally, so the callback alone would not prove it).
-	if _, subs := d.Gateway().Hub().Stats(); subs != 0 {
+	if _, subs := d.Hub().Stats(); subs != 0 {
 		t.Fatalf("%d subscriptions remain after unsubscribe", subs)
 	}
 	// A control subscriber on another client sees the next change, so

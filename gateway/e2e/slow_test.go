@@ -123,12 +123,12 @@ func TestSlowClientIsolated(t *testing.T) {
 		if sessions != before-1 {
 			return fmt.Errorf("%d sessions, want %d", sessions, before-1)
 		}
-		if _, subs := d.Gateway().Hub().Stats(); subs != services*len(fast) {
+		if _, subs := d.Hub().Stats(); subs != services*len(fast) {
 			return fmt.Errorf("%d subscriptions, want %d", subs, services*len(fast))
 		}
 		return nil
 	})
-	if dropped := d.Gateway().Hub().Counts()["dropped"]; dropped == 0 {
+	if dropped := d.Hub().Counts()["dropped"]; dropped == 0 {
 		t.Error("no push was counted dropped for the slow connection")
 	}
 }
@@ -169,7 +169,7 @@ func TestWithheldAckIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "retry acknowledged", wait, func() error {
-		c := d.Gateway().Hub().Counts()
+		c := d.Hub().Counts()
 		if c["timeout"] < 1 || c["retried"] < 1 || c["acked"] < 1 {
 			return fmt.Errorf("counts %v", c)
 		}
