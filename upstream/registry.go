@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Defaults applied wherever a client leaves a name blank.
@@ -31,10 +32,11 @@ var ErrInvalid = errors.New("invalid parameter")
 // Register replaces the slot's content, Deregister empties it. The owner is
 // responsible for emptying its slots when it goes away.
 //
-// Persistent instances (Ephemeral false; Nacos "persistent" or
-// non-ephemeral) belong to no connection: the gateway registers each one
-// under PersistentOwner(instance), one instance per slot, and only an
-// explicit Deregister removes it. A service holds either ephemeral or
+// Persistent instances (Nacos "persistent" or non-ephemeral) belong to no
+// connection: the gateway registers each one under PersistentOwner(instance),
+// one instance per slot, and only an explicit Deregister removes it. The
+// owner decides: instances in a slot whose owner IsPersistentOwner are
+// stored with Ephemeral false, all others with Ephemeral true. A service holds either ephemeral or
 // persistent instances, never both: mixing them is an ErrInvalid error. The
 // embedded registry keeps persistent instances on disk and health-checks
 // them; a remote registry forwards them.
@@ -78,8 +80,13 @@ func PersistentOwner(in Instance) string {
 	if cluster == "" {
 		cluster = DefaultCluster
 	}
-	return "persistent:" + cluster + ":" + in.IP + ":" + strconv.FormatUint(in.Port, 10)
+	return persistentPrefix + cluster + ":" + in.IP + ":" + strconv.FormatUint(in.Port, 10)
 }
+
+// IsPersistentOwner reports whether owner names a persistent slot.
+func IsPersistentOwner(owner string) bool { return strings.HasPrefix(owner, persistentPrefix) }
+
+const persistentPrefix = "persistent:"
 
 // Ready is implemented by registries that depend on something remote (the
 // Nacos link). Ready returns nil while the registry is connected and in
