@@ -14,7 +14,7 @@ import (
 type RecorderOptions struct {
 	Node         string        // this gateway's name, stored in every record
 	Buffer       int           // outcomes queued between the push path and the writer; default 65536
-	Batch        int           // records per store write; default 1000
+	Batch        int           // most records per store write; default 8192
 	FlushEvery   time.Duration // longest a record waits for its batch; default 50ms
 	WriteTimeout time.Duration // one store write; default 2s
 	Backlog      int           // records held while the store is down; default 200000
@@ -39,7 +39,7 @@ func (o *RecorderOptions) defaults() {
 		}
 	}
 	setInt(&o.Buffer, 65536)
-	setInt(&o.Batch, 1000)
+	setInt(&o.Batch, 8192)
 	setInt(&o.Backlog, 200000)
 	setDur(&o.FlushEvery, 50*time.Millisecond)
 	setDur(&o.WriteTimeout, 2*time.Second)
@@ -57,13 +57,14 @@ func (o *RecorderOptions) defaults() {
 // held up to Backlog records and retried; beyond that the oldest are
 // dropped and counted, and writing resumes when the store answers again.
 type Recorder struct {
-	store Store
-	opts  RecorderOptions
-	log   *slog.Logger
-	queue chan fanout.Outcome
-	done  chan struct{}
-	stop  sync.Once // closes done
-	wg    sync.WaitGroup
+	store   Store
+	opts    RecorderOptions
+	log     *slog.Logger
+	queue   chan fanout.Outcome
+	batches chan []Record // collect -> writeLoop; closed by collect
+	done    chan struct{}
+	stop    sync.Once // closes done
+	wg      sync.WaitGroup
 
 	dropped atomic.Uint64 // outcomes lost (queue full or backlog full)
 	written atomic.Uint64 // records stored
@@ -83,11 +84,13 @@ func NewRecorder(store Store, opts RecorderOptions) *Recorder {
 	opts.defaults()
 	r := &Recorder{
 		store: store, opts: opts, log: opts.Logger,
-		queue: make(chan fanout.Outcome, opts.Buffer),
-		done:  make(chan struct{}),
+		queue:   make(chan fanout.Outcome, opts.Buffer),
+		batches: make(chan []Record, 1),
+		done:    make(chan struct{}),
 	}
-	r.wg.Add(2)
-	go r.run()
+	r.wg.Add(3)
+	go r.collect()
+	go r.writeLoop()
 	go r.trimLoop()
 	return r
 }

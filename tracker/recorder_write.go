@@ -7,13 +7,16 @@ import (
 	"github.com/herald-gateway/herald/fanout"
 )
 
-// run batches the queue into store writes until Close.
-func (r *Recorder) run() {
+// collect turns queued outcomes into batches of records and hands them to
+// writeLoop, so the next batch is built while the previous one is being
+// written. A batch is handed over when full or every FlushEvery. On Close
+// it hands over what is queued and closes batches.
+func (r *Recorder) collect() {
 	defer r.wg.Done()
+	defer close(r.batches)
 	flush := time.NewTicker(r.opts.FlushEvery)
 	defer flush.Stop()
-	var batch, backlog []Record
-	lastTry := time.Time{}
+	var batch []Record
 	for {
 		select {
 		case o := <-r.queue:
@@ -22,29 +25,66 @@ func (r *Recorder) run() {
 				continue
 			}
 		case <-flush.C:
+			if len(batch) == 0 {
+				continue
+			}
 		case <-r.done:
 			r.drainQueue(&batch)
-			all := append(backlog, batch...)
-			if n := r.write(all); n < len(all) {
-				r.drop(len(all)-n, "store unavailable at shutdown")
-			}
+			r.batches <- batch
 			return
 		}
-		backlog = r.hold(backlog, batch)
-		batch = nil
+		select {
+		case r.batches <- batch:
+		case <-r.done:
+			r.drainQueue(&batch)
+			r.batches <- batch
+			return
+		}
+		batch = make([]Record, 0, r.opts.Batch)
+	}
+}
+
+// writeLoop stores the batches collect hands over, holding a bounded
+// backlog while the store fails and retrying it every RetryEvery, until
+// collect closes batches; then it makes one last attempt.
+func (r *Recorder) writeLoop() {
+	defer r.wg.Done()
+	retry := time.NewTicker(r.opts.RetryEvery)
+	defer retry.Stop()
+	var backlog []Record
+	lastTry := time.Time{}
+	for {
+		select {
+		case batch, ok := <-r.batches:
+			if !ok {
+				if n := r.write(backlog); n < len(backlog) {
+					r.drop(len(backlog)-n, "store unavailable at shutdown")
+				}
+				return
+			}
+			backlog = r.hold(backlog, batch)
+		case <-retry.C:
+		}
 		if len(backlog) == 0 || r.down.Load() && time.Since(lastTry) < r.opts.RetryEvery {
 			continue
 		}
 		lastTry = time.Now()
-		n := r.write(backlog)
-		backlog = append(backlog[:0], backlog[n:]...)
+		if n := r.write(backlog); n == len(backlog) {
+			backlog = nil
+		} else {
+			backlog = append(backlog[:0], backlog[n:]...)
+		}
 	}
 }
 
 // hold appends batch to the backlog, dropping the oldest records beyond
 // the bound.
 func (r *Recorder) hold(backlog, batch []Record) []Record {
-	backlog = append(backlog, batch...)
+	if len(backlog) == 0 {
+		backlog = batch // the usual case: nothing held, no copy
+	} else {
+		backlog = append(backlog, batch...)
+	}
 	if over := len(backlog) - r.opts.Backlog; over > 0 {
 		r.drop(over, "store unavailable, backlog full")
 		backlog = append(backlog[:0], backlog[over:]...)

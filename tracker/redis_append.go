@@ -63,7 +63,7 @@ var scratchPool = sync.Pool{New: func() any { return new(appendScratch) }}
 
 // maxPooledScratch bounds the bytes a pooled appendScratch keeps: the
 // scratch of an unusually large Append is left to the garbage collector.
-const maxPooledScratch = 8 << 20
+const maxPooledScratch = 32 << 20
 
 func (sc *appendScratch) release() {
 	if cap(sc.enc)+cap(sc.entries) <= maxPooledScratch {

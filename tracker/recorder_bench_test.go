@@ -1,0 +1,68 @@
+package tracker
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// recorderBenchEvents is how many outcomes one benchmark iteration feeds
+// the Recorder: ten fan-outs of the 10,000-subscriber mix.
+const recorderBenchEvents = 100_000
+
+// BenchmarkRecorderRedis measures the whole Recorder path into one local
+// Redis: outcomes observed as fast as the push path could, turned into
+// records, batched and appended, until every one is written. The queue is
+// made large enough that nothing is dropped, so the figure is the
+// writer's sustained rate. Batch is the Recorder's largest write.
+func BenchmarkRecorderRedis(b *testing.B) {
+	for _, batch := range []int{1000, 8192} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			store := benchRedisStore(b)
+			rec := NewRecorder(store, RecorderOptions{Node: "herald-0", Buffer: recorderBenchEvents, Batch: batch})
+			defer rec.Close()
+			outs := fanoutOutcomes(recorderBenchEvents)
+			cpu0 := redisCPU(b, store.client)
+			b.ResetTimer()
+			for i := range b.N {
+				base := time.Now()
+				for j := range outs {
+					outs[j].At = base
+					rec.Observe(outs[j])
+				}
+				want := uint64((i + 1) * len(outs))
+				for rec.Stats().Written < want {
+					if rec.Stats().Dropped > 0 {
+						b.Fatal("recorder dropped outcomes")
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			b.StopTimer()
+			events := float64(b.N * len(outs))
+			b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(events/(redisCPU(b, store.client)-cpu0), "events/redis-cpu-s")
+		})
+	}
+}
+
+// fanoutOutcomes is n acknowledged pushes of one service to the fan-out
+// mix's subscribers, in its shuffled order.
+func fanoutOutcomes(n int) []fanout.Outcome {
+	key := upstream.ServiceKey{Namespace: "prod", Group: "DEFAULT_GROUP", Name: "svc-0"}
+	now := time.Now()
+	outs := make([]fanout.Outcome, n)
+	for i := range outs {
+		r := fanoutRecord(i, 0)
+		outs[i] = fanout.Outcome{
+			Event: fanout.EventAcked, At: now, ConnID: r.ConnID,
+			Client: fanout.ClientInfo{IP: r.ClientIP, Version: r.ClientVersion, App: r.ClientApp},
+			Key:    key, Revision: now.UnixMilli(), RequestID: fmt.Sprint(i), Attempt: 1,
+			Hosts: 12, Bytes: 2048, SentAt: now.Add(-5 * time.Millisecond), Changed: now.Add(-9 * time.Millisecond),
+		}
+	}
+	return outs
+}
