@@ -99,8 +99,37 @@ func (s *Server) batchInstance(ctx context.Context, c *conn, p *nacospb.Payload)
 	return newPayload("BatchInstanceResponse", typedResponse{response: echo(req.request), Type: req.Type})
 }
 
-func (s *Server) persistentInstance(context.Context, *conn, *nacospb.Payload) (*nacospb.Payload, error) {
-	return nil, errorf(errNotImplemented, "PersistentInstanceRequest is not supported yet: Herald serves ephemeral instances only (register with ephemeral=true)")
+// persistentInstance registers or deregisters one persistent instance. It
+// belongs to no connection: its slot is upstream.PersistentOwner(instance),
+// and only a deregisterInstance naming the same cluster, ip and port
+// removes it.
+func (s *Server) persistentInstance(ctx context.Context, _ *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
+	var req instanceRequest
+	if err := decodeBody(p, &req); err != nil {
+		return nil, err
+	}
+	key, err := req.key()
+	if err != nil {
+		return nil, err
+	}
+	if req.Instance == nil {
+		return nil, errorf(errInvalidParam, "instance: required for PersistentInstanceRequest %s", req.Type)
+	}
+	owner := upstream.PersistentOwner(*req.Instance)
+	switch req.Type {
+	case "registerInstance":
+		err = s.reg.Register(ctx, owner, key, []upstream.Instance{*req.Instance})
+	case "deregisterInstance":
+		if err = upstream.ValidateInstance(*req.Instance); err == nil {
+			err = s.reg.Deregister(ctx, owner, key)
+		}
+	default:
+		return nil, errorf(errInvalidParam, "type: unknown PersistentInstanceRequest type %q (want registerInstance or deregisterInstance)", req.Type)
+	}
+	if err != nil {
+		return nil, invalid(fmt.Errorf("%s %s: %w", req.Type, key, err))
+	}
+	return newPayload("InstanceResponse", typedResponse{response: echo(req.request), Type: req.Type})
 }
 
 // registerSlot fills the connection's slot in key, serialised with the
