@@ -46,12 +46,19 @@ type typedResponse struct {
 	Type string `json:"type"`
 }
 
-func (s *Server) instance(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
+// decodeInstance decodes an InstanceRequest or PersistentInstanceRequest
+// body and returns it with its normalised, validated key.
+func decodeInstance(p *nacospb.Payload) (instanceRequest, upstream.ServiceKey, error) {
 	var req instanceRequest
 	if err := decodeBody(p, &req); err != nil {
-		return nil, err
+		return req, upstream.ServiceKey{}, err
 	}
 	key, err := req.key()
+	return req, key, err
+}
+
+func (s *Server) instance(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
+	req, key, err := decodeInstance(p)
 	if err != nil {
 		return nil, err
 	}
@@ -97,39 +104,6 @@ func (s *Server) batchInstance(ctx context.Context, c *conn, p *nacospb.Payload)
 		return nil, invalid(err)
 	}
 	return newPayload("BatchInstanceResponse", typedResponse{response: echo(req.request), Type: req.Type})
-}
-
-// persistentInstance registers or deregisters one persistent instance. It
-// belongs to no connection: its slot is upstream.PersistentOwner(instance),
-// and only a deregisterInstance naming the same cluster, ip and port
-// removes it.
-func (s *Server) persistentInstance(ctx context.Context, _ *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
-	var req instanceRequest
-	if err := decodeBody(p, &req); err != nil {
-		return nil, err
-	}
-	key, err := req.key()
-	if err != nil {
-		return nil, err
-	}
-	if req.Instance == nil {
-		return nil, errorf(errInvalidParam, "instance: required for PersistentInstanceRequest %s", req.Type)
-	}
-	owner := upstream.PersistentOwner(*req.Instance)
-	switch req.Type {
-	case "registerInstance":
-		err = s.reg.Register(ctx, owner, key, []upstream.Instance{*req.Instance})
-	case "deregisterInstance":
-		if err = upstream.ValidateInstance(*req.Instance); err == nil {
-			err = s.reg.Deregister(ctx, owner, key)
-		}
-	default:
-		return nil, errorf(errInvalidParam, "type: unknown PersistentInstanceRequest type %q (want registerInstance or deregisterInstance)", req.Type)
-	}
-	if err != nil {
-		return nil, invalid(fmt.Errorf("%s %s: %w", req.Type, key, err))
-	}
-	return newPayload("InstanceResponse", typedResponse{response: echo(req.request), Type: req.Type})
 }
 
 // registerSlot fills the connection's slot in key, serialised with the

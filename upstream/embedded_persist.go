@@ -54,14 +54,19 @@ type savedService struct {
 	Instances []Instance `json:"instances"`
 }
 
-// save writes every persistent service, taking changed as the new snapshot
-// of its key. Callers hold mu exclusively.
-func (e *Embedded) save(changed Service) error {
+// save writes every persistent service, taking pending snapshots (not yet
+// installed) in place of their services' current ones. Callers hold mu
+// exclusively.
+func (e *Embedded) save(pending ...Service) error {
 	state := savedState{Version: snapshotVersion, Services: []savedService{}}
+	staged := make(map[ServiceKey]Service, len(pending))
+	for _, p := range pending {
+		staged[p.Key] = p
+	}
 	for key, ent := range e.services {
-		snap := ent.snap
-		if key == changed.Key {
-			snap = changed
+		snap, ok := staged[key]
+		if !ok {
+			snap = ent.snap
 		}
 		if snap.hasPersistent() {
 			state.Services = append(state.Services, savedService{

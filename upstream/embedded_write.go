@@ -126,7 +126,7 @@ func (e *Embedded) setSlot(owner string, key ServiceKey, slot []Instance) error 
 	}
 	old := ent.slots[owner]
 	ent.put(owner, slot)
-	if err := e.commit(ent, true); err != nil {
+	if err := e.commit(ent); err != nil {
 		ent.put(owner, old)
 		return err
 	}
@@ -134,28 +134,30 @@ func (e *Embedded) setSlot(owner string, key ServiceKey, slot []Instance) error 
 }
 
 // commit publishes the entry's instances as its next snapshot if they
-// changed, saving persistent services first. A failed save is returned
-// (and nothing published) when strict; otherwise it is logged and the
-// change published anyway (health changes must reach clients even when the
-// disk fails). Callers hold mu exclusively.
-func (e *Embedded) commit(ent *entry, strict bool) error {
+// changed. A persistent service is saved first; if that fails, the error
+// is returned and nothing published. Callers hold mu exclusively.
+func (e *Embedded) commit(ent *entry) error {
 	instances := ent.flatten()
 	if sameInstances(instances, ent.snap.Instances) {
 		return nil
 	}
 	snap := e.next(ent, instances)
 	if e.file != nil && (ent.persistent() || ent.snap.hasPersistent()) {
-		if err := e.save(snap); err != nil && strict {
+		if err := e.save(snap); err != nil {
 			return err
-		} else if err != nil {
-			e.log.Warn("persistent instances not saved", "service", snap.Key.String(), "err", err)
 		}
 	}
+	ent.install(snap)
+	return nil
+}
+
+// install makes snap the entry's snapshot and hands it to every
+// subscriber. Callers hold mu exclusively.
+func (ent *entry) install(snap Service) {
 	ent.snap = snap
 	for b := range ent.subs {
 		b.offer(snap)
 	}
-	return nil
 }
 
 // next returns the snapshot that follows the entry's current one.

@@ -10,7 +10,9 @@ package upstream
 
 import (
 	"context"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -85,18 +87,20 @@ func (p *prober) round(ctx context.Context) {
 		return // stopping: a cancelled probe says nothing about the instance
 	}
 	fails := make(map[probeTarget]int, len(jobs))
+	health := make(map[probeTarget]bool, len(jobs))
 	for i, j := range jobs {
 		if ok[i] {
-			p.e.setHealth(j.probeTarget, true)
+			health[j.probeTarget] = true
 			continue
 		}
 		n := p.fails[j.probeTarget] + 1
 		fails[j.probeTarget] = n
 		if n >= p.cfg.Failures {
-			p.e.setHealth(j.probeTarget, false)
+			health[j.probeTarget] = false
 		}
 	}
 	p.fails = fails // forgets slots that are gone or healthy
+	p.e.setHealth(health)
 }
 
 // probeAll runs the jobs, at most Concurrency at once, and reports which
@@ -149,19 +153,36 @@ func (e *Embedded) probeJobs(cfg HealthCheck) []probeJob {
 	return jobs
 }
 
-// setHealth sets the health of the instance in t's slot, publishing (and
-// saving) a new snapshot if it changed. A slot that is gone is ignored.
-func (e *Embedded) setHealth(t probeTarget, healthy bool) {
+// setHealth applies one round's verdicts: every instance whose health
+// changed gets it, and its service a new snapshot; slots that are gone are
+// ignored. The data file is saved once, before the snapshots are handed
+// out. A failed save is logged, not returned: health changes must reach
+// clients even when the disk fails.
+func (e *Embedded) setHealth(health map[probeTarget]bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ent := e.services[t.key]
-	if e.closed || ent == nil || len(ent.slots[t.owner]) != 1 || ent.slots[t.owner][0].Healthy == healthy {
+	if e.closed {
 		return
 	}
-	in := ent.slots[t.owner][0]
-	in.Healthy = healthy
-	ent.slots[t.owner] = []Instance{in}
-	_ = e.commit(ent, false) // not strict: never fails
-	e.log.Info("persistent instance health changed", "service", t.key.String(),
-		"instance", net.JoinHostPort(in.IP, strconv.FormatUint(in.Port, 10)), "healthy", healthy)
+	staged := map[*entry]Service{}
+	for t, healthy := range health {
+		ent := e.services[t.key]
+		if ent == nil || len(ent.slots[t.owner]) != 1 || ent.slots[t.owner][0].Healthy == healthy {
+			continue
+		}
+		in := ent.slots[t.owner][0]
+		in.Healthy = healthy
+		ent.slots[t.owner] = []Instance{in}
+		staged[ent] = e.next(ent, ent.flatten())
+		e.log.Info("persistent instance health changed", "service", t.key.String(),
+			"instance", net.JoinHostPort(in.IP, strconv.FormatUint(in.Port, 10)), "healthy", healthy)
+	}
+	if len(staged) > 0 && e.file != nil {
+		if err := e.save(slices.Collect(maps.Values(staged))...); err != nil {
+			e.log.Warn("persistent instance health not saved", "err", err)
+		}
+	}
+	for ent, snap := range staged {
+		ent.install(snap)
+	}
 }

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -161,5 +162,53 @@ func TestHangingProbeBlocksNothing(t *testing.T) {
 	case <-done:
 	case <-time.After(waitTimeout):
 		t.Fatal("registry operations or Close blocked behind a hanging probe")
+	}
+}
+
+func TestHealthChangeIsSaved(t *testing.T) {
+	dir := t.TempDir()
+	ln := listen(t, "127.0.0.1:0")
+	ln.Close() // nothing listens: the first probe fails
+	e, err := OpenEmbedded(dir, WithHealthCheck(fastHealth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	r := newRecorder()
+	defer subscribe(t, e, svcKey("p"), r.notify)()
+	mustRegisterPersistent(t, e, svcKey("p"), inst(hostPort(t, ln.Addr().String())))
+	down := r.waitHealthy(t, false)
+	state, err := newSnapshotFile(dir).read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(state.Services) != 1 || state.Services[0].Instances[0].Healthy || state.Services[0].Revision != down.Revision {
+		t.Fatalf("saved %+v, want the unhealthy instance at revision %d", state.Services, down.Revision)
+	}
+}
+
+func TestProbeJobsFollowMetadata(t *testing.T) {
+	e, _ := newFrozen(t)
+	meta := func(ip string, md map[string]string) Instance {
+		in := inst(ip, 80)
+		in.Metadata = md
+		return in
+	}
+	for _, in := range []Instance{
+		meta("10.0.0.1", nil),
+		meta("10.0.0.2", map[string]string{MetaHealthChecker: CheckerHTTP, MetaHealthPath: "/ready"}),
+		meta("10.0.0.3", map[string]string{MetaHealthChecker: CheckerNone}),
+		meta("10.0.0.4", map[string]string{MetaHealthChecker: CheckerTCP}),
+	} {
+		mustRegisterPersistent(t, e, svcKey("p"), in)
+	}
+	mustRegister(t, e, "conn1", svcKey("eph"), inst("10.0.0.5", 80))
+	got := map[string]string{}
+	for _, j := range e.probeJobs(HealthCheck{Checker: CheckerHTTP, Path: "/"}) {
+		got[j.addr] = j.checker + " " + j.path
+	}
+	want := map[string]string{"10.0.0.1:80": "http /", "10.0.0.2:80": "http /ready", "10.0.0.4:80": "tcp /"}
+	if !maps.Equal(got, want) {
+		t.Fatalf("probe jobs %v, want %v (none and ephemeral instances are not probed)", got, want)
 	}
 }
