@@ -29,6 +29,9 @@ const SnapshotFileName = "persistent-instances.json"
 // snapshotVersion is the format version written; load accepts only it.
 const snapshotVersion = 1
 
+// tempPattern names the temp files write creates (os.CreateTemp pattern).
+const tempPattern = "." + SnapshotFileName + ".*.tmp"
+
 // snapshotFile is where a registry saves its persistent instances.
 type snapshotFile struct {
 	dir  string
@@ -98,7 +101,7 @@ func (f *snapshotFile) write(data []byte) error {
 	if err := os.MkdirAll(f.dir, 0o755); err != nil {
 		return fmt.Errorf("save persistent instances: create data directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(f.dir, "."+SnapshotFileName+".*.tmp")
+	tmp, err := os.CreateTemp(f.dir, tempPattern)
 	if err != nil {
 		return fmt.Errorf("save persistent instances: %w", err)
 	}
@@ -132,8 +135,13 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// read returns the saved state; a missing file is an empty state.
+// read returns the saved state; a missing file is an empty state. Temp
+// files a crash left behind are removed.
 func (f *snapshotFile) read() (savedState, error) {
+	stale, _ := filepath.Glob(filepath.Join(f.dir, tempPattern))
+	for _, name := range stale {
+		os.Remove(name)
+	}
 	data, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return savedState{Version: snapshotVersion}, nil

@@ -148,6 +148,18 @@ func TestFailedSaveChangesNothing(t *testing.T) {
 	}
 }
 
+func TestStaleTempFilesRemovedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "."+SnapshotFileName+".123.tmp")
+	if err := os.WriteFile(stale, []byte("{torn"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openAt(t, dir, newFakeClock())
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("temp file left by a crash is still there: %v", err)
+	}
+}
+
 func TestNoPersistentInstancesWritesNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	e := openAt(t, dir, newFakeClock())
