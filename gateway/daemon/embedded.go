@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/herald-gateway/herald/conf"
 	"github.com/herald-gateway/herald/upstream"
@@ -21,6 +22,10 @@ func openEmbedded(cfg conf.EmbeddedConfig, log *slog.Logger) (*upstream.Embedded
 	if err != nil {
 		return nil, fmt.Errorf("embedded registry (upstream.embedded.dataDir %q): %w", cfg.DataDir, err)
 	}
-	log.Info("embedded registry opened", "dataDir", cfg.DataDir, "healthCheck", h.Checker)
+	dir := cfg.DataDir
+	if abs, err := filepath.Abs(dir); err == nil && dir != "" {
+		dir = abs
+	}
+	log.Info("embedded registry opened", "dataDir", dir, "healthCheck", h.Checker)
 	return reg, nil
 }

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,8 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/herald-gateway/herald/conf"
+	"github.com/herald-gateway/herald/gateway/daemon"
+	"github.com/herald-gateway/herald/upstream"
 )
 
 // persistentWait bounds waits on probe-driven pushes on a loaded machine.
@@ -174,5 +179,23 @@ func TestPersistentInstanceBadInput(t *testing.T) {
 	}
 	if _, err := expectOK(c, "HealthCheckRequest", map[string]any{}); err != nil {
 		t.Fatalf("connection unusable after bad input: %v", err)
+	}
+}
+
+// A data file that cannot be parsed stops the start with an error naming
+// the file and the setting; it is never silently dropped.
+func TestCorruptDataFileStopsStart(t *testing.T) {
+	cfg := testConfig(t)
+	path := filepath.Join(cfg.Upstream.Embedded.DataDir, upstream.SnapshotFileName)
+	if err := os.WriteFile(path, []byte(`{"version": 1, "services": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.Start(cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		d.Stop()
+		t.Fatal("Herald started on a corrupt data file")
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "upstream.embedded.dataDir") {
+		t.Fatalf("start error %q does not name %s and the setting", err, path)
 	}
 }
