@@ -26,6 +26,10 @@ import (
 // SnapshotFileName is the name of the file in the data directory.
 const SnapshotFileName = "persistent-instances.json"
 
+// maxSavedRevision bounds a loaded revision (epoch milliseconds), far
+// above any real clock, so that counting on from it cannot overflow.
+const maxSavedRevision = 1 << 60
+
 // snapshotVersion is the format version written; load accepts only it.
 const snapshotVersion = 1
 
@@ -192,6 +196,9 @@ func loadedEntry(s savedService) (*entry, error) {
 	key := s.key()
 	if err := ValidateKey(key); err != nil || key != key.Normalize() {
 		return nil, fmt.Errorf("bad service key %q: %v", key, err)
+	}
+	if s.Revision < 0 || s.Revision > maxSavedRevision {
+		return nil, fmt.Errorf("%s: revision %d out of range 0..%d", key, s.Revision, int64(maxSavedRevision))
 	}
 	ent := &entry{slots: make(map[string][]Instance)}
 	for _, in := range s.Instances {

@@ -117,6 +117,7 @@ func TestCorruptSnapshotIsStartError(t *testing.T) {
 		"bad key":       `{"version": 1, "services": [{"namespace":"public","group":"DEFAULT_GROUP","name":"","revision":1,"instances":[{"ip":"1.2.3.4","port":80}]}]}`,
 		"bad instance":  `{"version": 1, "services": [{"namespace":"public","group":"DEFAULT_GROUP","name":"s","revision":1,"instances":[{"ip":"1.2.3.4","port":0}]}]}`,
 		"unknown field": `{"version": 1, "services": [], "extra": true}`,
+		"revision":      `{"version": 1, "services": [{"namespace":"public","group":"DEFAULT_GROUP","name":"s","revision":9223372036854775807,"instances":[{"ip":"1.2.3.4","port":80}]}]}`,
 	} {
 		dir := t.TempDir()
 		path := filepath.Join(dir, SnapshotFileName)
@@ -167,4 +168,46 @@ func TestNoPersistentInstancesWritesNothing(t *testing.T) {
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("data directory exists after ephemeral registrations only: %v", err)
 	}
+}
+
+// FuzzOpenSnapshot: whatever the data file holds, opening either fails
+// with an error naming the file or yields a registry whose persistent
+// services survive a save and reopen unchanged.
+func FuzzOpenSnapshot(f *testing.F) {
+	f.Add([]byte(`{"version":1,"services":[{"namespace":"public","group":"DEFAULT_GROUP","name":"s","revision":5,"instances":[{"ip":"10.0.0.1","port":80,"healthy":true,"enabled":true,"weight":1}]}]}`))
+	f.Add([]byte(`{"version":1,"services":[]}`))
+	f.Add([]byte(`{"version":1,"services":[{"namespace":"public","group":"DEFAULT_GROUP","name":"s","revision":5,"instances":[]}]}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, SnapshotFileName)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		clk := newFakeClock()
+		e, err := OpenEmbedded(dir, WithClock(clk.Now))
+		if err != nil {
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		defer e.Close()
+		e.mu.Lock()
+		err = e.save()
+		e.mu.Unlock()
+		if err != nil {
+			t.Fatalf("save of a loaded registry: %v", err)
+		}
+		again, err := OpenEmbedded(dir, WithClock(clk.Now))
+		if err != nil {
+			t.Fatalf("reopen after save: %v", err)
+		}
+		defer again.Close()
+		for key, ent := range e.services {
+			if got := mustQuery(t, again, key); !sameInstances(got.Instances, ent.snap.Instances) {
+				t.Fatalf("%s changed across save and reopen", key)
+			}
+		}
+	})
 }
