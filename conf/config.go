@@ -82,6 +82,9 @@ type UpstreamConfig struct {
 	// (a real Nacos server behind Herald) is planned but not supported yet,
 	// so Validate accepts only "embedded" for now.
 	Kind string `yaml:"kind" help:"registry behind Herald: embedded (nacos is planned)"`
+	// Embedded configures the embedded registry (kind "embedded"): where
+	// persistent instances are kept and how they are health-checked.
+	Embedded EmbeddedConfig `yaml:"embedded"`
 }
 
 // SessionConfig holds per-connection timing and buffering.
@@ -202,7 +205,7 @@ func Default() Config {
 		},
 		HTTP:     HTTPConfig{Addr: defaultHTTPAddr},
 		Admin:    AdminConfig{Addr: defaultAdminAddr},
-		Upstream: UpstreamConfig{Kind: UpstreamEmbedded},
+		Upstream: UpstreamConfig{Kind: UpstreamEmbedded, Embedded: defaultEmbedded()},
 		Session: SessionConfig{
 			IdleTimeout:   defaultIdleTimeout,
 			DetectTimeout: defaultDetectTimeout,

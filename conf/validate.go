@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 	default:
 		add(fieldErrorf("upstream.kind", "must be %q (%q is planned but not supported yet), got %q", UpstreamEmbedded, UpstreamNacos, c.Upstream.Kind))
 	}
+	errs = append(errs, c.validateEmbedded()...)
 	add(minDuration("session.idleTimeout", c.Session.IdleTimeout, minIdleTimeout))
 	add(minDuration("session.detectTimeout", c.Session.DetectTimeout, minDetectTimeout))
 	add(intRange("session.pushQueue", c.Session.PushQueue, 1, maxPushQueue))

@@ -46,12 +46,19 @@ type typedResponse struct {
 	Type string `json:"type"`
 }
 
-func (s *Server) instance(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
+// decodeInstance decodes an InstanceRequest or PersistentInstanceRequest
+// body and returns it with its normalised, validated key.
+func decodeInstance(p *nacospb.Payload) (instanceRequest, upstream.ServiceKey, error) {
 	var req instanceRequest
 	if err := decodeBody(p, &req); err != nil {
-		return nil, err
+		return req, upstream.ServiceKey{}, err
 	}
 	key, err := req.key()
+	return req, key, err
+}
+
+func (s *Server) instance(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
+	req, key, err := decodeInstance(p)
 	if err != nil {
 		return nil, err
 	}
@@ -97,10 +104,6 @@ func (s *Server) batchInstance(ctx context.Context, c *conn, p *nacospb.Payload)
 		return nil, invalid(err)
 	}
 	return newPayload("BatchInstanceResponse", typedResponse{response: echo(req.request), Type: req.Type})
-}
-
-func (s *Server) persistentInstance(context.Context, *conn, *nacospb.Payload) (*nacospb.Payload, error) {
-	return nil, errorf(errNotImplemented, "PersistentInstanceRequest is not supported yet: Herald serves ephemeral instances only (register with ephemeral=true)")
 }
 
 // registerSlot fills the connection's slot in key, serialised with the

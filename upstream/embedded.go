@@ -16,8 +16,15 @@ package upstream
 // also raised by every answer for a service without an entry, so that a
 // service (re)created later starts above anything a client has cached.
 //
+// Persistent instances. Slots whose owner IsPersistentOwner hold one
+// persistent instance each; a service holds slots of one kind only
+// (entry.checkKind). With a data directory, every change to a persistent
+// service is saved (embedded_persist.go) before it is published; an active
+// prober (probe.go) turns their health on and off through setHealth.
+//
 // Locking. Embedded.mu guards the service table and everything reachable
-// from it. Writers (Register, Deregister, Subscribe, cancel, Close) hold it
+// from it. Writers (Register, Deregister, Subscribe, cancel, Close, and the
+// prober's setHealth) hold it
 // exclusively, and hand new snapshots to the mailboxes while holding it, so
 // every mailbox receives snapshots in revision order. Handing over never
 // blocks: a mailbox keeps only the latest snapshot and wakes its goroutine
@@ -27,6 +34,8 @@ package upstream
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,10 +46,15 @@ var ErrClosed = errors.New("upstream: registry closed")
 
 var _ Registry = (*Embedded)(nil)
 
-// Embedded is an in-memory Registry of ephemeral instances. Create it with
-// NewEmbedded; it is safe for concurrent use.
+// Embedded is an in-memory Registry. Create it with NewEmbedded (nothing
+// kept on disk) or OpenEmbedded (persistent instances kept in a data
+// directory); it is safe for concurrent use.
 type Embedded struct {
-	now func() time.Time
+	now    func() time.Time
+	log    *slog.Logger
+	health *HealthCheck  // nil: persistent instances are not probed
+	file   *snapshotFile // nil: persistent instances are not saved
+	prober *prober       // running health checks; nil when health is nil
 
 	// mu protects services, closed and every entry reachable from services
 	// (its slots, snapshot and subscriber set).
@@ -70,6 +84,22 @@ func WithClock(now func() time.Time) EmbeddedOption {
 	return func(e *Embedded) { e.now = now }
 }
 
+// WithLogger sets the logger for health changes and persistence problems
+// (default slog.Default()).
+func WithLogger(log *slog.Logger) EmbeddedOption {
+	return func(e *Embedded) { e.log = log }
+}
+
+// WithHealthCheck makes the registry probe its persistent instances (see
+// HealthCheck; zero fields take their defaults). Without it persistent
+// instances keep the health they were registered with.
+func WithHealthCheck(h HealthCheck) EmbeddedOption {
+	return func(e *Embedded) {
+		h = h.withDefaults()
+		e.health = &h
+	}
+}
+
 // NewEmbedded returns an empty embedded registry.
 //
 // Revisions: every change of a service gets max(now in ms, its previous
@@ -80,18 +110,55 @@ func WithClock(now func() time.Time) EmbeddedOption {
 // lastRefTime is not newer than its cache). Register and Deregister calls
 // that leave a service's instances unchanged change no revision and notify
 // nobody.
+//
+// NewEmbedded keeps nothing on disk. It panics if WithHealthCheck names an
+// unknown checker or a bad path (a programming error: configuration is
+// validated before); OpenEmbedded returns that as an error instead.
 func NewEmbedded(opts ...EmbeddedOption) *Embedded {
-	e := &Embedded{now: time.Now, services: make(map[ServiceKey]*entry)}
-	for _, o := range opts {
-		o(e)
+	e, err := OpenEmbedded("", opts...)
+	if err != nil {
+		panic(fmt.Sprintf("upstream: NewEmbedded: %v", err))
 	}
 	return e
 }
 
-// Close stops every subscription: when it returns no notify runs or will
+// OpenEmbedded returns an embedded registry that keeps its persistent
+// instances in dataDir ("" = nowhere, like NewEmbedded). It loads what an
+// earlier registry saved there (see snapshotFile); a file that cannot be
+// read or parsed is an error naming it, never silently dropped. The
+// directory is created on the first save, so a registry that never holds a
+// persistent instance writes nothing. Loaded services get revision
+// max(now, saved revision + 1).
+func OpenEmbedded(dataDir string, opts ...EmbeddedOption) (*Embedded, error) {
+	e := &Embedded{now: time.Now, log: slog.Default(), services: make(map[ServiceKey]*entry)}
+	for _, o := range opts {
+		o(e)
+	}
+	if e.health != nil {
+		if err := e.health.validate(); err != nil {
+			return nil, fmt.Errorf("health check: %w", err)
+		}
+	}
+	if dataDir != "" {
+		e.file = newSnapshotFile(dataDir)
+		if err := e.load(); err != nil {
+			return nil, err
+		}
+	}
+	if e.health != nil {
+		e.prober = startProber(e, *e.health)
+	}
+	return e, nil
+}
+
+// Close stops the health checks (waiting for probes under way to end) and
+// every subscription: when it returns no notify runs or will
 // run, except one that called Close itself, which finishes normally. Later
 // calls of any method return ErrClosed; Close itself may be called again.
 func (e *Embedded) Close() error {
+	if e.prober != nil {
+		e.prober.stop()
+	}
 	var boxes []*mailbox
 	e.mu.Lock()
 	e.closed = true

@@ -45,7 +45,8 @@ func (e *Embedded) Deregister(ctx context.Context, owner string, key ServiceKey)
 }
 
 // prepareSlot validates the request and returns the normalised instances
-// the slot will hold (nil for an empty list).
+// the slot will hold (nil for an empty list). A persistent slot holds at
+// most one instance, whose health-check metadata must be valid.
 func prepareSlot(owner string, key ServiceKey, instances []Instance) ([]Instance, error) {
 	if err := checkOwnerAndKey(owner, key); err != nil {
 		return nil, err
@@ -53,10 +54,18 @@ func prepareSlot(owner string, key ServiceKey, instances []Instance) ([]Instance
 	if len(instances) == 0 {
 		return nil, nil
 	}
+	persistent := IsPersistentOwner(owner)
+	if persistent && len(instances) > 1 {
+		return nil, invalid("instances", "a persistent instance is registered alone, got %d", len(instances))
+	}
 	slot := make([]Instance, len(instances))
 	for i, in := range instances {
-		in = normalizeInstance(key, in)
-		if err := ValidateInstance(in); err != nil {
+		in = normalizeInstance(key, in, !persistent)
+		err := ValidateInstance(in)
+		if err == nil && persistent {
+			err = ValidateHealthMetadata(in.Metadata)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("instance %d (%s:%d): %w", i, in.IP, in.Port, err)
 		}
 		slot[i] = in
@@ -73,16 +82,16 @@ func checkOwnerAndKey(owner string, key ServiceKey) error {
 
 // normalizeInstance returns in as the registry stores it: clusterName
 // DEFAULT when blank, instanceId "ip#port#cluster#group@@name" when blank,
-// ephemeral true, serviceName "group@@name", and a private copy of the
-// metadata (an empty map for nil, so JSON carries {}).
-func normalizeInstance(key ServiceKey, in Instance) Instance {
+// ephemeral as the slot's owner decides, serviceName "group@@name", and a
+// private copy of the metadata (an empty map for nil, so JSON carries {}).
+func normalizeInstance(key ServiceKey, in Instance, ephemeral bool) Instance {
 	if strings.TrimSpace(in.ClusterName) == "" {
 		in.ClusterName = DefaultCluster
 	}
 	if strings.TrimSpace(in.InstanceID) == "" {
 		in.InstanceID = fmt.Sprintf("%s#%d#%s#%s", in.IP, in.Port, in.ClusterName, key.Grouped())
 	}
-	in.Ephemeral = true
+	in.Ephemeral = ephemeral
 	in.ServiceName = key.Grouped()
 	md := make(map[string]string, len(in.Metadata))
 	maps.Copy(md, in.Metadata)
@@ -91,7 +100,9 @@ func normalizeInstance(key ServiceKey, in Instance) Instance {
 }
 
 // setSlot stores slot (nil = empty) as owner's slot of key and publishes a
-// new snapshot if the service's instances changed.
+// new snapshot if the service's instances changed. A change to a persistent
+// service is saved first (when the registry has a data directory); if that
+// fails, nothing changes.
 func (e *Embedded) setSlot(owner string, key ServiceKey, slot []Instance) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -107,27 +118,95 @@ func (e *Embedded) setSlot(owner string, key ServiceKey, slot []Instance) error 
 		ent = &entry{slots: make(map[string][]Instance), snap: Service{Key: key, Revision: e.floor.Load()}}
 		e.services[key] = ent
 	}
+	defer e.dropIfUnused(key, ent)
+	if slot != nil {
+		if err := ent.checkKind(key, owner); err != nil {
+			return err
+		}
+	}
+	old := ent.slots[owner]
+	ent.put(owner, slot)
+	if err := e.commit(ent); err != nil {
+		ent.put(owner, old)
+		return err
+	}
+	return nil
+}
+
+// commit publishes the entry's instances as its next snapshot if they
+// changed. A persistent service is saved first; if that fails, the error
+// is returned and nothing published. Callers hold mu exclusively.
+func (e *Embedded) commit(ent *entry) error {
+	instances := ent.flatten()
+	if sameInstances(instances, ent.snap.Instances) {
+		return nil
+	}
+	snap := e.next(ent, instances)
+	if e.file != nil && (ent.persistent() || ent.snap.hasPersistent()) {
+		if err := e.save(snap); err != nil {
+			return err
+		}
+	}
+	ent.install(snap)
+	return nil
+}
+
+// install makes snap the entry's snapshot and hands it to every
+// subscriber. Callers hold mu exclusively.
+func (ent *entry) install(snap Service) {
+	ent.snap = snap
+	for b := range ent.subs {
+		b.offer(snap)
+	}
+}
+
+// next returns the snapshot that follows the entry's current one.
+func (e *Embedded) next(ent *entry, instances []Instance) Service {
+	now := e.now()
+	rev := max(now.UnixMilli(), ent.snap.Revision+1)
+	return Service{Key: ent.snap.Key, Revision: rev, Instances: instances, Changed: now}
+}
+
+// put stores slot as owner's slot; nil deletes it.
+func (ent *entry) put(owner string, slot []Instance) {
 	if slot == nil {
 		delete(ent.slots, owner)
 	} else {
 		ent.slots[owner] = slot
 	}
-	if instances := ent.flatten(); !sameInstances(instances, ent.snap.Instances) {
-		e.publish(ent, instances)
+}
+
+// persistent reports whether the entry holds persistent slots.
+func (ent *entry) persistent() bool {
+	for owner := range ent.slots {
+		return IsPersistentOwner(owner)
 	}
-	e.dropIfUnused(key, ent)
+	return false
+}
+
+// hasPersistent reports whether the snapshot holds persistent instances.
+func (s Service) hasPersistent() bool {
+	return len(s.Instances) > 0 && !s.Instances[0].Ephemeral
+}
+
+// checkKind refuses to put a slot of owner into a service that holds
+// instances of the other kind (ephemeral vs persistent), as Nacos does.
+func (ent *entry) checkKind(key ServiceKey, owner string) error {
+	for other := range ent.slots {
+		if other == owner || IsPersistentOwner(other) == IsPersistentOwner(owner) {
+			return nil
+		}
+		return fmt.Errorf("%w: service %s holds %s instances; %s instances cannot be registered into it (deregister them first)",
+			ErrInvalid, key, kindName(other), kindName(owner))
+	}
 	return nil
 }
 
-// publish makes instances the entry's next snapshot and hands it to every
-// subscriber. Callers hold mu exclusively.
-func (e *Embedded) publish(ent *entry, instances []Instance) {
-	now := e.now()
-	rev := max(now.UnixMilli(), ent.snap.Revision+1)
-	ent.snap = Service{Key: ent.snap.Key, Revision: rev, Instances: instances, Changed: now}
-	for b := range ent.subs {
-		b.offer(ent.snap)
+func kindName(owner string) string {
+	if IsPersistentOwner(owner) {
+		return "persistent"
 	}
+	return "ephemeral"
 }
 
 // flatten concatenates the slots in owner order; nil when all are empty.

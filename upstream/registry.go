@@ -44,8 +44,10 @@ type Registry interface {
 	// Register fills the owner's slot for key with instances (one for a
 	// plain register, many for a batch), replacing whatever it held. The
 	// instances are normalised (cluster DEFAULT when blank, instanceId
-	// generated when blank, ephemeral true) and validated; invalid input
-	// returns an error wrapping ErrInvalid and changes nothing.
+	// generated when blank, ephemeral as the owner decides) and validated;
+	// invalid input (including a persistent slot of more than one
+	// instance, or a kind the service does not hold) returns an error
+	// wrapping ErrInvalid and changes nothing.
 	Register(ctx context.Context, owner string, key ServiceKey, instances []Instance) error
 
 	// Deregister empties the owner's slot for key. Emptying an empty slot is

@@ -42,7 +42,7 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	d := &Daemon{cfg: cfg, log: log}
-	reg, err := newRegistry(cfg.Upstream)
+	reg, err := newRegistry(cfg.Upstream, log)
 	if err != nil {
 		return nil, err
 	}
@@ -110,10 +110,15 @@ func (d *Daemon) startGateway() error {
 	return d.grpc.Start()
 }
 
-func newRegistry(cfg conf.UpstreamConfig) (upstream.Registry, error) {
+// newRegistry opens the registry cfg selects.
+func newRegistry(cfg conf.UpstreamConfig, log *slog.Logger) (upstream.Registry, error) {
 	switch cfg.Kind {
 	case "", "embedded":
-		return upstream.NewEmbedded(), nil
+		reg, err := openEmbedded(cfg.Embedded, log.With("component", "registry"))
+		if err != nil {
+			return nil, err
+		}
+		return reg, nil
 	default:
 		return nil, fmt.Errorf("upstream.kind %q is not supported yet", cfg.Kind)
 	}

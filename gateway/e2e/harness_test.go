@@ -48,6 +48,8 @@ func testConfig(t *testing.T) conf.Config {
 	cfg.GRPC.Addr = "127.0.0.1:0"
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Admin.Addr = "127.0.0.1:0"
+	// Persistent instances go to a directory of the test's own, never the repo.
+	cfg.Upstream.Embedded.DataDir = t.TempDir()
 	return cfg
 }
 

@@ -134,7 +134,7 @@ func TestBadInputAnsweredInBand(t *testing.T) {
 		{"unknown instance op", "InstanceRequest", with(naming("s", ""), "type", "explode", "instance", goodInstance()), "ErrorResponse", 400, "explode"},
 		{"empty batch", "BatchInstanceRequest", with(naming("s", ""), "type", "batchRegisterInstance", "instances", []any{}), "ErrorResponse", 400, "instances"},
 		{"bad page size", "ServiceListRequest", with(naming("", ""), "pageNo", 1, "pageSize", 0), "ErrorResponse", 400, "pageSize"},
-		{"persistent instance", "PersistentInstanceRequest", with(naming("s", ""), "type", "registerInstance", "instance", goodInstance()), "ErrorResponse", 501, "not supported yet"},
+		{"persistent instance missing", "PersistentInstanceRequest", with(naming("s", ""), "type", "registerInstance"), "ErrorResponse", 400, "instance"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
