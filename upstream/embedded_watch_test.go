@@ -219,13 +219,14 @@ func TestCloseStopsSubscriptions(t *testing.T) {
 func TestBurstWhileNotifyBlockedDeliversOnlyLatest(t *testing.T) {
 	e, _ := newFrozen(t)
 	k := svcKey("svc")
-	release := make(chan struct{})
+	entered, release := make(chan struct{}), make(chan struct{})
 	r := newRecorder()
 	var once sync.Once
 	defer subscribe(t, e, k, func(s Service) {
-		once.Do(func() { <-release })
+		once.Do(func() { close(entered); <-release })
 		r.notify(s)
 	})()
+	<-entered // the initial snapshot is being delivered: the burst queues behind it
 	for i := range 1000 {
 		mustRegister(t, e, "conn1", k, inst(fmt.Sprintf("10.0.%d.%d", i/256, i%256), 80))
 	}
