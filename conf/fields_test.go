@@ -42,7 +42,9 @@ func TestFieldsOfConfig(t *testing.T) {
 	want := []string{
 		"node", "grpc.addr", "grpc.maxMessageBytes", "grpc.writeBufferSize", "grpc.readBufferSize",
 		"grpc.initialWindowSize", "grpc.initialConnWindowSize", "grpc.reuseWriteBuffer", "grpc.reuseFramerBuffer",
-		"http.addr", "admin.addr", "upstream.kind",
+		"http.addr", "http.maxBodyBytes", "http.udpAddr", "http.udpExpiry", "http.beatInterval",
+		"http.beatTimeout", "http.beatDeleteTimeout", "http.beatCheckInterval", "http.users", "http.tokenTtl",
+		"admin.addr", "upstream.kind",
 		"session.idleTimeout", "session.detectTimeout", "session.pushQueue", "session.ackTimeout",
 		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout",
 		"tracker.redis", "tracker.cluster", "tracker.retention", "tracker.buffer", "tracker.backlog", "tracker.memoryRecords",
