@@ -1,0 +1,155 @@
+package http1
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// udpPusher owns the UDP socket that carries pushes to 1.x subscribers and
+// their acks back, and the table of UDP subscribers.
+type udpPusher struct {
+	conn   *net.UDPConn
+	hub    *fanout.Hub
+	enc    *udpEncoder
+	expiry time.Duration
+	log    *slog.Logger
+
+	// mu protects subs.
+	mu   sync.Mutex
+	subs map[string]*udpSubscriber // by "ip:port"
+}
+
+func newUDPPusher(addr string, hub *fanout.Hub, expiry time.Duration, log *slog.Logger) (*udpPusher, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("udp push address %q: %w", addr, err)
+	}
+	conn, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, fmt.Errorf("udp push listen %s: %w", addr, err)
+	}
+	return &udpPusher{conn: conn, hub: hub, enc: newUDPEncoder(), expiry: expiry, log: log,
+		subs: make(map[string]*udpSubscriber)}, nil
+}
+
+// subscribe creates or renews the subscription of the client at ip:port to
+// key with clusters, at now, and returns the snapshot to answer with.
+func (u *udpPusher) subscribe(ctx context.Context, key upstream.ServiceKey, clusters string,
+	ip string, port int, client fanout.ClientInfo, now time.Time) (upstream.Service, error) {
+	hostPort := net.JoinHostPort(ip, strconv.Itoa(port))
+	addr, err := net.ResolveUDPAddr("udp", hostPort)
+	if err != nil || addr.IP == nil {
+		return upstream.Service{}, badRequest("clientIP", "clientIP %q is not an IP address", ip)
+	}
+	u.mu.Lock()
+	sub := u.subs[addr.String()]
+	if sub == nil {
+		sub = &udpSubscriber{u: u, id: "udp:" + addr.String(), addr: addr, renewed: map[subRef]time.Time{}}
+		u.subs[addr.String()] = sub
+	}
+	sub.renew(subRef{key, clusters}, client, now)
+	u.mu.Unlock()
+	snap, err := u.hub.Subscribe(ctx, sub, key, clusters)
+	if err != nil {
+		return upstream.Service{}, fmt.Errorf("udp subscribe %s: %w", key, err)
+	}
+	return snap, nil
+}
+
+// expire drops subscriptions not renewed within the expiry, and
+// subscribers left with none.
+func (u *udpPusher) expire(now time.Time) {
+	type gone struct {
+		sub  *udpSubscriber
+		refs []subRef
+		all  bool
+	}
+	var drops []gone
+	u.mu.Lock()
+	for k, sub := range u.subs {
+		refs, empty := sub.stale(now.Add(-u.expiry))
+		if empty {
+			delete(u.subs, k)
+		}
+		if len(refs) > 0 || empty {
+			drops = append(drops, gone{sub, refs, empty})
+		}
+	}
+	u.mu.Unlock()
+	for _, d := range drops {
+		for _, r := range d.refs {
+			u.hub.Unsubscribe(d.sub.id, r.key, r.clusters)
+		}
+		if d.all {
+			u.hub.RemoveSubscriber(d.sub.id)
+		}
+	}
+}
+
+// drop forgets a subscriber and all its subscriptions.
+func (u *udpPusher) drop(sub *udpSubscriber) {
+	u.mu.Lock()
+	if u.subs[sub.addr.String()] == sub {
+		delete(u.subs, sub.addr.String())
+	}
+	u.mu.Unlock()
+	u.hub.RemoveSubscriber(sub.id)
+}
+
+// readAcks reads datagrams until the socket closes and hands push-acks to
+// the Hub. Anything else is logged and ignored.
+func (u *udpPusher) readAcks() {
+	buf := make([]byte, 64<<10)
+	for {
+		n, from, err := u.conn.ReadFromUDP(buf)
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				u.log.Warn("udp read", "err", err)
+			}
+			return
+		}
+		id, err := parseAck(buf[:n])
+		if err != nil {
+			u.log.Debug("udp datagram ignored", "from", from.String(), "err", err)
+			continue
+		}
+		u.mu.Lock()
+		sub := u.subs[from.String()]
+		u.mu.Unlock()
+		if sub != nil {
+			u.hub.Ack(sub.id, id, true)
+		}
+	}
+}
+
+// size counts UDP subscribers.
+func (u *udpPusher) size() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.subs)
+}
+
+// close closes the socket (ending readAcks) and drops every subscriber.
+func (u *udpPusher) close() {
+	if err := u.conn.Close(); err != nil {
+		u.log.Debug("udp close", "err", err)
+	}
+	u.mu.Lock()
+	subs := make([]*udpSubscriber, 0, len(u.subs))
+	for _, s := range u.subs {
+		subs = append(subs, s)
+	}
+	u.mu.Unlock()
+	for _, s := range subs {
+		u.drop(s)
+	}
+}
