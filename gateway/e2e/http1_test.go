@@ -35,8 +35,8 @@ func TestHTTPPersistentSeenByGRPCSubscriber(t *testing.T) {
 	mustRegister(t, reg, p)
 	w.waitFor(t, "the persistent instance", 15*time.Second, hasAddrs("10.0.0.7:8080"))
 	last, _ := w.snapshot()
-	if last[0].Metadata["zone"] != "a" || !last[0].Healthy || last[0].Weight != 1 {
-		t.Errorf("instance = %+v, want metadata zone=a, healthy, weight 1", last[0])
+	if last[0].Metadata["zone"] != "a" || last[0].Weight != 1 {
+		t.Errorf("instance = %+v, want metadata zone=a, weight 1", last[0])
 	}
 	ok, err := reg.DeregisterInstance(vo.DeregisterInstanceParam{ServiceName: "orders", Ip: "10.0.0.7", Port: 8080})
 	if err != nil || !ok {
