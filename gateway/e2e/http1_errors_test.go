@@ -40,6 +40,10 @@ func TestHTTPBadParams(t *testing.T) {
 			t.Errorf("%s: %d %q, want 400 mentioning %q", c.name, code, body, c.want)
 		}
 	}
+	huge := url.Values{"serviceName": {svc}, "ip": {"1.1.1.1"}, "port": {"80"}, "metadata": {strings.Repeat("x", 2<<20)}}
+	if code, _ := nacosForm(t, d, http.MethodPost, "/v1/ns/instance", huge); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB body: %d, want 413", code)
+	}
 	code, body := nacosCall(t, d, http.MethodGet, "/v1/ns/instance", url.Values{"serviceName": {svc}, "ip": {"1.1.1.1"}, "port": {"80"}})
 	if code != http.StatusNotFound {
 		t.Errorf("detail of an unknown instance: %d %q, want 404", code, body)

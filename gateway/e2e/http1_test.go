@@ -137,6 +137,9 @@ func TestHTTPUDPPushAcked(t *testing.T) {
 		}
 		return nil
 	})
+	if code, st := adminGet(t, d, "/stats", nil); code != 200 || !strings.Contains(string(st), `"udpSubscribers":1`) {
+		t.Errorf("/stats = %d %s, want one UDP subscriber", code, st)
+	}
 	rec := findResult(t, d, "/v1/tracks/client", url.Values{"ip": {"127.0.0.1"}}, "acked")
 	if rec.Service != "udp" || !strings.HasPrefix(rec.ConnID, "udp:") {
 		t.Errorf("acked record = %+v, want service udp on a udp: connection", rec)

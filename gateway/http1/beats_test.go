@@ -26,6 +26,20 @@ func beatInst(md map[string]string) upstream.Instance {
 		Healthy: true, Enabled: true, Ephemeral: true, Metadata: md}
 }
 
+// registered returns a table holding one instance with metadata md,
+// registered at t0.
+func registered(t *testing.T, md map[string]string) (*beatTable, upstream.Registry, upstream.Instance) {
+	t.Helper()
+	tab, reg := newTestTable(t)
+	in := beatInst(md)
+	if err := tab.register(context.Background(), beatKey, httpOwner(in), in, t0); err != nil {
+		t.Fatal(err)
+	}
+	return tab, reg, in
+}
+
+var t0 = time.Unix(1000, 0)
+
 // state returns "healthy", "unhealthy" or "absent" for the one instance.
 func state(t *testing.T, reg upstream.Registry) string {
 	t.Helper()
@@ -46,13 +60,8 @@ func state(t *testing.T, reg upstream.Registry) string {
 // TestBeatTimeline walks the Nacos rules with an injected clock: healthy
 // until 15 s without a beat, unhealthy until 30 s, then deleted.
 func TestBeatTimeline(t *testing.T) {
-	tab, reg := newTestTable(t)
+	tab, reg, in := registered(t, nil)
 	ctx := context.Background()
-	t0 := time.Unix(1000, 0)
-	in := beatInst(nil)
-	if err := tab.register(ctx, beatKey, httpOwner(in), in, t0); err != nil {
-		t.Fatal(err)
-	}
 	steps := []struct {
 		at   time.Duration
 		want string
@@ -74,13 +83,8 @@ func TestBeatTimeline(t *testing.T) {
 // TestBeatRestoresHealth: a beat after the timeout makes the instance
 // healthy again and restarts its clock.
 func TestBeatRestoresHealth(t *testing.T) {
-	tab, reg := newTestTable(t)
+	tab, reg, in := registered(t, nil)
 	ctx := context.Background()
-	t0 := time.Unix(1000, 0)
-	in := beatInst(nil)
-	if err := tab.register(ctx, beatKey, httpOwner(in), in, t0); err != nil {
-		t.Fatal(err)
-	}
 	tab.check(ctx, t0.Add(20*time.Second))
 	rules, known, err := tab.beat(ctx, beatKey, httpOwner(in), t0.Add(21*time.Second))
 	if err != nil || !known || rules.Interval != 5*time.Second {
@@ -97,13 +101,8 @@ func TestBeatRestoresHealth(t *testing.T) {
 
 // TestBeatMetadataOverrides: preserved.* metadata (ms) replaces the rules.
 func TestBeatMetadataOverrides(t *testing.T) {
-	tab, reg := newTestTable(t)
+	tab, reg, in := registered(t, map[string]string{mdBeatInterval: "1000", mdBeatTimeout: "3000", mdDeleteTimeout: "6000"})
 	ctx := context.Background()
-	t0 := time.Unix(1000, 0)
-	in := beatInst(map[string]string{mdBeatInterval: "1000", mdBeatTimeout: "3000", mdDeleteTimeout: "6000"})
-	if err := tab.register(ctx, beatKey, httpOwner(in), in, t0); err != nil {
-		t.Fatal(err)
-	}
 	tab.check(ctx, t0.Add(3100*time.Millisecond))
 	if got := state(t, reg); got != "unhealthy" {
 		t.Fatalf("after 3.1 s: %s, want unhealthy", got)
@@ -120,12 +119,8 @@ func TestBeatMetadataOverrides(t *testing.T) {
 
 // TestBeatDeregister: a deregistered instance is neither listed nor tracked.
 func TestBeatDeregister(t *testing.T) {
-	tab, reg := newTestTable(t)
+	tab, reg, in := registered(t, nil)
 	ctx := context.Background()
-	in := beatInst(nil)
-	if err := tab.register(ctx, beatKey, httpOwner(in), in, time.Unix(1000, 0)); err != nil {
-		t.Fatal(err)
-	}
 	if err := tab.deregister(ctx, beatKey, httpOwner(in)); err != nil {
 		t.Fatal(err)
 	}
