@@ -77,6 +77,10 @@ type HTTPConfig struct {
 	// query for this long (Nacos expires idle ip:port clients after 3 min).
 	// Default 3m; must be >= 1s.
 	UDPExpiry time.Duration `yaml:"udpExpiry" help:"drop a UDP subscription not renewed this long"`
+	// UDPMaxSubscribers bounds the UDP subscribers (clientIP:udpPort
+	// pairs). Beyond it, list queries are answered without subscribing, and
+	// those clients fall back to polling. Default 100000; 1..10000000.
+	UDPMaxSubscribers int `yaml:"udpMaxSubscribers" help:"most UDP subscribers; beyond it clients poll"`
 	// BeatInterval is the clientBeatInterval answered to beats of
 	// instances without preserved.heart.beat.interval. Default 5s; >= 100ms.
 	BeatInterval time.Duration `yaml:"beatInterval" help:"beat interval told to 1.x clients"`
@@ -188,6 +192,8 @@ const (
 	defaultHTTPBodyBytes   = 1 << 20
 	defaultUDPAddr         = ":0"
 	defaultUDPExpiry       = 3 * time.Minute
+	defaultUDPMaxSubs      = 100000
+	maxUDPMaxSubs          = 10000000
 	defaultBeatInterval    = 5 * time.Second
 	minBeatInterval        = 100 * time.Millisecond
 	defaultBeatTimeout     = 15 * time.Second
@@ -244,7 +250,7 @@ func Default() Config {
 		},
 		HTTP: HTTPConfig{
 			Addr: defaultHTTPAddr, MaxBodyBytes: defaultHTTPBodyBytes, UDPAddr: defaultUDPAddr,
-			UDPExpiry: defaultUDPExpiry, BeatInterval: defaultBeatInterval,
+			UDPExpiry: defaultUDPExpiry, UDPMaxSubscribers: defaultUDPMaxSubs, BeatInterval: defaultBeatInterval,
 			BeatTimeout: defaultBeatTimeout, BeatDeleteTimeout: defaultBeatDelete,
 			BeatCheckInterval: defaultBeatCheck, Users: []string{}, TokenTTL: defaultTokenTTL,
 		},

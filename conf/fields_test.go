@@ -42,7 +42,7 @@ func TestFieldsOfConfig(t *testing.T) {
 	want := []string{
 		"node", "grpc.addr", "grpc.maxMessageBytes", "grpc.writeBufferSize", "grpc.readBufferSize",
 		"grpc.initialWindowSize", "grpc.initialConnWindowSize", "grpc.reuseWriteBuffer", "grpc.reuseFramerBuffer",
-		"http.addr", "http.maxBodyBytes", "http.udpAddr", "http.udpExpiry", "http.beatInterval",
+		"http.addr", "http.maxBodyBytes", "http.udpAddr", "http.udpExpiry", "http.udpMaxSubscribers", "http.beatInterval",
 		"http.beatTimeout", "http.beatDeleteTimeout", "http.beatCheckInterval", "http.users", "http.tokenTtl",
 		"admin.addr", "upstream.kind",
 		"session.idleTimeout", "session.detectTimeout", "session.pushQueue", "session.ackTimeout",

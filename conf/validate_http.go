@@ -10,6 +10,7 @@ func (c *Config) validateHTTP(add func(error)) {
 	h := c.HTTP
 	add(intRange("http.maxBodyBytes", h.MaxBodyBytes, minMaxMessageBytes, maxMaxMessageBytes))
 	add(minDuration("http.udpExpiry", h.UDPExpiry, time.Second))
+	add(intRange("http.udpMaxSubscribers", h.UDPMaxSubscribers, 1, maxUDPMaxSubs))
 	add(minDuration("http.beatInterval", h.BeatInterval, minBeatInterval))
 	add(minDuration("http.beatTimeout", h.BeatTimeout, minBeatTiming))
 	add(minDuration("http.beatDeleteTimeout", h.BeatDeleteTimeout, h.BeatTimeout))

@@ -128,6 +128,7 @@ func (d *Daemon) startHTTP() error {
 	var err error
 	d.http, err = http1.New(http1.Options{
 		Addr: h.Addr, MaxBodyBytes: h.MaxBodyBytes, UDPAddr: h.UDPAddr, UDPExpiry: h.UDPExpiry,
+		UDPMaxSubscribers: h.UDPMaxSubscribers,
 		Beats:             http1.BeatRules{Interval: h.BeatInterval, Timeout: h.BeatTimeout, Delete: h.BeatDeleteTimeout},
 		BeatCheckInterval: h.BeatCheckInterval,
 		Users:             h.Users, TokenTTL: h.TokenTTL,

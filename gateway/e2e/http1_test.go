@@ -29,9 +29,9 @@ func TestHTTPPersistentSeenByGRPCSubscriber(t *testing.T) {
 	subscribe(t, sub, w, vo.SubscribeParam{ServiceName: "orders"})
 
 	reg := newHTTPClient(t, d)
-	p := instance("orders", "10.0.0.7", 8080)
-	p.Ephemeral = false
-	p.Metadata = map[string]string{"zone": "a"}
+	// Ephemeral left at the SDK's default, false.
+	p := vo.RegisterInstanceParam{ServiceName: "orders", Ip: "10.0.0.7", Port: 8080,
+		Weight: 1, Enable: true, Healthy: true, Metadata: map[string]string{"zone": "a"}}
 	mustRegister(t, reg, p)
 	w.waitFor(t, "the persistent instance", 15*time.Second, hasAddrs("10.0.0.7:8080"))
 	last, _ := w.snapshot()

@@ -2,6 +2,7 @@ package http1
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 
@@ -12,7 +13,9 @@ import (
 // list answers GET /v1/ns/instance/list with the ServiceInfo of B.1:
 // grouped name, clusters echoed verbatim, healthyOnly applied. With
 // udpPort > 0 it also creates or renews the UDP subscription of
-// clientIP:udpPort (the peer address when clientIP is blank).
+// clientIP:udpPort (the peer address when clientIP is blank); when there
+// are too many UDP subscribers already, the client is answered all the
+// same and keeps polling.
 func (s *Server) list(ctx context.Context, r *request) (any, error) {
 	key, err := r.p.serviceKey()
 	if err != nil {
@@ -30,7 +33,8 @@ func (s *Server) list(ctx context.Context, r *request) (any, error) {
 	var snap upstream.Service
 	if udpPort > 0 {
 		snap, err = s.subscribeUDP(ctx, r, key, clusters, int(udpPort))
-	} else {
+	}
+	if udpPort == 0 || errors.Is(err, errUDPFull) {
 		snap, err = s.reg.Query(ctx, key)
 	}
 	if err != nil {

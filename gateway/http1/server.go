@@ -23,10 +23,11 @@ import (
 
 // Options configure a Server. Zero durations take the Nacos defaults.
 type Options struct {
-	Addr              string // HTTP listen address
-	MaxBodyBytes      int    // largest request body; default 1 MiB
-	UDPAddr           string // UDP push socket; default ":0"
-	UDPExpiry         time.Duration
+	Addr              string        // HTTP listen address
+	MaxBodyBytes      int           // largest request body; default 1 MiB
+	UDPAddr           string        // UDP push socket; default ":0"
+	UDPExpiry         time.Duration // default 3m
+	UDPMaxSubscribers int           // default 100000
 	Beats             BeatRules     // default 5s / 15s / 30s
 	BeatCheckInterval time.Duration // default 5s
 	Users             []string      // "username:password"; empty = no auth
@@ -50,6 +51,9 @@ func (o *Options) defaults() {
 	def(&o.Beats.Delete, 30*time.Second)
 	def(&o.BeatCheckInterval, 5*time.Second)
 	def(&o.TokenTTL, 18000*time.Second)
+	if o.UDPMaxSubscribers <= 0 {
+		o.UDPMaxSubscribers = 100000
+	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
@@ -98,7 +102,7 @@ func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) 
 // Start binds the HTTP listener and the UDP socket and starts serving. On
 // error nothing is left running.
 func (s *Server) Start() error {
-	udp, err := newUDPPusher(s.opts.UDPAddr, s.hub, s.opts.UDPExpiry, s.log)
+	udp, err := newUDPPusher(s.opts.UDPAddr, s.hub, udpLimits{s.opts.UDPExpiry, s.opts.UDPMaxSubscribers}, s.log)
 	if err != nil {
 		return err
 	}

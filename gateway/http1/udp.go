@@ -20,7 +20,7 @@ type udpPusher struct {
 	conn   *net.UDPConn
 	hub    *fanout.Hub
 	enc    *udpEncoder
-	expiry time.Duration
+	limits udpLimits
 	log    *slog.Logger
 
 	// mu protects subs.
@@ -28,7 +28,16 @@ type udpPusher struct {
 	subs map[string]*udpSubscriber // by "ip:port"
 }
 
-func newUDPPusher(addr string, hub *fanout.Hub, expiry time.Duration, log *slog.Logger) (*udpPusher, error) {
+// udpLimits bound the UDP subscribers.
+type udpLimits struct {
+	expiry time.Duration // drop a subscription not renewed this long
+	max    int           // most subscribers
+}
+
+// errUDPFull refuses a new UDP subscriber beyond udpLimits.max.
+var errUDPFull = errors.New("too many UDP subscribers")
+
+func newUDPPusher(addr string, hub *fanout.Hub, limits udpLimits, log *slog.Logger) (*udpPusher, error) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("udp push address %q: %w", addr, err)
@@ -37,12 +46,13 @@ func newUDPPusher(addr string, hub *fanout.Hub, expiry time.Duration, log *slog.
 	if err != nil {
 		return nil, fmt.Errorf("udp push listen %s: %w", addr, err)
 	}
-	return &udpPusher{conn: conn, hub: hub, enc: newUDPEncoder(), expiry: expiry, log: log,
+	return &udpPusher{conn: conn, hub: hub, enc: newUDPEncoder(), limits: limits, log: log,
 		subs: make(map[string]*udpSubscriber)}, nil
 }
 
 // subscribe creates or renews the subscription of the client at ip:port to
-// key with clusters, at now, and returns the snapshot to answer with.
+// key with clusters, at now, and returns the snapshot to answer with. A
+// new subscriber beyond the limit gets errUDPFull.
 func (u *udpPusher) subscribe(ctx context.Context, key upstream.ServiceKey, clusters string,
 	ip string, port int, client fanout.ClientInfo, now time.Time) (upstream.Service, error) {
 	hostPort := net.JoinHostPort(ip, strconv.Itoa(port))
@@ -52,6 +62,10 @@ func (u *udpPusher) subscribe(ctx context.Context, key upstream.ServiceKey, clus
 	}
 	u.mu.Lock()
 	sub := u.subs[addr.String()]
+	if sub == nil && len(u.subs) >= u.limits.max {
+		u.mu.Unlock()
+		return upstream.Service{}, errUDPFull
+	}
 	if sub == nil {
 		sub = &udpSubscriber{u: u, id: "udp:" + addr.String(), addr: addr, renewed: map[subRef]time.Time{}}
 		u.subs[addr.String()] = sub
@@ -76,7 +90,7 @@ func (u *udpPusher) expire(now time.Time) {
 	var drops []gone
 	u.mu.Lock()
 	for k, sub := range u.subs {
-		refs, empty := sub.stale(now.Add(-u.expiry))
+		refs, empty := sub.stale(now.Add(-u.limits.expiry))
 		if empty {
 			delete(u.subs, k)
 		}

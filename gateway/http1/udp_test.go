@@ -2,6 +2,7 @@ package http1
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -13,7 +14,7 @@ import (
 
 // TestUDPSubscriptionExpiry: a UDP subscription lives UDPExpiry after its
 // last renewal (a list query), then leaves the Hub, and the subscriber
-// with its last subscription.
+// with its last subscription. New subscribers beyond the limit are refused.
 func TestUDPSubscriptionExpiry(t *testing.T) {
 	reg := upstream.NewEmbedded()
 	defer reg.Close()
@@ -22,7 +23,7 @@ func TestUDPSubscriptionExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hub.Close()
-	u, err := newUDPPusher("127.0.0.1:0", hub, 3*time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	u, err := newUDPPusher("127.0.0.1:0", hub, udpLimits{3 * time.Minute, 1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +37,10 @@ func TestUDPSubscriptionExpiry(t *testing.T) {
 	}
 	subs := func() int { _, n := hub.Stats(); return n }
 	sub(0)
+	_, err = u.subscribe(ctx, beatKey, "", "127.0.0.2", 40000, fanout.ClientInfo{}, t0)
+	if !errors.Is(err, errUDPFull) || u.size() != 1 {
+		t.Fatalf("a second subscriber over the limit of 1: %v, %d subscribers", err, u.size())
+	}
 	sub(2 * time.Minute) // renewed
 	u.expire(t0.Add(4 * time.Minute))
 	if subs() != 1 || u.size() != 1 {
