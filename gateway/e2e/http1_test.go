@@ -163,3 +163,44 @@ func readPush(t *testing.T, pc *net.UDPConn) (udpDatagram, *net.UDPAddr) {
 	}
 	return decodeDatagram(t, buf[:n]), from
 }
+
+// TestHTTPUDPPushRetried: a UDP push that is not acknowledged is sent again
+// after the ack timeout, as configured for every push.
+func TestHTTPUDPPushRetried(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Fanout.MergeWindow = 0
+	cfg.Session.AckTimeout = 300 * time.Millisecond
+	cfg.Fanout.RetryBase = 100 * time.Millisecond
+	d := startHerald(t, cfg)
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	list := url.Values{"serviceName": {"DEFAULT_GROUP@@retry"}, "clientIP": {"127.0.0.1"},
+		"udpPort": {strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port)}}
+	if code, body := nacosCall(t, d, http.MethodGet, "/v1/ns/instance/list", list); code != 200 {
+		t.Fatalf("list: %d %q", code, body)
+	}
+	reg := url.Values{"serviceName": {"DEFAULT_GROUP@@retry"}, "ip": {"10.3.3.3"}, "port": {"80"},
+		"metadata": {`{"big":"` + strings.Repeat("y", 1500) + `"}`}}
+	if code, body := nacosCall(t, d, http.MethodPost, "/v1/ns/instance", reg); code != 200 {
+		t.Fatalf("register: %d %q", code, body)
+	}
+	first, _ := readPush(t, pc) // not acknowledged
+	again, from := readPush(t, pc)
+	if again.Data != first.Data {
+		t.Fatalf("the retry carries other data:\n%s\n%s", first.Data, again.Data)
+	}
+	ack := fmt.Sprintf(`{"type":"push-ack","lastRefTime":%s,"data":""}`, again.LastRefTime)
+	if _, err := pc.WriteToUDP([]byte(ack), from); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the retried push acked", 10*time.Second, func() error {
+		c := d.Hub().Counts()
+		if c["retried"] < 1 || c["acked"] < 1 {
+			return fmt.Errorf("counts %v", c)
+		}
+		return nil
+	})
+}
