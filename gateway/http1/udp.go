@@ -23,7 +23,8 @@ type udpPusher struct {
 	limits udpLimits
 	log    *slog.Logger
 
-	// mu protects subs.
+	// mu protects subs, and orders changes of the Hub's UDP subscriptions
+	// with them. Lock order: mu, then the Hub's locks.
 	mu   sync.Mutex
 	subs map[string]*udpSubscriber // by "ip:port"
 }
@@ -60,6 +61,8 @@ func (u *udpPusher) subscribe(ctx context.Context, key upstream.ServiceKey, clus
 	if err != nil || addr.IP == nil {
 		return upstream.Service{}, badRequest("clientIP", "clientIP %q is not an IP address", ip)
 	}
+	// The Hub is told under mu (see udpPusher.mu): a subscriber being
+	// dropped or expired cannot be subscribed again behind its back.
 	u.mu.Lock()
 	sub := u.subs[addr.String()]
 	if sub == nil && len(u.subs) >= u.limits.max {
@@ -71,8 +74,8 @@ func (u *udpPusher) subscribe(ctx context.Context, key upstream.ServiceKey, clus
 		u.subs[addr.String()] = sub
 	}
 	sub.renew(subRef{key, clusters}, client, now)
-	u.mu.Unlock()
 	snap, err := u.hub.Subscribe(ctx, sub, key, clusters)
+	u.mu.Unlock()
 	if err != nil {
 		return upstream.Service{}, fmt.Errorf("udp subscribe %s: %w", key, err)
 	}
@@ -80,31 +83,20 @@ func (u *udpPusher) subscribe(ctx context.Context, key upstream.ServiceKey, clus
 }
 
 // expire drops subscriptions not renewed within the expiry, and
-// subscribers left with none.
+// subscribers left with none. The Hub is told under mu, so a subscriber
+// re-created by a concurrent list query is never removed by mistake (the
+// Hub never calls back into the pusher while holding its own locks).
 func (u *udpPusher) expire(now time.Time) {
-	type gone struct {
-		sub  *udpSubscriber
-		refs []subRef
-		all  bool
-	}
-	var drops []gone
 	u.mu.Lock()
+	defer u.mu.Unlock()
 	for k, sub := range u.subs {
 		refs, empty := sub.stale(now.Add(-u.limits.expiry))
+		for _, r := range refs {
+			u.hub.Unsubscribe(sub.id, r.key, r.clusters)
+		}
 		if empty {
 			delete(u.subs, k)
-		}
-		if len(refs) > 0 || empty {
-			drops = append(drops, gone{sub, refs, empty})
-		}
-	}
-	u.mu.Unlock()
-	for _, d := range drops {
-		for _, r := range d.refs {
-			u.hub.Unsubscribe(d.sub.id, r.key, r.clusters)
-		}
-		if d.all {
-			u.hub.RemoveSubscriber(d.sub.id)
+			u.hub.RemoveSubscriber(sub.id)
 		}
 	}
 }
@@ -112,11 +104,11 @@ func (u *udpPusher) expire(now time.Time) {
 // drop forgets a subscriber and all its subscriptions.
 func (u *udpPusher) drop(sub *udpSubscriber) {
 	u.mu.Lock()
+	defer u.mu.Unlock()
 	if u.subs[sub.addr.String()] == sub {
 		delete(u.subs, sub.addr.String())
+		u.hub.RemoveSubscriber(sub.id)
 	}
-	u.mu.Unlock()
-	u.hub.RemoveSubscriber(sub.id)
 }
 
 // readAcks reads datagrams until the socket closes and hands push-acks to
