@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+
 	"github.com/herald-gateway/herald/gateway/daemon"
 )
 
@@ -156,4 +158,26 @@ func TestHTTPAuth(t *testing.T) {
 	if code, body := nacosCall(t, d, http.MethodGet, "/v1/ns/instance/list", withUser); code != 200 {
 		t.Errorf("list with username and password: %d %q", code, body)
 	}
+}
+
+// TestHTTPAuthGoSDK: the Go SDK with a username logs in (it panics on a
+// non-numeric tokenTtl), and its persistent registration carries the token;
+// a client with a wrong password is refused.
+func TestHTTPAuthGoSDK(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.HTTP.Users = []string{"nacos:secret"}
+	cfg.Fanout.MergeWindow = 0
+	d := startHerald(t, cfg)
+	sub := newClient(t, grpcPort(t, d), "")
+	w := newWatcher()
+	subscribe(t, sub, w, vo.SubscribeParam{ServiceName: "secured"})
+
+	p := vo.RegisterInstanceParam{ServiceName: "secured", Ip: "10.9.9.9", Port: 80, Weight: 1, Enable: true, Healthy: true}
+	bad := newHTTPClientAs(t, d, "nacos", "wrong")
+	if ok, err := bad.RegisterInstance(p); err == nil && ok {
+		t.Error("a client with a wrong password registered")
+	}
+	good := newHTTPClientAs(t, d, "nacos", "secret")
+	mustRegister(t, good, p)
+	w.waitFor(t, "the authenticated registration", 15*time.Second, hasAddrs("10.9.9.9:80"))
 }

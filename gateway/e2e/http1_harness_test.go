@@ -29,6 +29,13 @@ func httpPort(t *testing.T, d *daemon.Daemon) uint64 {
 // HTTP port (persistent registrations go there), GrpcPort the gRPC port.
 func newHTTPClient(t *testing.T, d *daemon.Daemon) naming_client.INamingClient {
 	t.Helper()
+	return newHTTPClientAs(t, d, "", "")
+}
+
+// newHTTPClientAs is newHTTPClient logging in with username and password
+// (no login when username is empty).
+func newHTTPClientAs(t *testing.T, d *daemon.Daemon, username, password string) naming_client.INamingClient {
+	t.Helper()
 	dir, err := os.MkdirTemp(sdkDir, "client-")
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +43,7 @@ func newHTTPClient(t *testing.T, d *daemon.Daemon) naming_client.INamingClient {
 	cc := constant.ClientConfig{
 		TimeoutMs: 5000, NotLoadCacheAtStart: true, UpdateCacheWhenEmpty: true,
 		CacheDir: dir, LogDir: dir, LogLevel: "error", AppName: "e2e-http",
+		Username: username, Password: password,
 	}
 	sc := []constant.ServerConfig{{IpAddr: "127.0.0.1", Port: httpPort(t, d), GrpcPort: grpcPort(t, d)}}
 	c, err := clients.NewNamingClient(vo.NacosClientParam{ClientConfig: &cc, ServerConfigs: sc})
