@@ -120,6 +120,7 @@ func (s *Server) Start() error {
 		udp.close()
 		return err
 	}
+	s.log.Info("nacos 1.x http endpoint listening", "addr", ln.Addr().String(), "udp", udp.conn.LocalAddr().String())
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); udp.readAcks() }()
 	if !s.opts.Manual {
