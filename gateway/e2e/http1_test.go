@@ -52,8 +52,8 @@ func TestHTTPPersistentSeenByGRPCSubscriber(t *testing.T) {
 func TestHTTPBeatTimeline(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Fanout.MergeWindow = 0
-	cfg.HTTP.BeatTimeout = 600 * time.Millisecond
-	cfg.HTTP.BeatDeleteTimeout = 1500 * time.Millisecond
+	cfg.HTTP.BeatTimeout = 2 * time.Second
+	cfg.HTTP.BeatDeleteTimeout = 4 * time.Second
 	cfg.HTTP.BeatCheckInterval = 50 * time.Millisecond
 	d := startHerald(t, cfg)
 	sub := newClient(t, grpcPort(t, d), "")
