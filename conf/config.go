@@ -60,12 +60,48 @@ type GRPCConfig struct {
 	ReuseFramerBuffer bool `yaml:"reuseFramerBuffer" help:"pool HTTP/2 frame encoding buffers across connections"`
 }
 
-// HTTPConfig configures the Nacos 1.x HTTP API listener (served by a later
-// release; the address is reserved and validated now).
+// HTTPConfig configures the Nacos 1.x HTTP API listener (context path
+// /nacos), the UDP push socket and the 1.x beat rules.
 type HTTPConfig struct {
 	// Addr is the host:port to listen on. Default ":8848". Port 0 picks a
 	// free port.
 	Addr string `yaml:"addr" help:"HTTP listen address (Nacos 1.x API port)"`
+	// MaxBodyBytes caps an HTTP request body; larger requests get 413.
+	// Default 1048576 (1 MiB); must be within 1024..67108864.
+	MaxBodyBytes int `yaml:"maxBodyBytes" help:"largest HTTP request body accepted, in bytes"`
+	// UDPAddr is the local address of the socket that sends UDP pushes to
+	// 1.x subscribers and reads their acks. Default ":0" (any free port;
+	// clients answer to the datagram's source).
+	UDPAddr string `yaml:"udpAddr" help:"UDP push socket address"`
+	// UDPExpiry drops a UDP subscription not renewed by an instance list
+	// query for this long (Nacos expires idle ip:port clients after 3 min).
+	// Default 3m; must be >= 1s.
+	UDPExpiry time.Duration `yaml:"udpExpiry" help:"drop a UDP subscription not renewed this long"`
+	// UDPMaxSubscribers bounds the UDP subscribers (clientIP:udpPort
+	// pairs). Beyond it, list queries are answered without subscribing, and
+	// those clients fall back to polling. Default 100000; 1..10000000.
+	UDPMaxSubscribers int `yaml:"udpMaxSubscribers" help:"most UDP subscribers; beyond it clients poll"`
+	// BeatInterval is the clientBeatInterval answered to beats of
+	// instances without preserved.heart.beat.interval. Default 5s; >= 100ms.
+	BeatInterval time.Duration `yaml:"beatInterval" help:"beat interval told to 1.x clients"`
+	// BeatTimeout marks a 1.x ephemeral instance unhealthy when it has not
+	// beaten this long (metadata preserved.heart.beat.timeout overrides).
+	// Default 15s; must be >= 10ms.
+	BeatTimeout time.Duration `yaml:"beatTimeout" help:"mark a 1.x instance unhealthy after this long without a beat"`
+	// BeatDeleteTimeout deletes a 1.x ephemeral instance that has not beaten
+	// this long (metadata preserved.ip.delete.timeout overrides). Default
+	// 30s; must be >= 10ms.
+	BeatDeleteTimeout time.Duration `yaml:"beatDeleteTimeout" help:"delete a 1.x instance after this long without a beat"`
+	// BeatCheckInterval is how often beat deadlines are checked. Default
+	// 5s, as Nacos; must be >= 10ms.
+	BeatCheckInterval time.Duration `yaml:"beatCheckInterval" help:"how often 1.x beat deadlines are checked"`
+	// Users lists "username:password" pairs. Empty (the default) turns
+	// authentication off; otherwise the login endpoints issue tokens and
+	// every naming endpoint requires a token or username+password.
+	Users []string `yaml:"users" help:"username:password pairs; non-empty turns on 1.x API authentication"`
+	// TokenTTL is how long a login token is valid. Default 18000s (5h), as
+	// Nacos; must be >= 1m.
+	TokenTTL time.Duration `yaml:"tokenTtl" help:"lifetime of a 1.x login token"`
 }
 
 // AdminConfig configures Herald's own admin API listener.
@@ -156,6 +192,18 @@ const (
 	defaultGRPCAddr        = ":9848"
 	defaultHTTPAddr        = ":8848"
 	defaultAdminAddr       = "127.0.0.1:8850"
+	defaultHTTPBodyBytes   = 1 << 20
+	defaultUDPAddr         = ":0"
+	defaultUDPExpiry       = 3 * time.Minute
+	defaultUDPMaxSubs      = 100000
+	maxUDPMaxSubs          = 10000000
+	defaultBeatInterval    = 5 * time.Second
+	minBeatInterval        = 100 * time.Millisecond
+	defaultBeatTimeout     = 15 * time.Second
+	defaultBeatDelete      = 30 * time.Second
+	defaultBeatCheck       = 5 * time.Second
+	minBeatTiming          = 10 * time.Millisecond
+	defaultTokenTTL        = 18000 * time.Second
 	defaultMaxMessageBytes = 10 << 20
 	minMaxMessageBytes     = 1024
 	maxMaxMessageBytes     = 64 << 20
@@ -203,7 +251,12 @@ func Default() Config {
 			WriteBufferSize: defaultGRPCBufferSize, ReadBufferSize: defaultGRPCBufferSize,
 			ReuseWriteBuffer: true, ReuseFramerBuffer: true,
 		},
-		HTTP:     HTTPConfig{Addr: defaultHTTPAddr},
+		HTTP: HTTPConfig{
+			Addr: defaultHTTPAddr, MaxBodyBytes: defaultHTTPBodyBytes, UDPAddr: defaultUDPAddr,
+			UDPExpiry: defaultUDPExpiry, UDPMaxSubscribers: defaultUDPMaxSubs, BeatInterval: defaultBeatInterval,
+			BeatTimeout: defaultBeatTimeout, BeatDeleteTimeout: defaultBeatDelete,
+			BeatCheckInterval: defaultBeatCheck, Users: []string{}, TokenTTL: defaultTokenTTL,
+		},
 		Admin:    AdminConfig{Addr: defaultAdminAddr},
 		Upstream: UpstreamConfig{Kind: UpstreamEmbedded, Embedded: defaultEmbedded()},
 		Session: SessionConfig{

@@ -42,7 +42,9 @@ func TestFieldsOfConfig(t *testing.T) {
 	want := []string{
 		"node", "grpc.addr", "grpc.maxMessageBytes", "grpc.writeBufferSize", "grpc.readBufferSize",
 		"grpc.initialWindowSize", "grpc.initialConnWindowSize", "grpc.reuseWriteBuffer", "grpc.reuseFramerBuffer",
-		"http.addr", "admin.addr", "upstream.kind",
+		"http.addr", "http.maxBodyBytes", "http.udpAddr", "http.udpExpiry", "http.udpMaxSubscribers", "http.beatInterval",
+		"http.beatTimeout", "http.beatDeleteTimeout", "http.beatCheckInterval", "http.users", "http.tokenTtl",
+		"admin.addr", "upstream.kind",
 		"upstream.embedded.dataDir", "upstream.embedded.healthCheck.checker", "upstream.embedded.healthCheck.path",
 		"upstream.embedded.healthCheck.interval", "upstream.embedded.healthCheck.timeout",
 		"upstream.embedded.healthCheck.failures", "upstream.embedded.healthCheck.concurrency",

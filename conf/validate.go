@@ -60,6 +60,7 @@ func (c *Config) Validate() error {
 	add(intRange("grpc.readBufferSize", c.GRPC.ReadBufferSize, 0, maxGRPCBufferSize))
 	add(intRange("grpc.initialWindowSize", c.GRPC.InitialWindowSize, 0, maxGRPCWindowSize))
 	add(intRange("grpc.initialConnWindowSize", c.GRPC.InitialConnWindowSize, 0, maxGRPCWindowSize))
+	c.validateHTTP(add)
 	switch c.Upstream.Kind {
 	case UpstreamEmbedded:
 	case UpstreamNacos:

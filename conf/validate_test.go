@@ -129,3 +129,21 @@ func TestValidateNil(t *testing.T) {
 		t.Error("nil Config validated")
 	}
 }
+
+func TestValidateHTTPNamesTheField(t *testing.T) {
+	cases := map[string]func(*Config){
+		"http.beatDeleteTimeout": func(c *Config) { c.HTTP.BeatDeleteTimeout = c.HTTP.BeatTimeout - 1 },
+		"http.users":             func(c *Config) { c.HTTP.Users = []string{"nacos"} },
+		"http.maxBodyBytes":      func(c *Config) { c.HTTP.MaxBodyBytes = 10 },
+		"http.udpAddr":           func(c *Config) { c.HTTP.UDPAddr = "nowhere" },
+	}
+	for field, mutate := range cases {
+		c := Default()
+		mutate(&c)
+		err := c.Validate()
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != field {
+			t.Errorf("%s: Validate() = %v, want a FieldError naming it", field, err)
+		}
+	}
+}

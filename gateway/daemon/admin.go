@@ -12,6 +12,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 
+	"github.com/herald-gateway/herald/gateway/hertzrun"
 	"github.com/herald-gateway/herald/tracker"
 )
 
@@ -22,10 +23,19 @@ type stats struct {
 	Sessions      int    `json:"sessions"`
 	Services      int    `json:"subscribedServices"`
 	Subscriptions int    `json:"subscriptions"`
+	// HTTP counts the Nacos 1.x API's beat-kept instances and UDP
+	// subscribers.
+	HTTP httpStats `json:"http"`
 	// Pushes counts push outcomes by event: sent, retried, acked, failed,
 	// timeout, superseded, dropped.
 	Pushes  map[string]uint64     `json:"pushes"`
 	Tracker tracker.RecorderStats `json:"tracker"`
+}
+
+// httpStats is the http section of GET /stats.
+type httpStats struct {
+	BeatInstances  int `json:"beatInstances"`
+	UDPSubscribers int `json:"udpSubscribers"`
 }
 
 // quietHertz sets hlog's global level once.
@@ -47,27 +57,9 @@ func (d *Daemon) startAdmin() error {
 	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
 	api.Register(h)
 	d.admin = h
-	go func() {
-		if err := h.Run(); err != nil {
-			d.log.Error("admin server", "err", err)
-		}
-	}()
-	if err := waitRunning(h); err != nil {
+	if err := hertzrun.Start(h, "admin", d.log); err != nil {
 		ln.Close()
 		return err
-	}
-	return nil
-}
-
-// waitRunning waits until the Hertz engine serves, so a Stop right after
-// Start finds it running.
-func waitRunning(h *server.Hertz) error {
-	deadline := time.Now().Add(5 * time.Second)
-	for !h.IsRunning() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("admin server did not start within 5s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 	return nil
 }
@@ -76,6 +68,7 @@ func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 	st := stats{Node: d.cfg.Node}
 	st.Connections, st.Sessions = d.grpc.Stats()
 	st.Services, st.Subscriptions = d.hub.Stats()
+	st.HTTP.BeatInstances, st.HTTP.UDPSubscribers = d.http.Stats()
 	st.Pushes = d.hub.Counts()
 	st.Tracker = d.recorder.Stats()
 	c.JSON(http.StatusOK, st)

@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/hlog"
 
 	"github.com/herald-gateway/herald/conf"
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway"
+	"github.com/herald-gateway/herald/gateway/http1"
 	"github.com/herald-gateway/herald/tracker"
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -28,6 +30,7 @@ type Daemon struct {
 	reg      upstream.Registry
 	hub      *fanout.Hub
 	grpc     *gateway.Server
+	http     *http1.Server
 	store    tracker.Store
 	recorder *tracker.Recorder
 	admin    *server.Hertz
@@ -72,14 +75,22 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		reg.Close()
 		return nil, err
 	}
-	if err := d.startAdmin(); err != nil {
+	if err := d.startHTTP(); err != nil {
 		d.grpc.Stop()
 		d.hub.Close()
 		d.stopTracking()
 		reg.Close()
 		return nil, err
 	}
-	log.Info("herald started", "node", cfg.Node, "grpc", d.GRPCAddr().String(),
+	if err := d.startAdmin(); err != nil {
+		d.http.Stop()
+		d.grpc.Stop()
+		d.hub.Close()
+		d.stopTracking()
+		reg.Close()
+		return nil, err
+	}
+	log.Info("herald started", "node", cfg.Node, "grpc", d.GRPCAddr().String(), "http", d.HTTPAddr().String(),
 		"admin", d.AdminAddr().String(), "upstream", cfg.Upstream.Kind)
 	return d, nil
 }
@@ -110,6 +121,25 @@ func (d *Daemon) startGateway() error {
 	return d.grpc.Start()
 }
 
+// startHTTP starts the Nacos 1.x HTTP API and its UDP push socket.
+func (d *Daemon) startHTTP() error {
+	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelWarn) })
+	h := d.cfg.HTTP
+	var err error
+	d.http, err = http1.New(http1.Options{
+		Addr: h.Addr, MaxBodyBytes: h.MaxBodyBytes, UDPAddr: h.UDPAddr, UDPExpiry: h.UDPExpiry,
+		UDPMaxSubscribers: h.UDPMaxSubscribers,
+		Beats:             http1.BeatRules{Interval: h.BeatInterval, Timeout: h.BeatTimeout, Delete: h.BeatDeleteTimeout},
+		BeatCheckInterval: h.BeatCheckInterval,
+		Users:             h.Users, TokenTTL: h.TokenTTL,
+		Logger: d.log,
+	}, d.reg, d.hub)
+	if err != nil {
+		return fmt.Errorf("http1: %w", err)
+	}
+	return d.http.Start()
+}
+
 // newRegistry opens the registry cfg selects.
 func newRegistry(cfg conf.UpstreamConfig, log *slog.Logger) (upstream.Registry, error) {
 	switch cfg.Kind {
@@ -126,6 +156,12 @@ func newRegistry(cfg conf.UpstreamConfig, log *slog.Logger) (upstream.Registry, 
 
 // GRPCAddr is the bound Nacos gRPC address.
 func (d *Daemon) GRPCAddr() net.Addr { return d.grpc.Addr() }
+
+// HTTPAddr is the bound Nacos 1.x HTTP address.
+func (d *Daemon) HTTPAddr() net.Addr { return d.http.Addr() }
+
+// HTTP exposes the Nacos 1.x endpoint (for stats and tests).
+func (d *Daemon) HTTP() *http1.Server { return d.http }
 
 // AdminAddr is the bound admin API address.
 func (d *Daemon) AdminAddr() net.Addr { return d.adLn.Addr() }
@@ -146,6 +182,7 @@ func (d *Daemon) stop() {
 	if err := d.admin.Shutdown(ctx); err != nil {
 		d.log.Warn("admin shutdown", "err", err)
 	}
+	d.http.Stop()
 	d.grpc.Stop()
 	d.hub.Close()
 	d.stopTracking()
