@@ -1,0 +1,145 @@
+package nacoslink
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// Subscribe implements upstream.Registry. It never waits for the network:
+// the first local subscriber of a service registers it here and the run
+// loop subscribes upstream; later ones (and any within the linger) share
+// that subscription and get its current snapshot at once.
+func (l *Link) Subscribe(key upstream.ServiceKey, notify func(upstream.Service)) (func(), error) {
+	key = key.Normalize()
+	if err := upstream.ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("subscribe %s: %w", key, err)
+	}
+	if notify == nil {
+		return nil, fmt.Errorf("subscribe %s: notify must not be nil: %w", key, upstream.ErrInvalid)
+	}
+	b := upstream.NewMailbox(notify)
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("subscribe %s: %w", key, upstream.ErrClosed)
+	}
+	sub := l.subs[key]
+	fresh := sub == nil
+	if fresh {
+		sub = newSubscription(key)
+		l.subs[key] = sub
+	}
+	sub.boxes[b] = struct{}{}
+	sub.idleSince = time.Time{}
+	if sub.snap != nil {
+		b.Offer(*sub.snap)
+	}
+	l.mu.Unlock()
+	go b.Run()
+	if fresh {
+		l.wake()
+	}
+	return func() { l.unsubscribe(sub, b) }, nil
+}
+
+// unsubscribe removes one local subscriber; the last one starts the
+// linger.
+func (l *Link) unsubscribe(sub *subscription, b *upstream.Mailbox) {
+	l.mu.Lock()
+	if _, ok := sub.boxes[b]; ok {
+		delete(sub.boxes, b)
+		if len(sub.boxes) == 0 {
+			sub.idleSince = l.now()
+		}
+	}
+	l.mu.Unlock()
+	b.Stop()
+	l.wake()
+}
+
+// sweep ends subscriptions whose linger expired and releases held empty
+// snapshots once the resync is over.
+func (l *Link) sweep(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	resyncing := l.resyncing(now)
+	for key, sub := range l.subs {
+		if len(sub.boxes) == 0 && !sub.idleSince.IsZero() && now.Sub(sub.idleSince) >= l.opts.Linger {
+			delete(l.subs, key)
+			if sub.upstream {
+				l.unsubs = append(l.unsubs, key)
+			}
+			continue
+		}
+		if !resyncing && sub.release(now) {
+			l.count.Notified++
+		}
+	}
+}
+
+// resyncing reports whether empty drops are held back (see the package
+// doc). Callers hold mu.
+func (l *Link) resyncing(now time.Time) bool {
+	return l.sess == nil || !l.state.redone || now.Before(l.state.resyncEnd)
+}
+
+// sync brings the upstream in line with the local state: expired
+// subscriptions ended, new ones made, registrations resent.
+func (l *Link) sync(s *session) {
+	l.sweep(l.now())
+	l.mu.Lock()
+	unsubs := l.unsubs
+	l.unsubs = nil
+	var todo []upstream.ServiceKey
+	for key, sub := range l.subs {
+		if !sub.upstream {
+			todo = append(todo, key)
+		}
+	}
+	l.mu.Unlock()
+	for _, key := range unsubs {
+		l.subscribeUpstream(s, key, false)
+	}
+	for _, key := range todo {
+		l.subscribeUpstream(s, key, true)
+	}
+	l.flushDirty()
+}
+
+// subscribeUpstream sends one SubscribeServiceRequest (or unsubscribe) on
+// s and applies the snapshot it returns.
+func (l *Link) subscribeUpstream(s *session, key upstream.ServiceKey, on bool) {
+	var resp serviceInfoResponse
+	err := s.call(context.Background(), "SubscribeServiceRequest",
+		subscribeRequest{namingRequest: naming(key), Subscribe: on}, &resp)
+	if err != nil {
+		l.log.Warn("upstream subscribe failed", "service", key.String(), "subscribe", on, "err", err)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if on {
+		l.count.Subscribes++
+	} else {
+		l.count.Unsubscribes++
+	}
+	sub := l.subs[key]
+	if !on || sub == nil || l.sess != s {
+		return
+	}
+	sub.upstream = true
+	if resp.ServiceInfo != nil {
+		l.apply(sub, resp.ServiceInfo)
+	}
+}
+
+// apply feeds an upstream ServiceInfo into sub. Callers hold mu.
+func (l *Link) apply(sub *subscription, info *upstream.ServiceInfo) {
+	now := l.now()
+	if sub.receive(info.Hosts, info.LastRefTime, now, l.resyncing(now)) {
+		l.count.Notified++
+	}
+}
