@@ -43,6 +43,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		"node", "grpc.addr", "grpc.maxMessageBytes", "grpc.writeBufferSize", "grpc.readBufferSize",
 		"grpc.initialWindowSize", "grpc.initialConnWindowSize", "grpc.reuseWriteBuffer", "grpc.reuseFramerBuffer",
 		"http.addr", "admin.addr", "upstream.kind",
+		"upstream.servers", "upstream.linger", "upstream.requestTimeout", "upstream.resyncGrace",
 		"session.idleTimeout", "session.detectTimeout", "session.pushQueue", "session.ackTimeout",
 		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout",
 		"tracker.redis", "tracker.cluster", "tracker.retention", "tracker.buffer", "tracker.backlog", "tracker.memoryRecords",

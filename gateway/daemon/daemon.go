@@ -42,7 +42,7 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	d := &Daemon{cfg: cfg, log: log}
-	reg, err := newRegistry(cfg.Upstream)
+	reg, err := newRegistry(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -108,15 +108,6 @@ func (d *Daemon) startGateway() error {
 		return err
 	}
 	return d.grpc.Start()
-}
-
-func newRegistry(cfg conf.UpstreamConfig) (upstream.Registry, error) {
-	switch cfg.Kind {
-	case "", "embedded":
-		return upstream.NewEmbedded(), nil
-	default:
-		return nil, fmt.Errorf("upstream.kind %q is not supported yet", cfg.Kind)
-	}
 }
 
 // GRPCAddr is the bound Nacos gRPC address.

@@ -137,6 +137,9 @@ func (l *Link) detach(s *session, why error) {
 	if l.sess == s {
 		l.sess = nil
 		l.state.lastErr, l.state.since, l.state.redone = why, l.now(), false
+		for _, sub := range l.subs {
+			sub.held = nil // a drop seen as the upstream went away is not the truth
+		}
 	}
 	l.mu.Unlock()
 	s.close()

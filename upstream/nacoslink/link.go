@@ -16,13 +16,16 @@
 // linger; the upstream subscription ends when it expires unused.
 //
 // Push-empty protection: while disconnected nothing is notified and every
-// snapshot is kept, so clients keep their last good list. While resyncing
-// (from the connect until the redo has completed plus ResyncGrace, time
-// for the upstream's other clients to come back), a snapshot that would
-// drop a service from some instances to none is held back; it is
-// forwarded if it still stands when the resync ends. Snapshots whose
-// instances equal the last one notified are never forwarded, so after a
-// reconnect only real differences are pushed.
+// snapshot is kept, so clients keep their last good list. A snapshot that
+// drops a service from some instances to none is held back: it is
+// forwarded only once it has stood for ResyncGrace on a connection that
+// is not resyncing (resyncing = from a connect until its redo of
+// registrations and subscriptions has completed plus ResyncGrace, time for
+// the upstream's other clients to come back). A held drop is discarded if
+// the connection ends first (an upstream shutting down releases its
+// clients' instances before its connections close) or if instances come
+// back. Snapshots whose instances equal the last one notified are never
+// forwarded, so after a reconnect only real differences are pushed.
 package nacoslink
 
 import (

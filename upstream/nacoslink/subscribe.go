@@ -60,8 +60,8 @@ func (l *Link) unsubscribe(sub *subscription, b *upstream.Mailbox) {
 	l.wake()
 }
 
-// sweep ends subscriptions whose linger expired and releases held empty
-// snapshots once the resync is over.
+// sweep ends subscriptions whose linger expired and releases held drops
+// to zero that have stood for the grace outside a resync.
 func (l *Link) sweep(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -74,7 +74,7 @@ func (l *Link) sweep(now time.Time) {
 			}
 			continue
 		}
-		if !resyncing && sub.release(now) {
+		if sub.release(now, l.opts.ResyncGrace, resyncing) {
 			l.count.Notified++
 		}
 	}
@@ -139,7 +139,7 @@ func (l *Link) subscribeUpstream(s *session, key upstream.ServiceKey, on bool) {
 // apply feeds an upstream ServiceInfo into sub. Callers hold mu.
 func (l *Link) apply(sub *subscription, info *upstream.ServiceInfo) {
 	now := l.now()
-	if sub.receive(info.Hosts, info.LastRefTime, now, l.resyncing(now)) {
+	if sub.receive(info.Hosts, info.LastRefTime, now) {
 		l.count.Notified++
 	}
 }

@@ -15,7 +15,7 @@ type subscription struct {
 	upstream  bool                           // subscribed on the current session
 	snap      *upstream.Service              // last snapshot notified (nil before the first)
 	ready     chan struct{}                  // closed when snap is first set
-	held      *heldEmpty                     // an empty snapshot held back while resyncing
+	held      *heldEmpty                     // a drop to zero instances not yet forwarded
 	pushes    uint64                         // upstream pushes received
 	lastRef   int64                          // newest upstream lastRefTime seen on this session
 }
@@ -51,7 +51,7 @@ func (sub *subscription) publish(instances []upstream.Instance, lastRef int64, n
 
 // receive applies an upstream snapshot under the rules of the package doc
 // and reports whether it was forwarded.
-func (sub *subscription) receive(instances []upstream.Instance, lastRef int64, now time.Time, resyncing bool) bool {
+func (sub *subscription) receive(instances []upstream.Instance, lastRef int64, now time.Time) bool {
 	if lastRef < sub.lastRef {
 		return false // an answer overtaken by a newer push
 	}
@@ -60,7 +60,7 @@ func (sub *subscription) receive(instances []upstream.Instance, lastRef int64, n
 		sub.held = nil // back to what clients have: nothing to push
 		return false
 	}
-	if resyncing && len(instances) == 0 && sub.snap != nil && len(sub.snap.Instances) > 0 {
+	if len(instances) == 0 && sub.snap != nil && len(sub.snap.Instances) > 0 {
 		if sub.held == nil {
 			sub.held = &heldEmpty{revision: lastRef, since: now}
 		}
@@ -70,9 +70,10 @@ func (sub *subscription) receive(instances []upstream.Instance, lastRef int64, n
 	return true
 }
 
-// release forwards a held empty snapshot once the resync is over.
-func (sub *subscription) release(now time.Time) bool {
-	if sub.held == nil {
+// release forwards a held drop to zero once it has stood for grace and
+// the link is not resyncing.
+func (sub *subscription) release(now time.Time, grace time.Duration, resyncing bool) bool {
+	if sub.held == nil || resyncing || now.Sub(sub.held.since) < grace {
 		return false
 	}
 	sub.publish(nil, sub.held.revision, now)
