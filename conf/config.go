@@ -196,13 +196,13 @@ const (
 	defaultMemoryRecords   = 1000000
 	maxTrackRecords        = 100000000
 
-	defaultLinger          = 30 * time.Second
-	maxLinger              = time.Hour
-	defaultRequestTimeout  = 3 * time.Second
-	minRequestTimeout      = 100 * time.Millisecond
-	maxRequestTimeout      = time.Minute
-	defaultResyncGrace     = 5 * time.Second
-	maxResyncGrace         = 5 * time.Minute
+	defaultLinger         = 30 * time.Second
+	maxLinger             = time.Hour
+	defaultRequestTimeout = 3 * time.Second
+	minRequestTimeout     = 100 * time.Millisecond
+	maxRequestTimeout     = time.Minute
+	defaultResyncGrace    = 5 * time.Second
+	maxResyncGrace        = 5 * time.Minute
 
 	// UpstreamEmbedded is the in-process registry.
 	UpstreamEmbedded = "embedded"
@@ -221,8 +221,8 @@ func Default() Config {
 			WriteBufferSize: defaultGRPCBufferSize, ReadBufferSize: defaultGRPCBufferSize,
 			ReuseWriteBuffer: true, ReuseFramerBuffer: true,
 		},
-		HTTP:     HTTPConfig{Addr: defaultHTTPAddr},
-		Admin:    AdminConfig{Addr: defaultAdminAddr},
+		HTTP:  HTTPConfig{Addr: defaultHTTPAddr},
+		Admin: AdminConfig{Addr: defaultAdminAddr},
 		Upstream: UpstreamConfig{
 			Kind: UpstreamEmbedded, Servers: []string{}, Linger: defaultLinger,
 			RequestTimeout: defaultRequestTimeout, ResyncGrace: defaultResyncGrace,
