@@ -2,6 +2,7 @@ package nacoslink
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -159,3 +160,5 @@ func coreCount(t *testing.T, c *core, key upstream.ServiceKey) int {
 	}
 	return len(s.Instances)
 }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -16,16 +16,18 @@
 // linger; the upstream subscription ends when it expires unused.
 //
 // Push-empty protection: while disconnected nothing is notified and every
-// snapshot is kept, so clients keep their last good list. A snapshot that
-// drops a service from some instances to none is held back: it is
-// forwarded only once it has stood for ResyncGrace on a connection that
-// is not resyncing (resyncing = from a connect until its redo of
-// registrations and subscriptions has completed plus ResyncGrace, time for
-// the upstream's other clients to come back). A held drop is discarded if
-// the connection ends first (an upstream shutting down releases its
-// clients' instances before its connections close) or if instances come
-// back. Snapshots whose instances equal the last one notified are never
-// forwarded, so after a reconnect only real differences are pushed.
+// snapshot is kept, so clients keep their last good list. While resyncing
+// (from a connect until its redo of registrations and subscriptions has
+// completed, plus ResyncGrace for the upstream's other clients to come
+// back), a snapshot that loses instances compared with the last one
+// notified is held back; the latest held snapshot is forwarded when the
+// resync ends. A drop from some instances to none is held back at any
+// time until it has stood for ResyncGrace. A held snapshot is discarded
+// when the connection ends first (an upstream shutting down releases its
+// clients' instances just before its connections close) or when the
+// instances come back. Snapshots whose instances equal the last one
+// notified are never forwarded, so after a reconnect only real differences
+// are pushed.
 package nacoslink
 
 import (

@@ -45,7 +45,7 @@ type SubStatus struct {
 	Instances  int    `json:"instances"`
 	Revision   int64  `json:"revision"`
 	Pushes     uint64 `json:"pushes"`
-	HeldEmpty  bool   `json:"heldEmpty"`
+	Held       bool   `json:"held"` // a loss of instances is being held back
 }
 
 // RegStatus is one service's forwarded registrations.
@@ -73,7 +73,7 @@ func (l *Link) Status() Status {
 	}
 	for _, sub := range l.subs {
 		ss := SubStatus{Service: sub.key.String(), LocalRefs: len(sub.boxes), Lingering: len(sub.boxes) == 0,
-			Subscribed: sub.upstream, Pushes: sub.pushes, HeldEmpty: sub.held != nil}
+			Subscribed: sub.upstream, Pushes: sub.pushes, Held: sub.held != nil}
 		if sub.snap != nil {
 			ss.Instances, ss.Revision = len(sub.snap.Instances), sub.snap.Revision
 		}

@@ -139,7 +139,7 @@ func (l *Link) subscribeUpstream(s *session, key upstream.ServiceKey, on bool) {
 // apply feeds an upstream ServiceInfo into sub. Callers hold mu.
 func (l *Link) apply(sub *subscription, info *upstream.ServiceInfo) {
 	now := l.now()
-	if sub.receive(info.Hosts, info.LastRefTime, now) {
+	if sub.receive(info.Hosts, info.LastRefTime, now, l.resyncing(now)) {
 		l.count.Notified++
 	}
 }

@@ -1,6 +1,7 @@
 package nacoslink
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/herald-gateway/herald/upstream"
@@ -15,15 +16,16 @@ type subscription struct {
 	upstream  bool                           // subscribed on the current session
 	snap      *upstream.Service              // last snapshot notified (nil before the first)
 	ready     chan struct{}                  // closed when snap is first set
-	held      *heldEmpty                     // a drop to zero instances not yet forwarded
+	held      *heldSnap                      // a loss of instances not yet forwarded
 	pushes    uint64                         // upstream pushes received
 	lastRef   int64                          // newest upstream lastRefTime seen on this session
 }
 
-// heldEmpty is a drop to zero instances not yet forwarded.
-type heldEmpty struct {
-	revision int64
-	since    time.Time
+// heldSnap is an upstream snapshot not yet forwarded (see the package doc).
+type heldSnap struct {
+	instances []upstream.Instance
+	revision  int64     // upstream lastRefTime
+	since     time.Time // first held at
 }
 
 func newSubscription(key upstream.ServiceKey) *subscription {
@@ -51,7 +53,7 @@ func (sub *subscription) publish(instances []upstream.Instance, lastRef int64, n
 
 // receive applies an upstream snapshot under the rules of the package doc
 // and reports whether it was forwarded.
-func (sub *subscription) receive(instances []upstream.Instance, lastRef int64, now time.Time) bool {
+func (sub *subscription) receive(instances []upstream.Instance, lastRef int64, now time.Time, resyncing bool) bool {
 	if lastRef < sub.lastRef {
 		return false // an answer overtaken by a newer push
 	}
@@ -60,24 +62,49 @@ func (sub *subscription) receive(instances []upstream.Instance, lastRef int64, n
 		sub.held = nil // back to what clients have: nothing to push
 		return false
 	}
-	if len(instances) == 0 && sub.snap != nil && len(sub.snap.Instances) > 0 {
-		if sub.held == nil {
-			sub.held = &heldEmpty{revision: lastRef, since: now}
+	if sub.snap != nil && (dropsToZero(sub.snap.Instances, instances) || resyncing && loses(sub.snap.Instances, instances)) {
+		since := now
+		if sub.held != nil {
+			since = sub.held.since
 		}
+		sub.held = &heldSnap{instances: instances, revision: lastRef, since: since}
 		return false
 	}
 	sub.publish(instances, lastRef, now)
 	return true
 }
 
-// release forwards a held drop to zero once it has stood for grace and
-// the link is not resyncing.
+// release forwards a held snapshot once the link is not resyncing and, for
+// a drop to zero, once it has stood for grace.
 func (sub *subscription) release(now time.Time, grace time.Duration, resyncing bool) bool {
-	if sub.held == nil || resyncing || now.Sub(sub.held.since) < grace {
+	h := sub.held
+	if h == nil || resyncing || len(h.instances) == 0 && now.Sub(h.since) < grace {
 		return false
 	}
-	sub.publish(nil, sub.held.revision, now)
+	sub.publish(h.instances, h.revision, now)
 	return true
+}
+
+// dropsToZero reports a change from some instances to none.
+func dropsToZero(prev, next []upstream.Instance) bool { return len(prev) > 0 && len(next) == 0 }
+
+// loses reports whether an instance (cluster, ip, port) of prev is missing
+// from next.
+func loses(prev, next []upstream.Instance) bool {
+	have := make(map[string]struct{}, len(next))
+	for _, in := range next {
+		have[addrKey(in)] = struct{}{}
+	}
+	for _, in := range prev {
+		if _, ok := have[addrKey(in)]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+func addrKey(in upstream.Instance) string {
+	return in.ClusterName + "/" + in.IP + ":" + strconv.FormatUint(in.Port, 10)
 }
 
 // stopAll stops every local subscriber's mailbox.
