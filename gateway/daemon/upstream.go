@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 
@@ -26,8 +27,8 @@ func newRegistry(cfg conf.Config, log *slog.Logger) (upstream.Registry, error) {
 		return upstream.NewEmbedded(), nil
 	case conf.UpstreamNacos:
 		l, err := nacoslink.New(nacoslink.Options{
-			Servers: u.Servers, RequestTimeout: u.RequestTimeout, Linger: u.Linger,
-			ResyncGrace: u.ResyncGrace, ClientVersion: "Herald:" + Version, AppName: cfg.Node,
+			Servers: u.Servers, RequestTimeout: u.RequestTimeout, Linger: zeroIsNone(u.Linger),
+			ResyncGrace: zeroIsNone(u.ResyncGrace), ClientVersion: "Herald:" + Version, AppName: cfg.Node,
 			Logger: log.With("component", "upstream"),
 		})
 		if err != nil {
@@ -37,6 +38,15 @@ func newRegistry(cfg conf.Config, log *slog.Logger) (upstream.Registry, error) {
 	default:
 		return nil, fmt.Errorf("upstream.kind %q is not supported", u.Kind)
 	}
+}
+
+// zeroIsNone maps a configured 0 ("none") to the link's "none" (negative;
+// the link reads 0 as "default").
+func zeroIsNone(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // health is the body of GET /healthz when the registry is not ready.

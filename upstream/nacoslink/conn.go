@@ -33,16 +33,7 @@ func (l *Link) run() {
 
 // connect dials server, bounded by the request timeout and Close.
 func (l *Link) connect(server string) (*session, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-l.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return dial(ctx, server, l.opts, l.onServerRequest)
+	return dial(l.ctx, server, l.opts, l.onServerRequest)
 }
 
 // connectFailed records a failed attempt; the first of a series is a
@@ -100,7 +91,7 @@ func sweepPeriod(o Options) time.Duration {
 // healthCheck sends HealthCheckRequest and returns the failure streak.
 // Errors 300..399 count as healthy, as in the SDKs.
 func (l *Link) healthCheck(s *session, fails int) int {
-	err := s.call(context.Background(), "HealthCheckRequest", nacoswire.Request{Module: "internal"}, nil)
+	err := s.call(l.ctx, "HealthCheckRequest", nacoswire.Request{Module: "internal"}, nil)
 	var e *Error
 	if err == nil || errors.As(err, &e) && e.Code >= 300 && e.Code < 400 && e.Code != errUnregistered {
 		return 0

@@ -73,3 +73,22 @@ func TestLingerReusesThenEndsUpstreamSubscription(t *testing.T) {
 		t.Fatalf("after the linger: subscriptions %+v, unsubscribes %d", st.Subscriptions, st.Counters.Unsubscribes)
 	}
 }
+
+func TestNegativeLingerEndsAtOnce(t *testing.T) {
+	c := startCore(t, "127.0.0.1:0")
+	l := newLink(t, Options{Servers: []string{c.addr}, Linger: -1})
+	waitReady(t, l)
+	n := newNotes()
+	cancel, err := l.Subscribe(svc("brief"), n.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.next(t, "first snapshot", count(0))
+	cancel()
+	eventually(t, "upstream unsubscribe without linger", func() error {
+		if svcs, _ := c.hub.Stats(); svcs != 0 {
+			return errorf("core still holds %d subscribed services", svcs)
+		}
+		return nil
+	})
+}

@@ -31,6 +31,7 @@
 package nacoslink
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,8 +52,11 @@ type Link struct {
 	log  *slog.Logger
 	kick chan struct{} // buffered 1: the run loop has work (sync)
 	stop chan struct{} // closed by Close
-	wg   sync.WaitGroup
-	once sync.Once
+	// ctx is cancelled by Close: it bounds the run loop's upstream calls.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
 
 	// mu protects everything below and the mutable fields of the
 	// subscriptions and registrations in the maps.
@@ -98,6 +102,7 @@ func New(o Options) (*Link, error) {
 		regs:    make(map[upstream.ServiceKey]*registration),
 		persist: make(map[upstream.ServiceKey]map[string]upstream.Instance),
 	}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.state.lastErr = errors.New("not connected yet")
 	l.wg.Add(1)
 	go l.run()
@@ -134,6 +139,7 @@ func (l *Link) Ready() error {
 func (l *Link) Close() error {
 	l.once.Do(func() {
 		close(l.stop)
+		l.cancel()
 		l.wg.Wait()
 		l.mu.Lock()
 		l.closed = true

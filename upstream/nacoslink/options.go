@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Options configures a Link. Zero durations take the defaults below.
+// Options configures a Link. Zero durations take the defaults below; a
+// negative Linger or ResyncGrace means none.
 type Options struct {
 	// Servers are the upstream's gRPC addresses (host:port; Nacos's gRPC
 	// port is its HTTP port + 1000, 9848 by default). Tried in order,

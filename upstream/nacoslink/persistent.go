@@ -82,7 +82,7 @@ func (l *Link) redoPersistent(s *session) {
 	}
 	l.mu.Unlock()
 	for _, it := range todo {
-		err := s.call(context.Background(), "PersistentInstanceRequest", persistentRequest(it.key, "registerInstance", it.in), nil)
+		err := s.call(l.ctx, "PersistentInstanceRequest", persistentRequest(it.key, "registerInstance", it.in), nil)
 		if err != nil {
 			l.log.Warn("upstream persistent redo failed", "service", it.key.String(), "err", err)
 		}

@@ -198,7 +198,7 @@ func (l *Link) flushDirty() {
 	}
 	l.mu.Unlock()
 	for _, r := range todo {
-		if err := l.flush(context.Background(), r); err != nil && !errors.Is(err, errNotConnected) {
+		if err := l.flush(l.ctx, r); err != nil && !errors.Is(err, errNotConnected) {
 			l.log.Warn("upstream registration redo failed", "service", r.key.String(), "err", err)
 		}
 	}

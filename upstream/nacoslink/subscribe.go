@@ -1,7 +1,6 @@
 package nacoslink
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -113,7 +112,7 @@ func (l *Link) sync(s *session) {
 // s and applies the snapshot it returns.
 func (l *Link) subscribeUpstream(s *session, key upstream.ServiceKey, on bool) {
 	var resp serviceInfoResponse
-	err := s.call(context.Background(), "SubscribeServiceRequest",
+	err := s.call(l.ctx, "SubscribeServiceRequest",
 		subscribeRequest{namingRequest: naming(key), Subscribe: on}, &resp)
 	if err != nil {
 		l.log.Warn("upstream subscribe failed", "service", key.String(), "subscribe", on, "err", err)
