@@ -60,7 +60,7 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
+		if *d == 0 {
 			*d = v
 		}
 	}
@@ -69,6 +69,12 @@ func (o Options) withDefaults() (Options, error) {
 	def(&o.ResyncGrace, DefaultResyncGrace)
 	def(&o.HealthInterval, DefaultHealthInterval)
 	def(&o.BackoffMax, DefaultBackoffMax)
+	for name, d := range map[string]time.Duration{"requestTimeout": o.RequestTimeout,
+		"healthInterval": o.HealthInterval, "backoffMax": o.BackoffMax} {
+		if d < 0 {
+			return o, fmt.Errorf("%s: must not be negative, got %v", name, d)
+		}
+	}
 	if o.ClientVersion == "" {
 		o.ClientVersion = "Herald"
 	}
