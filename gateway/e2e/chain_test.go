@@ -23,6 +23,31 @@ import (
 // Chained gateways: an edge Herald whose upstream is the Nacos link to a
 // core Herald (embedded registry), with real SDK clients on both.
 
+// chained reports whether the suite runs through a chained gateway.
+func chained() bool { return os.Getenv("HERALD_E2E_CHAIN") != "" }
+
+// throughChain, when HERALD_E2E_CHAIN is set, turns a Herald with the
+// embedded registry into an edge in front of a fresh core, so that every
+// end-to-end test runs through a chained gateway (the drop-in claim).
+func throughChain(t *testing.T, cfg conf.Config) conf.Config {
+	t.Helper()
+	if !chained() || cfg.Upstream.Kind != conf.UpstreamEmbedded {
+		return cfg
+	}
+	coreCfg := testConfig(t)
+	coreCfg.Node = "core"
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	core, err := daemon.Start(coreCfg, log)
+	if err != nil {
+		t.Fatalf("start core: %v", err)
+	}
+	t.Cleanup(core.Stop)
+	cfg.Upstream.Kind = conf.UpstreamNacos
+	cfg.Upstream.Servers = []string{core.GRPCAddr().String()}
+	cfg.Upstream.ResyncGrace = 200 * time.Millisecond
+	return cfg
+}
+
 // chainWait bounds waits that cross both gateways on a loaded machine.
 const chainWait = 20 * time.Second
 

@@ -54,6 +54,7 @@ func testConfig(t *testing.T) conf.Config {
 // startHerald runs Herald until the test ends.
 func startHerald(t *testing.T, cfg conf.Config) *daemon.Daemon {
 	t.Helper()
+	cfg = throughChain(t, cfg)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := daemon.Start(cfg, log)
 	if err != nil {
