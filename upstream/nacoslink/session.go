@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
@@ -56,6 +57,8 @@ type session struct {
 
 	sendMu sync.Mutex // serialises writes on stream
 
+	established atomic.Bool // the upstream has registered the connection
+
 	done     chan struct{} // closed by fail
 	failOnce sync.Once
 	err      error         // why the session ended; written before done is closed
@@ -86,7 +89,38 @@ func dial(ctx context.Context, server string, o Options, handle serverHandler) (
 		return nil, fmt.Errorf("connection setup %s: %w", server, err)
 	}
 	go s.recvLoop()
+	if err := s.awaitSetup(ctx); err != nil {
+		s.close()
+		return nil, fmt.Errorf("connection setup %s: %w", server, err)
+	}
 	return s, nil
+}
+
+// awaitSetup health-checks until the upstream has registered the
+// connection: ConnectionSetupRequest gets no reply, and a request that
+// overtakes it is answered 301 (the Go SDK sleeps 100 ms instead).
+func (s *session) awaitSetup(ctx context.Context) error {
+	deadline := time.Now().Add(s.timeout)
+	for {
+		err := s.call(ctx, "HealthCheckRequest", nacoswire.Request{Module: "internal"}, nil)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != errUnregistered {
+			if err == nil {
+				s.established.Store(true)
+			}
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not registered within %v: %w", s.timeout, err)
+		}
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return s.err
+		}
+	}
 }
 
 // open starts the bidi stream and sends ConnectionSetupRequest.
@@ -180,8 +214,8 @@ func (s *session) decode(typ string, resp *nacospb.Payload, out any) error {
 	}
 	if !base.OK() || nacoswire.Type(resp) == "ErrorResponse" {
 		e := &Error{Type: typ, Code: base.ErrorCode, Message: base.Message}
-		if e.Code == errUnregistered {
-			s.fail(e)
+		if e.Code == errUnregistered && s.established.Load() {
+			s.fail(e) // the upstream forgot the connection: replace it
 		}
 		return e
 	}
