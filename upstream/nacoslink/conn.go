@@ -70,8 +70,7 @@ func (l *Link) serve(s *session) {
 		case <-l.kick:
 			l.sync(s)
 		case <-sweep.C:
-			l.sweep(l.now())
-			l.sync(s)
+			l.sync(s) // sweeps first
 		case <-health.C:
 			if fails = l.healthCheck(s, fails); fails >= healthFailures {
 				s.fail(fmt.Errorf("%d health checks failed", fails))
