@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"testing"
 
 	"github.com/herald-gateway/herald/upstream"
@@ -116,5 +118,29 @@ func TestQueryWhileDownIsAnError(t *testing.T) {
 	_, err := l.Query(context.Background(), svc("orders"))
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Query while down = %v, want ErrUnavailable (never an empty list)", err)
+	}
+}
+
+func TestUnreachableServerSkippedForTheNext(t *testing.T) {
+	c := startCore(t, "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	l := newLink(t, Options{Servers: []string{dead, c.addr}})
+	waitReady(t, l)
+	if st := l.Status().Connection; st.Server != c.addr {
+		t.Fatalf("connected to %s, want the reachable %s", st.Server, c.addr)
+	}
+}
+
+func TestInvalidOptionsNameTheField(t *testing.T) {
+	for _, o := range []Options{{}, {Servers: []string{"no-port"}}, {Servers: []string{"h:0"}}} {
+		_, err := New(o)
+		if err == nil || !strings.Contains(err.Error(), "servers") {
+			t.Errorf("New(%+v) = %v, want an error naming servers", o, err)
+		}
 	}
 }
