@@ -30,6 +30,13 @@ type core struct {
 
 func startCore(t *testing.T, addr string) *core {
 	t.Helper()
+	return startCoreWith(t, gateway.Options{Addr: addr})
+}
+
+// startCoreWith starts a core with gateway options o (quiet, fast exit).
+func startCoreWith(t *testing.T, o gateway.Options) *core {
+	t.Helper()
+	o.Logger, o.ExitWait = quiet, 100*time.Millisecond
 	reg := upstream.NewEmbedded()
 	hub, err := fanout.NewHub(reg, fanout.Options{MergeWindow: 0, Logger: quiet})
 	if err != nil {
@@ -38,14 +45,14 @@ func startCore(t *testing.T, addr string) *core {
 	var srv *gateway.Server
 	deadline := time.Now().Add(wait)
 	for {
-		srv, err = gateway.New(gateway.Options{Addr: addr, Logger: quiet, ExitWait: 100 * time.Millisecond}, reg, hub)
+		srv, err = gateway.New(o, reg, hub)
 		if err == nil {
 			if err = srv.Start(); err == nil {
 				break
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("start core on %s: %v", addr, err)
+			t.Fatalf("start core on %s: %v", o.Addr, err)
 		}
 		time.Sleep(50 * time.Millisecond) // the port of a stopped core may linger briefly
 	}

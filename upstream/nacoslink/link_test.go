@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/herald-gateway/herald/gateway"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -142,5 +143,32 @@ func TestInvalidOptionsNameTheField(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "servers") {
 			t.Errorf("New(%+v) = %v, want an error naming servers", o, err)
 		}
+	}
+}
+
+// An upstream rejection reaches the caller, and the owner's slot is
+// restored: the core here refuses request bodies over 1 KiB.
+func TestUpstreamRejectionIsReturnedAndUndone(t *testing.T) {
+	c := startCoreWith(t, gateway.Options{Addr: "127.0.0.1:0", MaxMessageBytes: 1024})
+	l := newLink(t, Options{Servers: []string{c.addr}})
+	waitReady(t, l)
+	ctx := context.Background()
+	k := svc("big")
+	if err := l.Register(ctx, "conn-a", k, []upstream.Instance{inst("10.0.0.1", 80)}); err != nil {
+		t.Fatal(err)
+	}
+	big := inst("10.0.0.2", 80)
+	big.Metadata = map[string]string{"blob": strings.Repeat("x", 1500)}
+	err := l.Register(ctx, "conn-b", k, []upstream.Instance{big})
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, upstream.ErrInvalid) {
+		t.Fatalf("register over the core's size limit = %v, want the upstream's 400 (ErrInvalid)", err)
+	}
+	st := l.Status()
+	if len(st.Registrations) != 1 || st.Registrations[0].Owners != 1 {
+		t.Fatalf("rejected slot kept: %+v", st.Registrations)
+	}
+	if n := coreCount(t, c, k); n != 1 {
+		t.Fatalf("core has %d instances, want conn-a's 1", n)
 	}
 }
