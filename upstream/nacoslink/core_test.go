@@ -61,6 +61,7 @@ func startCoreWith(t *testing.T, o gateway.Options) *core {
 	return c
 }
 
+// stopMu protects core.srv: stop runs from the test body and from Cleanup.
 var stopMu sync.Mutex
 
 func (c *core) stop() {
