@@ -112,7 +112,7 @@ func (l *Link) attach(s *session) {
 	l.state.lastErr, l.state.redone = nil, false
 	l.unsubs = nil // the new connection holds no subscriptions
 	for _, sub := range l.subs {
-		sub.upstream, sub.lastRef = false, 0
+		sub.upstream, sub.lastRef, sub.failures, sub.retryAt = false, 0, 0, time.Time{}
 	}
 	for _, r := range l.regs {
 		r.dirty, r.sent = true, nil

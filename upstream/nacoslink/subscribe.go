@@ -2,6 +2,7 @@ package nacoslink
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/herald-gateway/herald/upstream"
@@ -93,8 +94,9 @@ func (l *Link) sync(s *session) {
 	unsubs := l.unsubs
 	l.unsubs = nil
 	var todo []upstream.ServiceKey
+	now := l.now()
 	for key, sub := range l.subs {
-		if !sub.upstream {
+		if !sub.upstream && !now.Before(sub.retryAt) {
 			todo = append(todo, key)
 		}
 	}
@@ -114,25 +116,43 @@ func (l *Link) subscribeUpstream(s *session, key upstream.ServiceKey, on bool) {
 	var resp serviceInfoResponse
 	err := s.call(l.ctx, "SubscribeServiceRequest",
 		subscribeRequest{namingRequest: naming(key), Subscribe: on}, &resp)
-	if err != nil {
-		l.log.Warn("upstream subscribe failed", "service", key.String(), "subscribe", on, "err", err)
-		return
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	sub := l.subs[key]
+	if err != nil {
+		l.subscribeFailed(sub, key, on, err)
+		if !on && sub == nil && l.sess == s {
+			l.unsubs = append(l.unsubs, key) // try again at the next sync
+		}
+		return
+	}
 	if on {
 		l.count.Subscribes++
 	} else {
 		l.count.Unsubscribes++
 	}
-	sub := l.subs[key]
 	if !on || sub == nil || l.sess != s {
 		return
 	}
-	sub.upstream = true
+	sub.upstream, sub.failures, sub.retryAt = true, 0, time.Time{}
 	if resp.ServiceInfo != nil {
 		l.apply(sub, resp.ServiceInfo)
 	}
+}
+
+// subscribeFailed logs a failed (un)subscribe and backs the subscription
+// off, so a failing service neither floods the log nor holds up the run
+// loop. Callers hold mu.
+func (l *Link) subscribeFailed(sub *subscription, key upstream.ServiceKey, on bool, err error) {
+	lvl := slog.LevelWarn
+	if sub != nil && on {
+		if sub.failures > 0 {
+			lvl = slog.LevelDebug
+		}
+		sub.retryAt = l.now().Add(backoff(sub.failures, l.opts.BackoffMax))
+		sub.failures++
+	}
+	l.log.Log(l.ctx, lvl, "upstream subscribe failed", "service", key.String(), "subscribe", on, "err", err)
 }
 
 // apply feeds an upstream ServiceInfo into sub. Callers hold mu.

@@ -19,6 +19,8 @@ type subscription struct {
 	held      *heldSnap                      // a loss of instances not yet forwarded
 	pushes    uint64                         // upstream pushes received
 	lastRef   int64                          // newest upstream lastRefTime seen on this session
+	failures  int                            // upstream subscribes failed in a row
+	retryAt   time.Time                      // no new attempt before this
 }
 
 // heldSnap is an upstream snapshot not yet forwarded (see the package doc).
