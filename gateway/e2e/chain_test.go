@@ -48,6 +48,15 @@ func throughChain(t *testing.T, cfg conf.Config) conf.Config {
 	return cfg
 }
 
+// awaitChain waits until an edge made by throughChain is connected, so
+// that tests start with a working gateway, as they do without the chain.
+func awaitChain(t *testing.T, cfg conf.Config, d *daemon.Daemon) {
+	t.Helper()
+	if chained() && cfg.Upstream.Kind == conf.UpstreamNacos && cfg.Node != "edge" {
+		waitUpstreamReady(t, d)
+	}
+}
+
 // chainWait bounds waits that cross both gateways on a loaded machine.
 const chainWait = 20 * time.Second
 

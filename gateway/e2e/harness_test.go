@@ -63,6 +63,7 @@ func startHerald(t *testing.T, cfg conf.Config) *daemon.Daemon {
 	var once sync.Once
 	stop := func() { once.Do(d.Stop) }
 	t.Cleanup(stop)
+	awaitChain(t, cfg, d)
 	return d
 }
 
