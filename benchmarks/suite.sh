@@ -4,13 +4,13 @@
 # variants of one table share the machine's noise. Each run's JSON line is
 # appended to OUT; the human summaries go to stdout.
 #
-#   benchmarks/suite.sh HERALD_BIN OUT [idle|fanout|register|all]
+#   benchmarks/suite.sh HERALD_BIN OUT [idle|fanout|register|chain|all]
 #
 # Environment: ROUNDS (default 2), COMMIT (label for the report),
 # LOADGEN (a built loadgen; default: go build into a temp dir).
 set -uo pipefail
-bin=${1:?usage: suite.sh HERALD_BIN OUT [idle|fanout|register|all]}
-out=${2:?usage: suite.sh HERALD_BIN OUT [idle|fanout|register|all]}
+bin=${1:?usage: suite.sh HERALD_BIN OUT [idle|fanout|register|chain|all]}
+out=${2:?usage: suite.sh HERALD_BIN OUT [idle|fanout|register|chain|all]}
 what=${3:-all}
 rounds=${ROUNDS:-2}
 cd "$(dirname "$0")/.."
@@ -57,11 +57,19 @@ register() {
   done
 }
 
+chain() {
+  for _ in $(seq "$rounds"); do
+    run -scenario chain -subs 10000 -services 100 -changes 100
+    run -scenario chain -subs 10000 -services 100 -changes 100 -direct
+  done
+}
+
 case $what in
   idle) idle ;;
   fanout) fanout ;;
   register) register ;;
-  all) idle; fanout; register ;;
+  chain) chain ;;
+  all) idle; fanout; register; chain ;;
   *) echo "unknown part $what" >&2; exit 2 ;;
 esac
 exit $failed

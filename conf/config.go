@@ -114,10 +114,23 @@ type AdminConfig struct {
 
 // UpstreamConfig selects the service registry behind Herald.
 type UpstreamConfig struct {
-	// Kind is "embedded" (the default, an in-process registry). "nacos"
-	// (a real Nacos server behind Herald) is planned but not supported yet,
-	// so Validate accepts only "embedded" for now.
-	Kind string `yaml:"kind" help:"registry behind Herald: embedded (nacos is planned)"`
+	// Kind is "embedded" (the default, an in-process registry) or "nacos"
+	// (an upstream Nacos cluster, or another Herald, reached over the Nacos
+	// 2.x gRPC protocol at Servers).
+	Kind string `yaml:"kind" help:"registry behind Herald: embedded|nacos"`
+	// Servers are the upstream's gRPC addresses, host:port, for kind nacos
+	// (at least one). Nacos's gRPC port is its HTTP port + 1000: 9848 for a
+	// default server; for a Herald upstream, its grpc.addr port.
+	Servers []string `yaml:"servers" help:"upstream Nacos gRPC addresses host:port (kind nacos; gRPC port, e.g. 9848)"`
+	// Linger keeps an upstream subscription this long after the last local
+	// subscriber left. Default 30s; 0..1h.
+	Linger time.Duration `yaml:"linger" help:"keep an unused upstream subscription this long"`
+	// RequestTimeout bounds each request to the upstream. Default 3s;
+	// 100ms..1m.
+	RequestTimeout time.Duration `yaml:"requestTimeout" help:"timeout of each upstream request"`
+	// ResyncGrace is how long after a reconnect's redo a service may not
+	// drop to zero instances (push-empty protection). Default 5s; 0..5m.
+	ResyncGrace time.Duration `yaml:"resyncGrace" help:"after a reconnect, hold drops to zero instances this long"`
 	// Embedded configures the embedded registry (kind "embedded"): where
 	// persistent instances are kept and how they are health-checked.
 	Embedded EmbeddedConfig `yaml:"embedded"`
@@ -234,10 +247,18 @@ const (
 	defaultMemoryRecords   = 1000000
 	maxTrackRecords        = 100000000
 
-	// UpstreamEmbedded is the in-process registry, the only supported
-	// Upstream.Kind for now.
+	defaultLinger         = 30 * time.Second
+	maxLinger             = time.Hour
+	defaultRequestTimeout = 3 * time.Second
+	minRequestTimeout     = 100 * time.Millisecond
+	maxRequestTimeout     = time.Minute
+	defaultResyncGrace    = 5 * time.Second
+	maxResyncGrace        = 5 * time.Minute
+
+	// UpstreamEmbedded is the in-process registry.
 	UpstreamEmbedded = "embedded"
-	// UpstreamNacos fronts a real Nacos server. Planned, not supported yet.
+	// UpstreamNacos fronts a Nacos cluster (or another Herald) over the
+	// Nacos 2.x gRPC protocol.
 	UpstreamNacos = "nacos"
 )
 
@@ -257,8 +278,12 @@ func Default() Config {
 			BeatTimeout: defaultBeatTimeout, BeatDeleteTimeout: defaultBeatDelete,
 			BeatCheckInterval: defaultBeatCheck, Users: []string{}, TokenTTL: defaultTokenTTL,
 		},
-		Admin:    AdminConfig{Addr: defaultAdminAddr},
-		Upstream: UpstreamConfig{Kind: UpstreamEmbedded, Embedded: defaultEmbedded()},
+		Admin: AdminConfig{Addr: defaultAdminAddr},
+		Upstream: UpstreamConfig{
+			Kind: UpstreamEmbedded, Servers: []string{}, Linger: defaultLinger,
+			RequestTimeout: defaultRequestTimeout, ResyncGrace: defaultResyncGrace,
+			Embedded: defaultEmbedded(),
+		},
 		Session: SessionConfig{
 			IdleTimeout:   defaultIdleTimeout,
 			DetectTimeout: defaultDetectTimeout,

@@ -158,7 +158,7 @@ func TestLoadErrors(t *testing.T) {
 		{"missing config file via env", nil, []string{"HERALD_CONFIG=/does/not/exist.yaml"}, []string{"/does/not/exist.yaml"}},
 		{"missing config file via flag", []string{"-config", "/nope.yaml"}, nil, []string{"/nope.yaml"}},
 		{"validation", []string{"-session.idleTimeout=10ms"}, nil, []string{"invalid configuration", "session.idleTimeout: must be at least 1s, got 10ms"}},
-		{"validation via env", nil, []string{"HERALD_UPSTREAM_KIND=nacos"}, []string{`upstream.kind: "nacos" is planned but not supported yet`}},
+		{"validation via env", nil, []string{"HERALD_UPSTREAM_KIND=nacos"}, []string{`upstream.servers: kind "nacos" needs at least one upstream gRPC address host:port`}},
 		{"clash via flag", []string{"-http.addr=127.0.0.1:9848"}, nil, []string{"http.addr", "clashes with grpc.addr"}},
 		{"empty env string validated", nil, []string{"HERALD_NODE="}, []string{"node: must not be empty"}},
 	}

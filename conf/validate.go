@@ -61,13 +61,7 @@ func (c *Config) Validate() error {
 	add(intRange("grpc.initialWindowSize", c.GRPC.InitialWindowSize, 0, maxGRPCWindowSize))
 	add(intRange("grpc.initialConnWindowSize", c.GRPC.InitialConnWindowSize, 0, maxGRPCWindowSize))
 	c.validateHTTP(add)
-	switch c.Upstream.Kind {
-	case UpstreamEmbedded:
-	case UpstreamNacos:
-		add(fieldErrorf("upstream.kind", "%q is planned but not supported yet; use %q", UpstreamNacos, UpstreamEmbedded))
-	default:
-		add(fieldErrorf("upstream.kind", "must be %q (%q is planned but not supported yet), got %q", UpstreamEmbedded, UpstreamNacos, c.Upstream.Kind))
-	}
+	errs = append(errs, c.Upstream.validate()...)
 	errs = append(errs, c.validateEmbedded()...)
 	add(minDuration("session.idleTimeout", c.Session.IdleTimeout, minIdleTimeout))
 	add(minDuration("session.detectTimeout", c.Session.DetectTimeout, minDetectTimeout))

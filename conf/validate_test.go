@@ -19,8 +19,20 @@ func TestValidateRules(t *testing.T) {
 		{"max message too big", func(c *Config) { c.GRPC.MaxMessageBytes = 67108865 }, "grpc.maxMessageBytes: must be between 1024 and 67108864, got 67108865"},
 		{"max message bounds", func(c *Config) { c.GRPC.MaxMessageBytes = 1024 }, ""},
 		{"max message upper bound", func(c *Config) { c.GRPC.MaxMessageBytes = 67108864 }, ""},
-		{"upstream nacos", func(c *Config) { c.Upstream.Kind = "nacos" }, `upstream.kind: "nacos" is planned but not supported yet`},
-		{"upstream unknown", func(c *Config) { c.Upstream.Kind = "consul" }, `upstream.kind: must be "embedded" ("nacos" is planned but not supported yet), got "consul"`},
+		{"upstream nacos without servers", func(c *Config) { c.Upstream.Kind = "nacos" }, `upstream.servers: kind "nacos" needs at least one upstream gRPC address host:port`},
+		{"upstream server without port", func(c *Config) {
+			c.Upstream.Kind, c.Upstream.Servers = "nacos", []string{"127.0.0.1:9848", "nacos-1"}
+		}, `upstream.servers[1]: "nacos-1" is not host:port`},
+		{"upstream server port 0", func(c *Config) {
+			c.Upstream.Kind, c.Upstream.Servers = "nacos", []string{"nacos-1:0"}
+		}, `upstream.servers[0]: "nacos-1:0": port must be a number in 1..65535`},
+		{"upstream server no host", func(c *Config) {
+			c.Upstream.Kind, c.Upstream.Servers = "nacos", []string{":9848"}
+		}, `upstream.servers[0]: ":9848" has no host`},
+		{"upstream linger negative", func(c *Config) { c.Upstream.Linger = -time.Second }, `upstream.linger: must be within 0s..1h0m0s`},
+		{"upstream request timeout", func(c *Config) { c.Upstream.RequestTimeout = time.Millisecond }, `upstream.requestTimeout: must be within 100ms..1m0s`},
+		{"upstream resync grace", func(c *Config) { c.Upstream.ResyncGrace = time.Hour }, `upstream.resyncGrace: must be within 0s..5m0s`},
+		{"upstream unknown", func(c *Config) { c.Upstream.Kind = "consul" }, `upstream.kind: must be "embedded" or "nacos", got "consul"`},
 		{"idle timeout", func(c *Config) { c.Session.IdleTimeout = 10 * time.Millisecond }, "session.idleTimeout: must be at least 1s, got 10ms"},
 		{"idle timeout bound", func(c *Config) { c.Session.IdleTimeout = time.Second }, ""},
 		{"detect timeout", func(c *Config) { c.Session.DetectTimeout = 99 * time.Millisecond }, "session.detectTimeout: must be at least 100ms, got 99ms"},

@@ -4,9 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"google.golang.org/protobuf/types/known/anypb"
-
 	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+	"github.com/herald-gateway/herald/gateway/nacoswire"
 )
 
 // Nacos response codes (NACOS_PROTOCOL.md A.2). resultCode is 200 or 500;
@@ -22,24 +21,14 @@ const (
 	errBadGateway     = 502 // body JSON does not parse
 )
 
-// response is the base of every Nacos response body. success is always
-// written and always agrees with resultCode: the Go SDK trusts it when
-// present.
-type response struct {
-	ResultCode int    `json:"resultCode"`
-	ErrorCode  int    `json:"errorCode"`
-	Success    bool   `json:"success"`
-	Message    string `json:"message,omitempty"`
-	RequestID  string `json:"requestId"`
-}
+// response is the base of every Nacos response body (shared with the
+// upstream link through nacoswire).
+type response = nacoswire.Response
 
 func okResponse() response { return response{ResultCode: codeSuccess, Success: true} }
 
 // request is the base of every Nacos request body.
-type request struct {
-	RequestID string `json:"requestId"`
-	Module    string `json:"module,omitempty"`
-}
+type request = nacoswire.Request
 
 // nacosError is a failure answered to the client as an ErrorResponse with
 // the given errorCode.
@@ -59,17 +48,9 @@ func errorBody(code int, msg string) response {
 	return response{ResultCode: codeFail, ErrorCode: code, Success: false, Message: msg}
 }
 
-// newPayload wraps a JSON body of the named type. The Any's type_url stays
-// empty: Nacos dispatches on metadata.type only.
+// newPayload wraps a JSON body of the named type (nacoswire.NewPayload).
 func newPayload(typ string, body any) (*nacospb.Payload, error) {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", typ, err)
-	}
-	return &nacospb.Payload{
-		Metadata: &nacospb.Metadata{Type: typ},
-		Body:     &anypb.Any{Value: raw},
-	}, nil
+	return nacoswire.NewPayload(typ, body)
 }
 
 // errorPayload is the ErrorResponse payload for e.
@@ -79,20 +60,10 @@ func errorPayload(e *nacosError) *nacospb.Payload {
 }
 
 // payloadType returns metadata.type, or "" when the payload has none.
-func payloadType(p *nacospb.Payload) string {
-	if p == nil || p.Metadata == nil {
-		return ""
-	}
-	return p.Metadata.Type
-}
+func payloadType(p *nacospb.Payload) string { return nacoswire.Type(p) }
 
 // payloadBody returns the JSON body bytes (nil when absent).
-func payloadBody(p *nacospb.Payload) []byte {
-	if p == nil || p.Body == nil {
-		return nil
-	}
-	return p.Body.Value
-}
+func payloadBody(p *nacospb.Payload) []byte { return nacoswire.Body(p) }
 
 // decodeBody parses a request body into v; a parse failure is errorCode 502
 // as in the reference server.

@@ -14,6 +14,17 @@ type AdminStats struct {
 	Sessions           int `json:"sessions"`
 	SubscribedServices int `json:"subscribedServices"`
 	Subscriptions      int `json:"subscriptions"`
+	// Pushes counts push outcomes by event (sent, acked, ...).
+	Pushes map[string]uint64 `json:"pushes"`
+	// Upstream is the Nacos link's traffic (upstream kind nacos only).
+	Upstream *UpstreamCounters `json:"upstream"`
+}
+
+// UpstreamCounters is the part of the link's counters the chain scenario
+// reads.
+type UpstreamCounters struct {
+	Subscribes uint64 `json:"subscribes"`
+	Pushes     uint64 `json:"pushes"`
 }
 
 // Stats reads GET /stats.

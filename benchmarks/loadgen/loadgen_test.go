@@ -100,6 +100,28 @@ func TestRegisterSmoke(t *testing.T) {
 	}
 }
 
+func TestChainSmoke(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			rep := smoke(t, Config{Scenario: "chain", Chain: ChainConfig{
+				Subs: 20, Services: 4, Changes: 4, Concurrency: 10, ChangeTimeout: 10 * time.Second, Direct: direct,
+			}})
+			r := rep.Chain
+			if r.Delivered != 20 || r.Expected != 20 {
+				t.Errorf("delivered %d / expected %d, want 20 / 20", r.Delivered, r.Expected)
+			}
+			wantCore, wantPushes := 4, 1.0
+			if direct {
+				wantCore, wantPushes = 20, 5
+			}
+			if r.CoreSubscriptions != wantCore || r.CorePushesPerChange != wantPushes {
+				t.Errorf("core subscriptions %d, pushes per change %.2f; want %d, %.0f", r.CoreSubscriptions,
+					r.CorePushesPerChange, wantCore, wantPushes)
+			}
+		})
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	ok := Config{Scenario: "register", Timeout: time.Minute, Register: RegisterConfig{Conns: 1, Count: 10}}
 	if err := ok.Validate(); err != nil {

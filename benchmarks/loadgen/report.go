@@ -28,6 +28,8 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		r.Fanout.summary(&b)
 	case r.Register != nil:
 		r.Register.summary(&b)
+	case r.Chain != nil:
+		r.Chain.summary(&b)
 	}
 	if r.Herald.Log != "" {
 		fmt.Fprintf(&b, "  herald log tail:\n%s\n", r.Herald.Log)
@@ -65,6 +67,22 @@ func (r *FanoutResult) summary(b *strings.Builder) {
 		r.FromSend.P50Ms, r.FromSend.P99Ms, r.FromSend.MaxMs, r.RegisterMs.P50Ms, r.RegisterMs.MaxMs)
 	fmt.Fprintf(b, "  cpu: %s; herald %.1f µs per push\n", r.CPU, r.HeraldCPUPerPushUs)
 	fmt.Fprintf(b, "  => %.0f pushes acked/s over %.3fs\n", r.PushesPerSecond, r.RunSeconds)
+}
+
+func (r *ChainResult) summary(b *strings.Builder) {
+	where := "edge"
+	if r.Direct {
+		where = "core (direct baseline)"
+	}
+	fmt.Fprintf(b, "  %d subscribers on the %s over %d services, %d changes on the core; dropped %d\n",
+		r.Subs, where, r.Services, r.Changes, r.Dropped)
+	fmt.Fprintf(b, "  edge subscriptions %d; core subscribed services %d, subscriptions %d; upstream subscribes sent %d\n",
+		r.EdgeSubscriptions, r.CoreServices, r.CoreSubscriptions, r.UpstreamSubscribes)
+	fmt.Fprintf(b, "  per change: core pushes %.2f, upstream pushes received by the edge %.2f, edge pushes %.2f\n",
+		r.CorePushesPerChange, r.UpstreamPushesPerChange, r.EdgePushesPerChange)
+	fmt.Fprintf(b, "  delivered %d / expected %d; changes timed out %d\n", r.Delivered, r.Expected, r.TimedOut)
+	fmt.Fprintf(b, "  core change-to-edge-ack: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+		r.Latency.P50Ms, r.Latency.P99Ms, r.Latency.MaxMs)
 }
 
 func (r *RegisterResult) summary(b *strings.Builder) {

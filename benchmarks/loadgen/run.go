@@ -12,7 +12,7 @@ import (
 
 // Config is one load generator run: a scenario against a fresh Herald.
 type Config struct {
-	Scenario   string   // idle, fanout or register
+	Scenario   string   // idle, fanout, register or chain
 	HeraldBin  string   // prebuilt Herald; "" builds one from RepoRoot
 	RepoRoot   string   // the Herald module, for building and the commit id
 	HeraldArgs []string // extra Herald flags, after the load generator's own
@@ -22,6 +22,7 @@ type Config struct {
 	Idle       IdleConfig
 	Fanout     FanoutConfig
 	Register   RegisterConfig
+	Chain      ChainConfig
 	Logf       Logf
 }
 
@@ -39,6 +40,9 @@ type Report struct {
 	Idle     *IdleResult     `json:"idle,omitempty"`
 	Fanout   *FanoutResult   `json:"fanout,omitempty"`
 	Register *RegisterResult `json:"register,omitempty"`
+	Chain    *ChainResult    `json:"chain,omitempty"`
+	// Edge is how the edge Herald was run (chain only; Herald is the core).
+	Edge *HeraldInfo `json:"edge,omitempty"`
 }
 
 // HeraldInfo is how Herald was run.
@@ -63,8 +67,10 @@ func (c *Config) Validate() error {
 		return errors.New("fanout: -subs, -changes and -change-timeout must be positive")
 	case c.Scenario == "register" && (c.Register.Conns < 1 || (c.Register.Duration <= 0 && c.Register.Count <= 0)):
 		return errors.New("register: -conns must be positive and one of -duration, -count set")
-	case c.Scenario != "idle" && c.Scenario != "fanout" && c.Scenario != "register":
-		return fmt.Errorf("unknown scenario %q (want idle, fanout or register)", c.Scenario)
+	case c.Scenario == "chain" && (c.Chain.Subs < 1 || c.Chain.Services < 1 || c.Chain.Changes < 1 || c.Chain.ChangeTimeout <= 0):
+		return errors.New("chain: -subs, -services, -changes and -change-timeout must be positive")
+	case c.Scenario != "idle" && c.Scenario != "fanout" && c.Scenario != "register" && c.Scenario != "chain":
+		return fmt.Errorf("unknown scenario %q (want idle, fanout, register or chain)", c.Scenario)
 	}
 	return nil
 }
@@ -108,6 +114,9 @@ func run(ctx context.Context, cfg Config, rep *Report) error {
 			return err
 		}
 	}
+	if cfg.Scenario == "chain" {
+		return runChain(ctx, cfg, rep, bin, dir)
+	}
 	h, err := StartHerald(ctx, bin, dir, cfg.HeraldArgs, cfg.HeraldEnv)
 	if h != nil {
 		rep.Herald = HeraldInfo{Bin: bin, Args: h.Args, Env: h.Env}
@@ -123,6 +132,31 @@ func run(ctx context.Context, cfg Config, rep *Report) error {
 	}
 	if err != nil {
 		rep.Herald.Log = h.LogTail(20)
+	}
+	return err
+}
+
+// runChain starts a core and an edge Herald and runs the chain scenario.
+func runChain(ctx context.Context, cfg Config, rep *Report, bin, dir string) error {
+	core, edge, err := StartChain(ctx, bin, dir, cfg.HeraldArgs, cfg.HeraldEnv)
+	for _, h := range []*Herald{edge, core} {
+		if h != nil {
+			defer h.Stop()
+		}
+	}
+	if core != nil {
+		rep.Herald = HeraldInfo{Bin: bin, Args: core.Args, Env: core.Env}
+	}
+	if edge != nil {
+		rep.Edge = &HeraldInfo{Bin: bin, Args: edge.Args, Env: edge.Env}
+	}
+	if err == nil {
+		cfg.Logf("core pid %d, edge pid %d", core.PID(), edge.PID())
+		rep.Chain, err = RunChain(ctx, core, edge, cfg.Chain, cfg.Logf)
+		err = errors.Join(err, core.Alive(), edge.Alive())
+	}
+	if err != nil && edge != nil {
+		rep.Herald.Log = "core:\n" + core.LogTail(10) + "\nedge:\n" + edge.LogTail(10)
 	}
 	return err
 }

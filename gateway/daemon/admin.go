@@ -14,6 +14,7 @@ import (
 
 	"github.com/herald-gateway/herald/gateway/hertzrun"
 	"github.com/herald-gateway/herald/tracker"
+	"github.com/herald-gateway/herald/upstream/nacoslink"
 )
 
 // stats is the body of GET /stats.
@@ -30,6 +31,8 @@ type stats struct {
 	// timeout, superseded, dropped.
 	Pushes  map[string]uint64     `json:"pushes"`
 	Tracker tracker.RecorderStats `json:"tracker"`
+	// Upstream counts the Nacos link's traffic (kind nacos only).
+	Upstream *nacoslink.Counters `json:"upstream,omitempty"`
 }
 
 // httpStats is the http section of GET /stats.
@@ -42,7 +45,8 @@ type httpStats struct {
 var quietHertz sync.Once
 
 // startAdmin serves Herald's own API with Hertz on the admin listener
-// (loopback by default): GET /healthz, GET /stats and the tracker API.
+// (loopback by default): GET /healthz, GET /stats, GET /v1/upstream and
+// the tracker API.
 func (d *Daemon) startAdmin() error {
 	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelWarn) })
 	ln, err := net.Listen("tcp", d.cfg.Admin.Addr)
@@ -52,8 +56,9 @@ func (d *Daemon) startAdmin() error {
 	d.adLn = ln
 	h := server.New(server.WithListener(ln), server.WithDisablePrintRoute(true),
 		server.WithExitWaitTime(time.Second))
-	h.GET("/healthz", func(_ context.Context, c *app.RequestContext) { c.String(http.StatusOK, "ok\n") })
+	h.GET("/healthz", d.serveHealth)
 	h.GET("/stats", d.serveStats)
+	h.GET("/v1/upstream", d.serveUpstream)
 	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
 	api.Register(h)
 	d.admin = h
@@ -71,5 +76,9 @@ func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 	st.HTTP.BeatInstances, st.HTTP.UDPSubscribers = d.http.Stats()
 	st.Pushes = d.hub.Counts()
 	st.Tracker = d.recorder.Stats()
+	if l, ok := d.reg.(*nacoslink.Link); ok {
+		c := l.Status().Counters
+		st.Upstream = &c
+	}
 	c.JSON(http.StatusOK, st)
 }

@@ -45,7 +45,7 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	d := &Daemon{cfg: cfg, log: log}
-	reg, err := newRegistry(cfg.Upstream, log)
+	reg, err := newRegistry(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -138,20 +138,6 @@ func (d *Daemon) startHTTP() error {
 		return fmt.Errorf("http1: %w", err)
 	}
 	return d.http.Start()
-}
-
-// newRegistry opens the registry cfg selects.
-func newRegistry(cfg conf.UpstreamConfig, log *slog.Logger) (upstream.Registry, error) {
-	switch cfg.Kind {
-	case "", "embedded":
-		reg, err := openEmbedded(cfg.Embedded, log.With("component", "registry"))
-		if err != nil {
-			return nil, err
-		}
-		return reg, nil
-	default:
-		return nil, fmt.Errorf("upstream.kind %q is not supported yet", cfg.Kind)
-	}
 }
 
 // GRPCAddr is the bound Nacos gRPC address.

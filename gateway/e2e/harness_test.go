@@ -56,6 +56,7 @@ func testConfig(t *testing.T) conf.Config {
 // startHerald runs Herald until the test ends.
 func startHerald(t *testing.T, cfg conf.Config) *daemon.Daemon {
 	t.Helper()
+	cfg = throughChain(t, cfg)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := daemon.Start(cfg, log)
 	if err != nil {
@@ -64,6 +65,7 @@ func startHerald(t *testing.T, cfg conf.Config) *daemon.Daemon {
 	var once sync.Once
 	stop := func() { once.Do(d.Stop) }
 	t.Cleanup(stop)
+	awaitChain(t, cfg, d)
 	return d
 }
 

@@ -6,6 +6,7 @@
 //	go run ./benchmarks/cmd/loadgen -scenario idle -conns 5000
 //	go run ./benchmarks/cmd/loadgen -scenario fanout -subs 10000 -changes 20 [-back-to-back]
 //	go run ./benchmarks/cmd/loadgen -scenario register -conns 20 -duration 10s
+//	go run ./benchmarks/cmd/loadgen -scenario chain -subs 10000 -services 100 -changes 100
 //
 // It exits 1 when the scenario fails (an error, a dropped connection,
 // fewer acks than expected) and 2 on bad flags.
@@ -51,17 +52,18 @@ func run() int {
 func parseFlags(args []string) (loadgen.Config, error) {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	var (
-		scenario   = fs.String("scenario", "idle", "idle, fanout or register")
+		scenario   = fs.String("scenario", "idle", "idle, fanout, register or chain")
 		conns      = fs.Int("conns", 0, "connections: idle (default 5000), register (default 20)")
-		subs       = fs.Int("subs", 1000, "fanout: subscriber connections")
-		changes    = fs.Int("changes", 20, "fanout: registrations to push")
+		subs       = fs.Int("subs", 1000, "fanout, chain: subscriber connections")
+		changes    = fs.Int("changes", 20, "fanout, chain: registrations to push")
 		backToBack = fs.Bool("back-to-back", false, "fanout: send changes without waiting for acks")
-		changeTO   = fs.Duration("change-timeout", 5*time.Second, "fanout paced: longest wait for one change's acks")
+		changeTO   = fs.Duration("change-timeout", 5*time.Second, "fanout paced, chain: longest wait for one change's acks")
 		drainTO    = fs.Duration("drain-timeout", 30*time.Second, "fanout back-to-back: longest wait for the final change's acks")
 		duration   = fs.Duration("duration", 10*time.Second, "register: how long each connection loops (0: use -count)")
 		count      = fs.Int("count", 0, "register: calls per connection (0: use -duration)")
 		shared     = fs.Bool("shared", false, "register: every connection on one service")
-		services   = fs.Int("services", 100, "idle: spread subscriptions over this many services")
+		direct     = fs.Bool("direct", false, "chain: subscribe on the core, not the edge (baseline)")
+		services   = fs.Int("services", 100, "idle, chain: spread subscriptions over this many services")
 		settle     = fs.Duration("settle", 30*time.Second, "idle: wait after the last subscription before measuring (30s: every connection has answered one ClientDetectionRequest)")
 		samples    = fs.Int("samples", 3, "idle: memory readings, 1s apart; the last counts")
 		concur     = fs.Int("concurrency", 200, "connections opened at once")
@@ -94,6 +96,8 @@ func parseFlags(args []string) (loadgen.Config, error) {
 			ChangeTimeout: *changeTO, DrainTimeout: *drainTO, Concurrency: *concur, Service: "fan"},
 		Register: loadgen.RegisterConfig{Conns: orDefault(*conns, 20), Duration: *duration, Count: *count,
 			Shared: *shared, Concurrency: *concur},
+		Chain: loadgen.ChainConfig{Subs: *subs, Services: *services, Changes: *changes,
+			ChangeTimeout: *changeTO, Concurrency: *concur, Direct: *direct},
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05.000 ")+format+"\n", args...)
 		},

@@ -1,0 +1,70 @@
+package nacoslink
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// Two links on one core: b registers, a subscribes. The core restarts
+// empty; b's redo restores the registration, a's redo the subscription.
+// a's subscriber sees no empty or partial list, and no push at all until a
+// real change.
+func TestCoreRestartPushesOnlyRealDifferences(t *testing.T) {
+	c := startCore(t, "127.0.0.1:0")
+	a := newLink(t, Options{Servers: []string{c.addr}, ResyncGrace: 300 * time.Millisecond})
+	b := newLink(t, Options{Servers: []string{c.addr}})
+	waitReady(t, a)
+	waitReady(t, b)
+	ctx := context.Background()
+	k := svc("restart")
+	if err := b.Register(ctx, "client-1", k, []upstream.Instance{inst("10.0.0.1", 80)}); err != nil {
+		t.Fatal(err)
+	}
+	n := newNotes()
+	cancel, err := a.Subscribe(k, n.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	first := n.next(t, "b's instance", count(1))
+
+	c.stop()
+	eventually(t, "a sees the core down", func() error {
+		if a.Ready() == nil {
+			return fmt.Errorf("still ready")
+		}
+		return nil
+	})
+	c2 := startCore(t, c.addr)
+	waitReady(t, a)
+	waitReady(t, b)
+	eventually(t, "b's registration redone", func() error {
+		if got := coreCount(t, c2, k); got != 1 {
+			return fmt.Errorf("core has %d instances", got)
+		}
+		return nil
+	})
+	eventually(t, "a's subscription redone and resync over", func() error {
+		st := a.Status()
+		if len(st.Subscriptions) != 1 || !st.Subscriptions[0].Subscribed || st.Connection.Resyncing {
+			return fmt.Errorf("status %+v", st)
+		}
+		return nil
+	})
+	if err := b.Register(ctx, "client-2", k, []upstream.Instance{inst("10.0.0.2", 80)}); err != nil {
+		t.Fatal(err)
+	}
+	// The very next notification must be the real change: anything pushed
+	// across the restart would come first.
+	s := n.next(t, "the real change", func(upstream.Service) bool { return true })
+	if len(s.Instances) != 2 {
+		t.Fatalf("first notification after the restart has %d instances, want the real change's 2", len(s.Instances))
+	}
+	if s.Revision <= first.Revision {
+		t.Fatalf("revision %d not above %d", s.Revision, first.Revision)
+	}
+}
