@@ -85,6 +85,26 @@ func PersistentOwner(in Instance) string {
 	return persistentPrefix + cluster + ":" + in.IP + ":" + strconv.FormatUint(in.Port, 10)
 }
 
+// ParsePersistentOwner is the inverse of PersistentOwner: the cluster, ip
+// and port an owner names (enough to deregister the instance elsewhere).
+// ok is false when owner is not a persistent owner.
+func ParsePersistentOwner(owner string) (in Instance, ok bool) {
+	rest, ok := strings.CutPrefix(owner, persistentPrefix)
+	if !ok {
+		return Instance{}, false
+	}
+	cluster, addr, ok := strings.Cut(rest, ":") // cluster names hold no ':'
+	i := strings.LastIndexByte(addr, ':')       // an IPv6 address does
+	if !ok || i <= 0 {
+		return Instance{}, false
+	}
+	port, err := strconv.ParseUint(addr[i+1:], 10, 16)
+	if err != nil {
+		return Instance{}, false
+	}
+	return Instance{ClusterName: cluster, IP: addr[:i], Port: port}, true
+}
+
 // IsPersistentOwner reports whether owner names a persistent slot.
 func IsPersistentOwner(owner string) bool { return strings.HasPrefix(owner, persistentPrefix) }
 

@@ -36,6 +36,10 @@ func throughChain(t *testing.T, cfg conf.Config) conf.Config {
 	}
 	coreCfg := testConfig(t)
 	coreCfg.Node = "core"
+	// The core holds the registry: persistent instances and their health
+	// checks live there, so it gets the test's embedded settings (a
+	// restarted edge with the same config finds the same data directory).
+	coreCfg.Upstream.Embedded = cfg.Upstream.Embedded
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	core, err := daemon.Start(coreCfg, log)
 	if err != nil {

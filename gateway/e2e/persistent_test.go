@@ -117,10 +117,15 @@ func TestPersistentInstanceLifecycle(t *testing.T) {
 	if _, err := expectOK(raw, "PersistentInstanceRequest", persistentBody("persist", "deregisterInstance", persistentInstance(port))); err != nil {
 		t.Fatalf("deregister persistent: %v", err)
 	}
-	snap, err := second.Gateway().Registry().Query(t.Context(), key("persist"))
-	if err != nil || len(snap.Instances) != 0 {
-		t.Fatalf("after deregister: %d instances, err %v", len(snap.Instances), err)
-	}
+	// Through a chain the edge's view follows the core's push (and a drop
+	// to zero is held for the resync grace), so wait for it.
+	eventually(t, "persistent instance gone after deregister", wait, func() error {
+		snap, err := second.Gateway().Registry().Query(t.Context(), key("persist"))
+		if err != nil || len(snap.Instances) != 0 {
+			return fmt.Errorf("%d instances, err %v", len(snap.Instances), err)
+		}
+		return nil
+	})
 }
 
 // checkMixingRefused registers an ephemeral instance into the persistent

@@ -60,15 +60,14 @@ type Link struct {
 
 	// mu protects everything below and the mutable fields of the
 	// subscriptions and registrations in the maps.
-	mu      sync.Mutex
-	sess    *session // nil while not connected
-	state   connState
-	subs    map[upstream.ServiceKey]*subscription
-	unsubs  []upstream.ServiceKey // expired subscriptions to end upstream
-	regs    map[upstream.ServiceKey]*registration
-	persist map[upstream.ServiceKey]map[string]upstream.Instance
-	count   Counters
-	closed  bool
+	mu     sync.Mutex
+	sess   *session // nil while not connected
+	state  connState
+	subs   map[upstream.ServiceKey]*subscription
+	unsubs []upstream.ServiceKey // expired subscriptions to end upstream
+	regs   map[upstream.ServiceKey]*registration
+	count  Counters
+	closed bool
 }
 
 // connState describes the upstream connection for Ready and Status.
@@ -98,9 +97,8 @@ func New(o Options) (*Link, error) {
 	l := &Link{
 		opts: o, log: o.Logger,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}),
-		subs:    make(map[upstream.ServiceKey]*subscription),
-		regs:    make(map[upstream.ServiceKey]*registration),
-		persist: make(map[upstream.ServiceKey]map[string]upstream.Instance),
+		subs: make(map[upstream.ServiceKey]*subscription),
+		regs: make(map[upstream.ServiceKey]*registration),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.state.lastErr = errors.New("not connected yet")

@@ -8,8 +8,13 @@ import (
 	"github.com/herald-gateway/herald/upstream"
 )
 
-// Persistent instances belong to no connection. Each is forwarded as its
-// own PersistentInstanceRequest and kept for the redo after a reconnect.
+// Persistent instances belong to no connection, upstream as here: each
+// registration and deregistration is forwarded at once as its own
+// PersistentInstanceRequest, and the upstream keeps the instance. The link
+// keeps no copy and redoes nothing after a reconnect: the upstream still
+// has them, and a copy could resurrect an instance that someone else
+// deregistered meanwhile. While the upstream is unreachable the request
+// fails, as it would against Nacos, and the client retries.
 
 // persistentRequest is the PersistentInstanceRequest for in.
 func persistentRequest(key upstream.ServiceKey, typ string, in upstream.Instance) instanceRequest {
@@ -18,40 +23,25 @@ func persistentRequest(key upstream.ServiceKey, typ string, in upstream.Instance
 }
 
 // registerPersistent forwards one persistent instance (the slot holds one).
-func (l *Link) registerPersistent(ctx context.Context, owner string, key upstream.ServiceKey, slot []upstream.Instance) error {
+func (l *Link) registerPersistent(ctx context.Context, key upstream.ServiceKey, slot []upstream.Instance) error {
 	if len(slot) != 1 {
 		return fmt.Errorf("register %s: a persistent slot holds exactly one instance, got %d: %w", key, len(slot), upstream.ErrInvalid)
 	}
-	in := slot[0]
-	in.Ephemeral = false
-	err := l.sendPersistent(ctx, key, "registerInstance", in)
-	if err != nil && !errors.Is(err, errNotConnected) {
-		return fmt.Errorf("register %s: %w", key, err)
+	if err := l.sendPersistent(ctx, key, "registerInstance", slot[0]); err != nil {
+		return fmt.Errorf("register persistent %s: %w", key, err)
 	}
-	l.mu.Lock()
-	if l.persist[key] == nil {
-		l.persist[key] = make(map[string]upstream.Instance)
-	}
-	l.persist[key][owner] = in
-	l.mu.Unlock()
 	return nil
 }
 
-// deregisterPersistent removes one persistent instance upstream.
+// deregisterPersistent forwards the deregistration of the instance owner
+// names, whether or not this gateway registered it.
 func (l *Link) deregisterPersistent(ctx context.Context, owner string, key upstream.ServiceKey) error {
-	l.mu.Lock()
-	in, ok := l.persist[key][owner]
-	delete(l.persist[key], owner)
-	if len(l.persist[key]) == 0 {
-		delete(l.persist, key)
-	}
-	l.mu.Unlock()
+	in, ok := upstream.ParsePersistentOwner(owner)
 	if !ok {
-		return nil
+		return fmt.Errorf("deregister %s: owner %q names no persistent instance: %w", key, owner, upstream.ErrInvalid)
 	}
-	err := l.sendPersistent(ctx, key, "deregisterInstance", in)
-	if err != nil && !errors.Is(err, errNotConnected) {
-		return fmt.Errorf("deregister %s: %w", key, err)
+	if err := l.sendPersistent(ctx, key, "deregisterInstance", in); err != nil {
+		return fmt.Errorf("deregister persistent %s: %w", key, err)
 	}
 	return nil
 }
@@ -62,29 +52,10 @@ func (l *Link) sendPersistent(ctx context.Context, key upstream.ServiceKey, typ 
 	s := l.sess
 	l.mu.Unlock()
 	if s == nil {
-		return errNotConnected
+		return errUpstreamDown
 	}
 	return s.call(ctx, "PersistentInstanceRequest", persistentRequest(key, typ, in), nil)
 }
 
-// redoPersistent registers every persistent instance again on s.
-func (l *Link) redoPersistent(s *session) {
-	type item struct {
-		key upstream.ServiceKey
-		in  upstream.Instance
-	}
-	var todo []item
-	l.mu.Lock()
-	for key, owners := range l.persist {
-		for _, in := range owners {
-			todo = append(todo, item{key, in})
-		}
-	}
-	l.mu.Unlock()
-	for _, it := range todo {
-		err := s.call(l.ctx, "PersistentInstanceRequest", persistentRequest(it.key, "registerInstance", it.in), nil)
-		if err != nil {
-			l.log.Warn("upstream persistent redo failed", "service", it.key.String(), "err", err)
-		}
-	}
-}
+// errUpstreamDown fails a request that cannot be kept for a redo.
+var errUpstreamDown = errors.New("upstream not connected")

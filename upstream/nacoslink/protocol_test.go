@@ -3,6 +3,7 @@ package nacoslink
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -36,27 +37,23 @@ func TestPersistentRequestShape(t *testing.T) {
 	}
 }
 
-func TestPersistentForwardedAndKeptWhileDown(t *testing.T) {
+// Persistent instances are not kept for a redo: while the upstream is
+// down their registration fails (the client retries), and nothing stays
+// behind in the link.
+func TestPersistentFailsWhileDown(t *testing.T) {
 	l := newLink(t, Options{Servers: []string{"127.0.0.1:1"}})
 	in := inst("10.0.0.7", 5432)
 	owner := upstream.PersistentOwner(in)
 	k := svc("db")
-	if err := l.Register(context.Background(), owner, k, []upstream.Instance{in}); err != nil {
-		t.Fatalf("persistent register while down: %v (want kept for the redo)", err)
+	err := l.Register(context.Background(), owner, k, []upstream.Instance{in})
+	if !errors.Is(err, errUpstreamDown) {
+		t.Fatalf("persistent register while down: %v, want %v", err, errUpstreamDown)
 	}
-	l.mu.Lock()
-	kept, ok := l.persist[k][owner]
-	l.mu.Unlock()
-	if !ok || kept.Ephemeral {
-		t.Fatalf("persistent instance kept = %+v, %v; want kept with ephemeral false", kept, ok)
+	if err := l.Deregister(context.Background(), owner, k); !errors.Is(err, errUpstreamDown) {
+		t.Fatalf("persistent deregister while down: %v, want %v", err, errUpstreamDown)
 	}
-	if err := l.Deregister(context.Background(), owner, k); err != nil {
-		t.Fatal(err)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.persist) != 0 {
-		t.Fatalf("deregistered persistent instance still kept: %+v", l.persist)
+	if err := l.Deregister(context.Background(), "persistent:broken", k); !errors.Is(err, upstream.ErrInvalid) {
+		t.Fatalf("deregister of a malformed persistent owner: %v, want ErrInvalid", err)
 	}
 }
 

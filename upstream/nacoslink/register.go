@@ -50,7 +50,7 @@ func (l *Link) Register(ctx context.Context, owner string, key upstream.ServiceK
 		return fmt.Errorf("register %s: %w", key, err)
 	}
 	if upstream.IsPersistentOwner(owner) {
-		return l.registerPersistent(ctx, owner, key, slot)
+		return l.registerPersistent(ctx, key, slot)
 	}
 	if slot == nil {
 		return l.Deregister(ctx, owner, key)
@@ -204,9 +204,6 @@ func (l *Link) flushDirty() {
 	}
 }
 
-// redoRegistrations resends every registration, persistent ones too,
-// after a (re)connect.
-func (l *Link) redoRegistrations(s *session) {
-	l.flushDirty()
-	l.redoPersistent(s)
-}
+// redoRegistrations resends every ephemeral registration after a
+// (re)connect; persistent instances stay upstream (see persistent.go).
+func (l *Link) redoRegistrations(*session) { l.flushDirty() }
