@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -56,7 +58,7 @@ func BenchmarkDispatch(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				rev++
 				wg.Add(n)
-				hub.send(upstream.Service{Key: key, Revision: rev}, group{enc: benchEnc}, subs, time.Now())
+				hub.send(upstream.Service{Key: key, Revision: rev}, group{enc: benchEnc}, subs, trace.SpanContext{}, time.Now())
 				wg.Wait()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/push")

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -48,6 +50,11 @@ type Outcome struct {
 	SentAt    time.Time // when this attempt was queued (zero if never sent)
 	Changed   time.Time // when the registry made the revision (may be zero)
 	Reason    string    // why it failed or was dropped
+	// TraceID is the trace of the change pushed; SpanID the attempt's
+	// span (zero for a push never sent). Both are zero when the Hub has
+	// no Tracer.
+	TraceID trace.TraceID
+	SpanID  trace.SpanID
 }
 
 // Latency is the time from send to this event (the ack latency for
