@@ -73,6 +73,17 @@ type Observer interface {
 	Observe(o Outcome)
 }
 
+// Observers is an Observer that hands every outcome to each of its
+// members in turn (the tracker and the metrics).
+type Observers []Observer
+
+// Observe implements Observer.
+func (os Observers) Observe(o Outcome) {
+	for _, ob := range os {
+		ob.Observe(o)
+	}
+}
+
 // Counters counts outcomes by event; the Hub always keeps one for
 // operators, alongside any configured Observer.
 type Counters struct {

@@ -32,7 +32,8 @@ type stats struct {
 var quietHertz sync.Once
 
 // startAdmin serves Herald's own API with Hertz on the admin listener
-// (loopback by default): GET /healthz, GET /stats and the tracker API.
+// (loopback by default): GET /healthz, /livez, /readyz, /metrics, /stats
+// and the tracker API.
 func (d *Daemon) startAdmin() error {
 	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelWarn) })
 	ln, err := net.Listen("tcp", d.cfg.Admin.Addr)
@@ -40,9 +41,16 @@ func (d *Daemon) startAdmin() error {
 		return fmt.Errorf("admin listen %s: %w", d.cfg.Admin.Addr, err)
 	}
 	d.adLn = ln
+	if err := d.observeState(); err != nil {
+		ln.Close()
+		return err
+	}
 	h := server.New(server.WithListener(ln), server.WithDisablePrintRoute(true),
 		server.WithExitWaitTime(time.Second))
 	h.GET("/healthz", func(_ context.Context, c *app.RequestContext) { c.String(http.StatusOK, "ok\n") })
+	h.GET("/livez", d.serveLive)
+	h.GET("/readyz", d.serveReady)
+	h.GET("/metrics", d.serveMetrics)
 	h.GET("/stats", d.serveStats)
 	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
 	api.Register(h)

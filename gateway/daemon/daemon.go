@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app/server"
@@ -32,6 +33,8 @@ type Daemon struct {
 	recorder *tracker.Recorder
 	admin    *server.Hertz
 	adLn     net.Listener
+	tel      telemetryParts
+	stopping atomic.Bool // Stop has begun: /readyz says so
 	stopOnce sync.Once
 }
 
@@ -47,10 +50,16 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d.reg = reg
-	if err := d.startTracking(); err != nil {
+	if err := d.startTelemetry(); err != nil {
 		reg.Close()
 		return nil, err
 	}
+	if err := d.startTracking(); err != nil {
+		d.stopTelemetry()
+		reg.Close()
+		return nil, err
+	}
+	observer, tracer := d.hubTelemetry(d.recorder)
 	d.hub, err = fanout.NewHub(reg, fanout.Options{
 		MergeWindow:  cfg.Fanout.MergeWindow,
 		Workers:      cfg.Fanout.Workers,
@@ -58,17 +67,20 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		RetryBase:    cfg.Fanout.RetryBase,
 		RetryMax:     cfg.Fanout.RetryMax,
 		StallTimeout: cfg.Fanout.StallTimeout,
-		Observer:     d.recorder,
+		Observer:     observer,
+		Tracer:       tracer,
 		Logger:       log.With("component", "fanout"),
 	})
 	if err != nil {
 		d.stopTracking()
+		d.stopTelemetry()
 		reg.Close()
 		return nil, err
 	}
 	if err := d.startGateway(); err != nil {
 		d.hub.Close()
 		d.stopTracking()
+		d.stopTelemetry()
 		reg.Close()
 		return nil, err
 	}
@@ -76,6 +88,7 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		d.grpc.Stop()
 		d.hub.Close()
 		d.stopTracking()
+		d.stopTelemetry()
 		reg.Close()
 		return nil, err
 	}
@@ -94,6 +107,7 @@ func (d *Daemon) startGateway() error {
 		IdleTimeout:     cfg.Session.IdleTimeout,
 		DetectTimeout:   cfg.Session.DetectTimeout,
 		PushQueue:       cfg.Session.PushQueue,
+		Requests:        d.tel.requests,
 		Logger:          d.log,
 		Kitex: gateway.KitexTuning{
 			WriteBufferSize:       cfg.GRPC.WriteBufferSize,
@@ -136,6 +150,7 @@ func (d *Daemon) Gateway() *gateway.Server { return d.grpc }
 func (d *Daemon) Stop() { d.stopOnce.Do(d.stop) }
 
 func (d *Daemon) stop() {
+	d.stopping.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := d.admin.Shutdown(ctx); err != nil {
@@ -144,6 +159,7 @@ func (d *Daemon) stop() {
 	d.grpc.Stop()
 	d.hub.Close()
 	d.stopTracking()
+	d.stopTelemetry()
 	if err := d.reg.Close(); err != nil {
 		d.log.Warn("registry close", "err", err)
 	}
