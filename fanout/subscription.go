@@ -247,7 +247,7 @@ func (s *subscription) emit(ev Event, p *Push, a *attempt, now time.Time, reason
 		if a.span != nil {
 			o.SpanID = a.span.SpanContext().SpanID()
 			if ev != EventSent && ev != EventRetried {
-				endPush(a.span, ev, reason, now)
+				endPush(a.span, &o)
 			}
 		}
 	}

@@ -76,27 +76,22 @@ func (s *subscription) startPush(p *Push, n int, first trace.SpanContext, now ti
 			Attributes: []attribute.KeyValue{AttrAttempt.Int(1)}}))
 	}
 	_, span := s.hub.opts.Tracer.Start(ctx, SpanPush, opts...)
-	if span.IsRecording() {
-		c := s.sub.Client()
-		span.SetAttributes(append(keyAttrs(s.key, p.Revision),
-			AttrClientIP.String(c.IP), AttrConnID.String(s.sub.ID()),
-			AttrPushID.String(s.sub.ID()+"/"+p.RequestID),
-			AttrAttempt.Int(n), AttrPayloadBytes.Int(len(p.Frame)))...)
-	}
 	return span
 }
 
-// endPush closes an attempt's span with its result.
-func endPush(span trace.Span, ev Event, reason string, now time.Time) {
-	if span == nil {
-		return
-	}
+// endPush closes the span of the attempt o resolved, setting all its
+// attributes at once (one SetAttributes is the cheapest for the SDK).
+func endPush(span trace.Span, o *Outcome) {
 	if span.IsRecording() {
-		span.SetAttributes(AttrResult.String(ev.String()))
-		if ev != EventAcked {
-			span.SetAttributes(AttrReason.String(reason))
-			span.SetStatus(codes.Error, ev.String())
+		attrs := append(keyAttrs(o.Key, o.Revision),
+			AttrClientIP.String(o.Client.IP), AttrConnID.String(o.ConnID),
+			AttrPushID.String(o.ConnID+"/"+o.RequestID), AttrAttempt.Int(o.Attempt),
+			AttrPayloadBytes.Int(o.Bytes), AttrResult.String(o.Event.String()))
+		if o.Event != EventAcked {
+			attrs = append(attrs, AttrReason.String(o.Reason))
+			span.SetStatus(codes.Error, o.Event.String())
 		}
+		span.SetAttributes(attrs...)
 	}
-	span.End(trace.WithTimestamp(now))
+	span.End(trace.WithTimestamp(o.At))
 }
