@@ -1,9 +1,9 @@
 // Command otlpsink is a minimal OTLP/HTTP trace receiver for benchmarks:
-// it accepts POST /v1/traces on 127.0.0.1, discards the body unparsed (so
+// it prints its endpoint URL, accepts POST /v1/traces on 127.0.0.1, discards the body unparsed (so
 // it costs the shared CPU little) and, on SIGINT/SIGTERM, prints how many
 // exports and bytes it took.
 //
-//	go run ./benchmarks/cmd/otlpsink -addr 127.0.0.1:4318
+//	go run ./benchmarks/cmd/otlpsink -addr 127.0.0.1:0
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -40,7 +41,13 @@ func main() {
 		defer cancel()
 		_ = srv.Shutdown(shut)
 	}()
-	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "otlpsink:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("http://%s\n", ln.Addr()) // the endpoint, for scripts
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 		fmt.Fprintln(os.Stderr, "otlpsink:", err)
 		os.Exit(1)
 	}
