@@ -61,12 +61,13 @@ register() {
 # (benchmarks/cmd/otlpsink), sampler off / ratio 0.01 / always, against no
 # exporter at all; SUBS (default 5000) subscribers.
 telemetry() {
-  local sink sinkpid endpoint subs=${SUBS:-5000}
-  sink=$(mktemp -d)/otlpsink
-  go build -o "$sink" ./benchmarks/cmd/otlpsink || exit 1
-  coproc SINK { "$sink" -addr 127.0.0.1:0; }
-  sinkpid=$SINK_PID
-  read -r endpoint <&"${SINK[0]}"
+  local dir sinkpid endpoint subs=${SUBS:-5000}
+  dir=$(mktemp -d)
+  go build -o "$dir/otlpsink" ./benchmarks/cmd/otlpsink || exit 1
+  "$dir/otlpsink" -addr 127.0.0.1:0 >"$dir/sink.log" &
+  sinkpid=$!
+  for _ in $(seq 100); do [ -s "$dir/sink.log" ] && break; sleep 0.1; done
+  read -r endpoint <"$dir/sink.log"
   local t="-telemetry.traces.endpoint $endpoint -telemetry.traces.exportInterval 1s"
   for _ in $(seq "$rounds"); do
     run -scenario fanout -subs "$subs" -changes 20 -back-to-back
@@ -75,7 +76,8 @@ telemetry() {
     run -scenario fanout -subs "$subs" -changes 20 -back-to-back -herald-args "$t -telemetry.traces.sampler always"
   done
   kill "$sinkpid"
-  cat <&"${SINK[0]}"
+  wait "$sinkpid"
+  tail -n +2 "$dir/sink.log"
 }
 
 case $what in

@@ -83,7 +83,9 @@ func (s *subscription) startPush(p *Push, n int, first trace.SpanContext, now ti
 // attributes at once (one SetAttributes is the cheapest for the SDK).
 func endPush(span trace.Span, o *Outcome) {
 	if span.IsRecording() {
-		attrs := append(keyAttrs(o.Key, o.Revision),
+		attrs := make([]attribute.KeyValue, 0, 12) // one allocation
+		attrs = append(attrs, AttrNamespace.String(o.Key.Namespace), AttrGroup.String(o.Key.Group),
+			AttrService.String(o.Key.Name), AttrRevision.Int64(o.Revision),
 			AttrClientIP.String(o.Client.IP), AttrConnID.String(o.ConnID),
 			AttrPushID.String(o.ConnID+"/"+o.RequestID), AttrAttempt.Int(o.Attempt),
 			AttrPayloadBytes.Int(o.Bytes), AttrResult.String(o.Event.String()))
