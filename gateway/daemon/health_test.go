@@ -54,15 +54,14 @@ func TestReadiness(t *testing.T) {
 	if code, r := getReady(t, d); code != http.StatusOK || !r.Ready || len(r.Reasons) != 0 {
 		t.Fatalf("ready herald: %d %+v", code, r)
 	}
-	reg := d.reg
-	d.reg = unsynced{reg} // set before the request: no concurrent reader
-	code, r := getReady(t, d)
-	d.reg = reg
-	if code != http.StatusServiceUnavailable || r.Ready || len(r.Reasons) != 1 || !strings.Contains(r.Reasons[0], "upstream: nacos link down") {
-		t.Fatalf("unsynced registry: %d %+v", code, r)
+	// The same gRPC endpoint, behind a registry out of sync.
+	probe := &Daemon{grpc: d.grpc, reg: unsynced{d.reg}}
+	reasons := probe.notReady(t.Context())
+	if len(reasons) != 1 || reasons[0] != "upstream: nacos link down" {
+		t.Fatalf("unsynced registry: reasons %q", reasons)
 	}
 	d.grpc.Stop()
-	code, r = getReady(t, d)
+	code, r := getReady(t, d)
 	if code != http.StatusServiceUnavailable || len(r.Reasons) != 1 || !strings.HasPrefix(r.Reasons[0], "grpc listener: not accepting") {
 		t.Fatalf("stopped grpc listener: %d %+v", code, r)
 	}
