@@ -29,8 +29,9 @@ type Options struct {
 	Manual bool
 	// Observer receives every outcome (the tracker); optional.
 	Observer Observer
-	// Tracer makes a span per change and per push attempt (see trace.go);
-	// nil makes none, and outcomes carry no trace id.
+	// Tracer makes a span per change and, under a sampled change, per push
+	// attempt (see trace.go); its sampler must be parent-based. Nil makes
+	// none, and outcomes carry no trace id.
 	Tracer trace.Tracer
 	Logger *slog.Logger
 }

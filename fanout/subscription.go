@@ -77,7 +77,9 @@ func (s *subscription) offer(p *Push, now time.Time) {
 // startLocked makes p the push in flight.
 func (s *subscription) startLocked(p *Push, n int, now time.Time) *attempt {
 	a := &attempt{push: p, n: n, sentAt: now, deadline: now.Add(s.hub.opts.AckTimeout)}
-	if s.hub.tracing() {
+	// Under a parent-based sampler an unsampled change has no sampled
+	// pushes: skip their (non-recording) spans; outcomes keep the trace id.
+	if s.hub.tracing() && p.Trace.IsSampled() {
 		var first trace.SpanContext
 		if n > 1 {
 			first = s.first
