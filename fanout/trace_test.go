@@ -175,3 +175,42 @@ func attrs(s tracetest.SpanStub) map[attribute.Key]attribute.Value {
 	}
 	return m
 }
+
+// Changes merged in one window make one change span, with a "merged"
+// event per later change; it ends at dispatch with the revision pushed,
+// and the push is its child.
+func TestTraceMergedChanges(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	r := newRigWith(t, 500*time.Millisecond, func(o *Options) { o.Tracer = tp.Tracer("fanout-test") })
+	f := newFakeSub("a")
+	r.subscribe(f)
+	r.waitLatest(r.change(1))
+	last := r.change(2)
+	r.waitLatest(last)
+	r.advance(500*time.Millisecond + 20*time.Millisecond) // the window closes
+	r.hub.Ack(f.id, f.waitPushes(t, 1)[0].RequestID, true)
+	r.waitEvents(2)
+	var changes, pushes []tracetest.SpanStub
+	for _, s := range exp.GetSpans() {
+		if s.Name == SpanChange {
+			changes = append(changes, s)
+		} else {
+			pushes = append(pushes, s)
+		}
+	}
+	if len(changes) != 1 || len(pushes) != 1 {
+		t.Fatalf("%d change spans, %d push spans; want 1 and 1", len(changes), len(pushes))
+	}
+	c := changes[0]
+	// The registry may also announce the first revision on subscribe:
+	// every change after the window's first is a merged event.
+	if n := len(c.Events); n == 0 || c.Events[n-1].Name != "merged" || c.Events[n-1].Attributes[0].Value.AsInt64() != last ||
+		attrs(c)[AttrRevision].AsInt64() != last || attrs(c)[AttrSubscribers].AsInt64() != 1 {
+		t.Errorf("change span events %v attributes %v", c.Events, c.Attributes)
+	}
+	if pushes[0].Parent.SpanID() != c.SpanContext.SpanID() || attrs(pushes[0])[AttrRevision].AsInt64() != last {
+		t.Errorf("push span not the merged change's child for revision %d: %v", last, pushes[0].Attributes)
+	}
+}
