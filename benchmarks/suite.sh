@@ -4,7 +4,7 @@
 # variants of one table share the machine's noise. Each run's JSON line is
 # appended to OUT; the human summaries go to stdout.
 #
-#   benchmarks/suite.sh HERALD_BIN OUT [idle|fanout|register|chain|all]
+#   benchmarks/suite.sh HERALD_BIN OUT [idle|fanout|register|chain|telemetry|all]
 #
 # Environment: ROUNDS (default 2), COMMIT (label for the report),
 # LOADGEN (a built loadgen; default: go build into a temp dir).
@@ -64,7 +64,31 @@ chain() {
   done
 }
 
+# telemetry: fan-out with traces exported over OTLP/HTTP to a local sink
+# (benchmarks/cmd/otlpsink), sampler off / ratio 0.01 / always, against no
+# exporter at all; SUBS (default 5000) subscribers.
+telemetry() {
+  local dir sinkpid endpoint subs=${SUBS:-5000}
+  dir=$(mktemp -d)
+  go build -o "$dir/otlpsink" ./benchmarks/cmd/otlpsink || exit 1
+  "$dir/otlpsink" -addr 127.0.0.1:0 >"$dir/sink.log" &
+  sinkpid=$!
+  for _ in $(seq 100); do [ -s "$dir/sink.log" ] && break; sleep 0.1; done
+  read -r endpoint <"$dir/sink.log"
+  local t="-telemetry.traces.endpoint $endpoint -telemetry.traces.exportInterval 1s"
+  for _ in $(seq "$rounds"); do
+    run -scenario fanout -subs "$subs" -changes 20 -back-to-back
+    run -scenario fanout -subs "$subs" -changes 20 -back-to-back -herald-args "$t -telemetry.traces.sampler off"
+    run -scenario fanout -subs "$subs" -changes 20 -back-to-back -herald-args "$t -telemetry.traces.sampler ratio -telemetry.traces.ratio 0.01"
+    run -scenario fanout -subs "$subs" -changes 20 -back-to-back -herald-args "$t -telemetry.traces.sampler always"
+  done
+  kill "$sinkpid"
+  wait "$sinkpid"
+  tail -n +2 "$dir/sink.log"
+}
+
 case $what in
+  telemetry) telemetry ;;
   idle) idle ;;
   fanout) fanout ;;
   register) register ;;

@@ -28,6 +28,8 @@ type Config struct {
 	Tracker TrackerConfig `yaml:"tracker"`
 	// Log configures the process logger returned by Config.Slog.
 	Log LogConfig `yaml:"log"`
+	// Telemetry configures traces (OpenTelemetry) exported by Herald.
+	Telemetry TelemetryConfig `yaml:"telemetry"`
 }
 
 // GRPCConfig configures the Nacos 2.x gRPC listener.
@@ -199,6 +201,37 @@ type LogConfig struct {
 	Format string `yaml:"format" help:"log format: text|json"`
 }
 
+// TelemetryConfig configures OpenTelemetry. Metrics are always served
+// at /metrics on the admin listener; traces are exported only when
+// Traces.Endpoint is set.
+type TelemetryConfig struct {
+	// Traces configures the trace of every push.
+	Traces TracesConfig `yaml:"traces"`
+}
+
+// TracesConfig configures trace export. Push records carry a trace id
+// whatever the sampling: ids are minted for unsampled spans too.
+type TracesConfig struct {
+	// Endpoint is the OTLP collector URL, e.g. "http://127.0.0.1:4318"
+	// (protocol http; the path defaults to /v1/traces) or
+	// "http://127.0.0.1:4317" (protocol grpc). http:// sends in clear
+	// text, https:// with TLS. Empty (the default) exports nothing and
+	// samples nothing.
+	Endpoint string `yaml:"endpoint" help:"OTLP collector URL for traces (empty = no export)"`
+	// Protocol is the OTLP transport: http (protobuf over HTTP) or grpc.
+	// Default http.
+	Protocol string `yaml:"protocol" help:"OTLP transport: http|grpc"`
+	// Sampler chooses which changes are traced: always, ratio (a share of
+	// changes, see Ratio) or off. Parent-based. Default always.
+	Sampler string `yaml:"sampler" help:"trace sampler: always|ratio|off"`
+	// Ratio is the share of changes traced when Sampler is ratio, 0..1.
+	// Default 0.01.
+	Ratio float64 `yaml:"ratio" help:"share of changes traced with sampler ratio (0..1)"`
+	// ExportInterval is the longest a finished span waits before it is
+	// exported. Default 5s; must be >= 10ms.
+	ExportInterval time.Duration `yaml:"exportInterval" help:"longest a finished span waits for export"`
+}
+
 // Defaults and limits. Validate's messages quote the limits.
 const (
 	defaultNode            = "herald"
@@ -246,6 +279,11 @@ const (
 	defaultTrackBacklog    = 200000
 	defaultMemoryRecords   = 1000000
 	maxTrackRecords        = 100000000
+	defaultTraceProtocol   = "http"
+	defaultTraceSampler    = "always"
+	defaultTraceRatio      = 0.01
+	defaultExportInterval  = 5 * time.Second
+	minExportInterval      = 10 * time.Millisecond
 
 	defaultLinger         = 30 * time.Second
 	maxLinger             = time.Hour
@@ -305,6 +343,10 @@ func Default() Config {
 			MemoryRecords: defaultMemoryRecords,
 		},
 		Log: LogConfig{Level: "info", Format: "text"},
+		Telemetry: TelemetryConfig{Traces: TracesConfig{
+			Protocol: defaultTraceProtocol, Sampler: defaultTraceSampler,
+			Ratio: defaultTraceRatio, ExportInterval: defaultExportInterval,
+		}},
 	}
 }
 

@@ -53,6 +53,8 @@ func TestFieldsOfConfig(t *testing.T) {
 		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout",
 		"tracker.redis", "tracker.cluster", "tracker.retention", "tracker.buffer", "tracker.backlog", "tracker.memoryRecords",
 		"log.level", "log.format",
+		"telemetry.traces.endpoint", "telemetry.traces.protocol", "telemetry.traces.sampler",
+		"telemetry.traces.ratio", "telemetry.traces.exportInterval",
 	}
 	if !slices.Equal(paths, want) {
 		t.Errorf("field paths = %v, want %v", paths, want)

@@ -121,6 +121,9 @@ func TestLoadPrecedence(t *testing.T) {
 		{"last repeated flag wins", []string{"-log.level=debug", "-log.level=warn"}, nil, func(c *Config) { c.Log.Level = "warn" }},
 		{"later env duplicate wins", nil, []string{"HERALD_LOG_LEVEL=debug", "HERALD_LOG_LEVEL=error"}, func(c *Config) { c.Log.Level = "error" }},
 		{"unrelated env ignored", nil, []string{"PATH=/bin", "NODE=x", "HERALD_UNKNOWN=1", "garbage"}, func(*Config) {}},
+		{"telemetry", []string{"-telemetry.traces.ratio=0.25"}, []string{"HERALD_TELEMETRY_TRACES_SAMPLER=ratio", "HERALD_TELEMETRY_TRACES_ENDPOINT=http://127.0.0.1:4318"}, func(c *Config) {
+			c.Telemetry.Traces.Ratio, c.Telemetry.Traces.Sampler, c.Telemetry.Traces.Endpoint = 0.25, "ratio", "http://127.0.0.1:4318"
+		}},
 		{"addresses", []string{"-grpc.addr=:0", "-http.addr=:0", "-admin.addr=127.0.0.1:0"}, nil, func(c *Config) {
 			c.GRPC.Addr, c.HTTP.Addr, c.Admin.Addr = ":0", ":0", "127.0.0.1:0"
 		}},
@@ -152,6 +155,7 @@ func TestLoadErrors(t *testing.T) {
 		{"empty env int", nil, []string{"HERALD_GRPC_MAX_MESSAGE_BYTES="}, []string{"HERALD_GRPC_MAX_MESSAGE_BYTES", "grpc.maxMessageBytes"}},
 		{"every bad env reported", nil, []string{"HERALD_SESSION_IDLE_TIMEOUT=abc", "HERALD_SESSION_ACK_TIMEOUT=xyz"}, []string{"HERALD_SESSION_IDLE_TIMEOUT", "HERALD_SESSION_ACK_TIMEOUT"}},
 		{"bad flag duration", []string{"-session.idleTimeout=abc"}, nil, []string{"-session.idleTimeout", "field session.idleTimeout", `"abc"`}},
+		{"bad env float", nil, []string{"HERALD_TELEMETRY_TRACES_RATIO=half"}, []string{"HERALD_TELEMETRY_TRACES_RATIO", "telemetry.traces.ratio", `"half"`}},
 		{"bad flag int", []string{"-grpc.maxMessageBytes", "1e6"}, nil, []string{"-grpc.maxMessageBytes", "field grpc.maxMessageBytes", `"1e6"`}},
 		{"unknown flag", []string{"-grpc.port=1"}, nil, []string{"grpc.port"}},
 		{"positional arg", []string{"serve"}, nil, []string{`unexpected argument "serve"`}},

@@ -34,6 +34,10 @@ func fieldErrorf(field, format string, args ...any) error {
 var (
 	logLevels  = []string{"debug", "info", "warn", "error"}
 	logFormats = []string{"text", "json"}
+	// TraceProtocols and TraceSamplers are the allowed values of
+	// Telemetry.Traces.Protocol and Telemetry.Traces.Sampler.
+	TraceProtocols = []string{"http", "grpc"}
+	TraceSamplers  = []string{"always", "ratio", "off"}
 )
 
 // Validate checks every field and returns all problems found, joined with
@@ -89,6 +93,7 @@ func (c *Config) Validate() error {
 	}
 	add(oneOf("log.level", c.Log.Level, logLevels))
 	add(oneOf("log.format", c.Log.Format, logFormats))
+	errs = append(errs, c.Telemetry.Traces.validate()...)
 	errs = append(errs, c.validateAddrs()...)
 	return errors.Join(errs...)
 }

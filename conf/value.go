@@ -21,14 +21,15 @@ func supported(t reflect.Type) bool {
 		return true
 	}
 	switch t.Kind() {
-	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Float64:
 		return true
 	}
 	return false
 }
 
 // parseValue parses s as a value of type t. Durations use time.ParseDuration
-// ("20s", "500ms"), integers are base 10, bools use strconv.ParseBool and
+// ("20s", "500ms"), integers are base 10, floats use strconv.ParseFloat,
+// bools use strconv.ParseBool and
 // []string splits on commas, trimming spaces and dropping empty items.
 func parseValue(t reflect.Type, s string) (reflect.Value, error) {
 	out := reflect.New(t).Elem()
@@ -65,6 +66,12 @@ func parseValue(t reflect.Type, s string) (reflect.Value, error) {
 			return out, fmt.Errorf("invalid integer %q", s)
 		}
 		out.SetInt(n)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return out, fmt.Errorf("invalid number %q", s)
+		}
+		out.SetFloat(f)
 	default:
 		return out, fmt.Errorf("unsupported type %s", t)
 	}
@@ -99,6 +106,8 @@ func formatValue(v reflect.Value) string {
 		return strconv.FormatBool(v.Bool())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return strconv.FormatInt(v.Int(), 10)
+	case reflect.Float64:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
 	}
 	return fmt.Sprint(v.Interface())
 }

@@ -1,10 +1,15 @@
 package fanout
 
 import (
+	"context"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -35,31 +40,63 @@ func (b *benchSub) Send(p *Push) error {
 // acknowledged by all: encode once, worker pool, ack matching.
 func BenchmarkDispatch(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			reg := upstream.NewEmbedded()
-			defer reg.Close()
-			hub, err := NewHub(reg, Options{Workers: 32})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer hub.Close()
-			key := upstream.ServiceKey{Name: "bench"}.Normalize()
-			var wg sync.WaitGroup
-			subs := make([]*subscription, n)
-			for i := range subs {
-				su := &subscription{hub: hub, sub: &benchSub{id: "c" + strconv.Itoa(i), hub: hub, wg: &wg}, key: key}
-				subs[i] = su
-			}
-			rev := time.Now().UnixMilli()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				rev++
-				wg.Add(n)
-				hub.send(upstream.Service{Key: key, Revision: rev}, group{enc: benchEnc}, subs, time.Now())
-				wg.Wait()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/push")
+		b.Run(strconv.Itoa(n), func(b *testing.B) { benchDispatch(b, n, nil) })
+	}
+}
+
+// BenchmarkDispatchTraced is BenchmarkDispatch with a change span and a
+// span per push: sampler off (ids only), ratio 0.01 and always (spans
+// batched to an exporter that discards them).
+func BenchmarkDispatchTraced(b *testing.B) {
+	samplers := []struct {
+		name string
+		s    sdktrace.Sampler
+	}{
+		{"off", sdktrace.NeverSample()},
+		{"ratio0.01", sdktrace.TraceIDRatioBased(0.01)},
+		{"always", sdktrace.AlwaysSample()},
+	}
+	for _, sm := range samplers {
+		b.Run(sm.name, func(b *testing.B) {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sm.s)),
+				sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+			defer tp.Shutdown(context.Background())
+			benchDispatch(b, 1000, tp.Tracer("bench"))
 		})
 	}
+}
+
+func benchDispatch(b *testing.B, n int, tracer trace.Tracer) {
+	reg := upstream.NewEmbedded()
+	defer reg.Close()
+	hub, err := NewHub(reg, Options{Workers: 32, Tracer: tracer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hub.Close()
+	key := upstream.ServiceKey{Name: "bench"}.Normalize()
+	var wg sync.WaitGroup
+	subs := make([]*subscription, n)
+	for i := range subs {
+		su := &subscription{hub: hub, sub: &benchSub{id: "c" + strconv.Itoa(i), hub: hub, wg: &wg}, key: key}
+		subs[i] = su
+	}
+	rev := time.Now().UnixMilli()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rev++
+		wg.Add(n)
+		snap := upstream.Service{Key: key, Revision: rev}
+		var change trace.Span
+		var sc trace.SpanContext
+		if tracer != nil {
+			change = hub.startChange(snap, time.Now())
+			sc = change.SpanContext()
+		}
+		hub.send(snap, group{enc: benchEnc}, subs, sc, time.Now())
+		wg.Wait()
+		endChange(change, rev, n, time.Now())
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/push")
 }

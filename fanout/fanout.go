@@ -18,6 +18,8 @@ import (
 	"errors"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -34,6 +36,9 @@ type Push struct {
 	// connections at once, and acks are matched per connection.
 	RequestID string
 	Frame     []byte // the encoded message, ready to write
+	// Trace is the change span this push belongs to; the Hub sets it on
+	// its own copy of what the Encoder returned (invalid when untraced).
+	Trace trace.SpanContext
 }
 
 // Encoder turns a snapshot filtered by clusters into a Push. It is called

@@ -125,6 +125,12 @@ func (r *recorder) events() []Event {
 	return out
 }
 
+func (r *recorder) outcomes() []Outcome {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Outcome(nil), r.all...)
+}
+
 func (r *recorder) last() Outcome {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -143,12 +149,20 @@ type rig struct {
 
 func newRig(t *testing.T, window time.Duration) *rig {
 	t.Helper()
+	return newRigWith(t, window, func(*Options) {})
+}
+
+// newRigWith is newRig with options adjusted by tune.
+func newRigWith(t *testing.T, window time.Duration, tune func(*Options)) *rig {
+	t.Helper()
 	r := &rig{t: t, clock: newFakeClock(), reg: upstream.NewEmbedded(), obs: &recorder{},
 		key: upstream.ServiceKey{Name: "svc"}.Normalize()}
-	hub, err := NewHub(r.reg, Options{
+	opts := Options{
 		MergeWindow: window, AckTimeout: 5 * time.Second, RetryBase: time.Second, RetryMax: 8 * time.Second,
 		StallTimeout: time.Minute, Tick: 10 * time.Millisecond, Now: r.clock.Now, Manual: true, Observer: r.obs,
-	})
+	}
+	tune(&opts)
+	hub, err := NewHub(r.reg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

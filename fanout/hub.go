@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/ants/v2"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -27,7 +29,11 @@ type Options struct {
 	Manual bool
 	// Observer receives every outcome (the tracker); optional.
 	Observer Observer
-	Logger   *slog.Logger
+	// Tracer makes a span per change and, under a sampled change, per push
+	// attempt (see trace.go); its sampler must be parent-based. Nil makes
+	// none, and outcomes carry no trace id.
+	Tracer trace.Tracer
+	Logger *slog.Logger
 }
 
 func (o *Options) defaults() {
@@ -66,6 +72,7 @@ type Hub struct {
 	wheel    *timerWheel
 	acks     *ackIndex
 	counters Counters
+	retrying atomic.Int64 // subscriptions waiting for a retry
 	done     chan struct{}
 	wg       sync.WaitGroup
 
@@ -232,13 +239,20 @@ func (h *Hub) Ack(connID, requestID string, ok bool) {
 	}
 }
 
-// send hands one encoded revision to subscriptions through the pool.
-func (h *Hub) send(snap upstream.Service, g group, subs []*subscription, now time.Time) {
+// send hands one encoded revision to subscriptions through the pool;
+// change is the change span the pushes belong to.
+func (h *Hub) send(snap upstream.Service, g group, subs []*subscription, change trace.SpanContext, now time.Time) {
 	clusters := g.clusters
-	push, err := g.enc.Encode(snap, clusters)
+	encoded, err := g.enc.Encode(snap, clusters)
 	if err != nil {
 		h.log.Error("encode push", "service", snap.Key.String(), "clusters", clusters, "err", err)
 		return
+	}
+	push := encoded
+	if change.IsValid() {
+		cp := *encoded
+		cp.Trace = change
+		push = &cp
 	}
 	for len(subs) > 0 {
 		chunk := subs[:min(chunkSize, len(subs))]
@@ -265,6 +279,7 @@ func (h *Hub) backoff(n int) time.Duration {
 
 func (h *Hub) observe(o Outcome) {
 	h.counters.Observe(o)
+	h.logOutcome(o)
 	if h.opts.Observer != nil {
 		h.opts.Observer.Observe(o)
 	}
@@ -279,6 +294,10 @@ func (h *Hub) Stats() (services, subscriptions int) {
 	}
 	return len(h.services), subscriptions
 }
+
+// Retrying counts subscriptions whose push waits for a retry: the retry
+// queue's depth.
+func (h *Hub) Retrying() int { return int(h.retrying.Load()) }
 
 // Counts returns the outcome counters by event name.
 func (h *Hub) Counts() map[string]uint64 { return h.counters.Snapshot() }

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -48,6 +50,11 @@ type Outcome struct {
 	SentAt    time.Time // when this attempt was queued (zero if never sent)
 	Changed   time.Time // when the registry made the revision (may be zero)
 	Reason    string    // why it failed or was dropped
+	// TraceID is the trace of the change pushed; SpanID the attempt's
+	// span (zero for a push never sent). Both are zero when the Hub has
+	// no Tracer.
+	TraceID trace.TraceID
+	SpanID  trace.SpanID
 }
 
 // Latency is the time from send to this event (the ack latency for
@@ -64,6 +71,17 @@ func (o Outcome) Latency() time.Duration {
 // block (buffer and drop instead).
 type Observer interface {
 	Observe(o Outcome)
+}
+
+// Observers is an Observer that hands every outcome to each of its
+// members in turn (the tracker and the metrics).
+type Observers []Observer
+
+// Observe implements Observer.
+func (os Observers) Observe(o Outcome) {
+	for _, ob := range os {
+		ob.Observe(o)
+	}
 }
 
 // Counters counts outcomes by event; the Hub always keeps one for

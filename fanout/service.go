@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -21,6 +23,7 @@ type service struct {
 	latest  *upstream.Service // newest snapshot received
 	pushed  int64             // revision of the last dispatch
 	merging bool              // a merge window is open
+	change  trace.Span        // the span of the change(s) not yet dispatched; nil when untraced
 	subs    map[subKey]*subscription
 }
 
@@ -85,6 +88,7 @@ func (s *service) notify(snap upstream.Service) {
 		return
 	}
 	s.latest = &snap
+	s.traceLocked(snap)
 	window := s.hub.opts.MergeWindow
 	if window > 0 {
 		if !s.merging {
@@ -104,19 +108,47 @@ func (s *service) dispatch(now time.Time) {
 	s.mu.Lock()
 	s.merging = false
 	if s.latest == nil || s.latest.Revision <= s.pushed {
+		change := s.change
+		s.change = nil
 		s.mu.Unlock()
+		endChange(change, s.pushed, 0, now)
 		return
 	}
 	snap := *s.latest
 	s.pushed = snap.Revision
+	change := s.change
+	s.change = nil
 	groups := make(map[group][]*subscription)
 	for _, su := range s.subs {
 		g := group{su.clusters, su.sub.Encoder()}
 		groups[g] = append(groups[g], su)
 	}
+	n := len(s.subs)
 	s.mu.Unlock()
+	var sc trace.SpanContext
+	if change != nil {
+		sc = change.SpanContext()
+	}
 	for g, subs := range groups {
-		s.hub.send(snap, g, subs, now)
+		s.hub.send(snap, g, subs, sc, now)
+	}
+	endChange(change, snap.Revision, n, now)
+}
+
+// traceLocked opens the change span at the first change of a merge
+// window; later changes merged into it are events on it.
+func (s *service) traceLocked(snap upstream.Service) {
+	if !s.hub.tracing() {
+		return
+	}
+	now := s.hub.now()
+	if s.change == nil {
+		s.change = s.hub.startChange(snap, now)
+		return
+	}
+	if s.change.IsRecording() {
+		s.change.AddEvent("merged", trace.WithTimestamp(now),
+			trace.WithAttributes(AttrRevision.Int64(snap.Revision)))
 	}
 }
 

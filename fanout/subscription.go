@@ -1,9 +1,10 @@
 package fanout
 
 import (
+	"sync"
 	"time"
 
-	"sync"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -21,13 +22,14 @@ type subscription struct {
 
 	// mu protects every field below.
 	mu           sync.Mutex
-	newest       int64     // newest revision answered, sent or queued
-	acked        int64     // newest revision the client acknowledged (or was answered with)
-	inflight     *attempt  // sent, awaiting its ack
-	next         *Push     // newest revision waiting to be sent
-	retryAt      time.Time // when next is retried; zero when no retry is due
-	failures     int       // consecutive failed attempts, for the backoff
-	unackedSince time.Time // since when a push has been outstanding; zero if none
+	newest       int64             // newest revision answered, sent or queued
+	acked        int64             // newest revision the client acknowledged (or was answered with)
+	inflight     *attempt          // sent, awaiting its ack
+	next         *Push             // newest revision waiting to be sent
+	retryAt      time.Time         // when next is retried; zero when no retry is due
+	failures     int               // consecutive failed attempts, for the backoff
+	unackedSince time.Time         // since when a push has been outstanding; zero if none
+	first        trace.SpanContext // span of the first attempt of the current retry chain
 	closed       bool
 }
 
@@ -37,6 +39,7 @@ type attempt struct {
 	n        int // attempt number, from 1
 	sentAt   time.Time
 	deadline time.Time
+	span     trace.Span // nil when the Hub does not trace
 }
 
 // answered records that the client was answered with revision rev (the
@@ -62,7 +65,7 @@ func (s *subscription) offer(p *Push, now time.Time) {
 		s.next = p
 		s.mu.Unlock()
 		if old != nil {
-			s.emit(EventSuperseded, old, 0, time.Time{}, now, "")
+			s.emit(EventSuperseded, old, nil, now, "")
 		}
 		return
 	}
@@ -74,6 +77,18 @@ func (s *subscription) offer(p *Push, now time.Time) {
 // startLocked makes p the push in flight.
 func (s *subscription) startLocked(p *Push, n int, now time.Time) *attempt {
 	a := &attempt{push: p, n: n, sentAt: now, deadline: now.Add(s.hub.opts.AckTimeout)}
+	// Under a parent-based sampler an unsampled change has no sampled
+	// pushes: skip their (non-recording) spans; outcomes keep the trace id.
+	if s.hub.tracing() && p.Trace.IsSampled() {
+		var first trace.SpanContext
+		if n > 1 {
+			first = s.first
+		}
+		a.span = s.startPush(p, n, first, now)
+		if n == 1 {
+			s.first = a.span.SpanContext()
+		}
+	}
 	s.inflight = a
 	if s.unackedSince.IsZero() {
 		s.unackedSince = now
@@ -94,10 +109,10 @@ func (s *subscription) transmit(a *attempt, ev Event, now time.Time) {
 			s.inflight = nil
 		}
 		s.mu.Unlock()
-		s.emit(EventDropped, a.push, a.n, a.sentAt, now, "not queued: "+err.Error())
+		s.emit(EventDropped, a.push, a, now, "not queued: "+err.Error())
 		return
 	}
-	s.emit(ev, a.push, a.n, a.sentAt, now, "")
+	s.emit(ev, a.push, a, now, "")
 }
 
 // ack resolves the push in flight with requestID; ok is the client's
@@ -113,7 +128,7 @@ func (s *subscription) ack(requestID string, ok bool, now time.Time) {
 	if !ok {
 		s.scheduleRetryLocked(a.push, now)
 		s.mu.Unlock()
-		s.emit(EventFailed, a.push, a.n, a.sentAt, now, "client answered with an error")
+		s.emit(EventFailed, a.push, a, now, "client answered with an error")
 		return
 	}
 	s.failures = 0
@@ -125,7 +140,7 @@ func (s *subscription) ack(requestID string, ok bool, now time.Time) {
 		s.next = nil
 	}
 	s.mu.Unlock()
-	s.emit(EventAcked, a.push, a.n, a.sentAt, now, "")
+	s.emit(EventAcked, a.push, a, now, "")
 	if next != nil {
 		s.transmit(next, EventSent, now)
 	}
@@ -142,7 +157,7 @@ func (s *subscription) expire(a *attempt, now time.Time) {
 	s.scheduleRetryLocked(a.push, now)
 	s.mu.Unlock()
 	s.hub.acks.remove(s.sub.ID(), a.push.RequestID, s)
-	s.emit(EventTimedOut, a.push, a.n, a.sentAt, now, "no acknowledgement")
+	s.emit(EventTimedOut, a.push, a, now, "no acknowledgement")
 }
 
 // scheduleRetryLocked keeps the newest of failed and next for a retry after
@@ -152,6 +167,9 @@ func (s *subscription) scheduleRetryLocked(failed *Push, now time.Time) {
 		s.next = failed
 	}
 	s.failures++
+	if s.retryAt.IsZero() {
+		s.hub.retrying.Add(1)
+	}
 	s.retryAt = now.Add(s.hub.backoff(s.failures))
 	s.hub.wheel.schedule(s.retryAt, retryDue{s})
 }
@@ -164,6 +182,7 @@ func (s *subscription) retry(now time.Time) {
 		return
 	}
 	s.retryAt = time.Time{}
+	s.hub.retrying.Add(-1)
 	a := s.startLocked(s.next, s.failures+1, now)
 	s.next = nil
 	s.mu.Unlock()
@@ -199,26 +218,42 @@ func (s *subscription) close(now time.Time, reason string) {
 		return
 	}
 	s.closed = true
+	if !s.retryAt.IsZero() {
+		s.retryAt = time.Time{}
+		s.hub.retrying.Add(-1)
+	}
 	a, next := s.inflight, s.next
 	s.inflight, s.next = nil, nil
 	s.mu.Unlock()
 	if a != nil {
 		s.hub.acks.remove(s.sub.ID(), a.push.RequestID, s)
-		s.emit(EventDropped, a.push, a.n, a.sentAt, now, reason)
+		s.emit(EventDropped, a.push, a, now, reason)
 	}
 	if next != nil {
-		s.emit(EventDropped, next, 0, time.Time{}, now, reason)
+		s.emit(EventDropped, next, nil, now, reason)
 	}
 }
 
-// emit reports an outcome to the hub's observers.
-func (s *subscription) emit(ev Event, p *Push, n int, sentAt, now time.Time, reason string) {
-	s.hub.observe(Outcome{
+// emit reports an outcome of push p to the hub's observers; a is the
+// attempt it happened to (nil for a push never sent). An outcome that
+// resolves the attempt ends its span.
+func (s *subscription) emit(ev Event, p *Push, a *attempt, now time.Time, reason string) {
+	o := Outcome{
 		Event: ev, At: now, ConnID: s.sub.ID(), Client: s.sub.Client(),
 		Key: s.key, Clusters: s.clusters, Revision: p.Revision, RequestID: p.RequestID,
-		Attempt: n, Hosts: p.Hosts, Bytes: len(p.Frame), SentAt: sentAt, Changed: p.Changed,
-		Reason: reason,
-	})
+		Hosts: p.Hosts, Bytes: len(p.Frame), Changed: p.Changed,
+		Reason: reason, TraceID: p.Trace.TraceID(),
+	}
+	if a != nil {
+		o.Attempt, o.SentAt = a.n, a.sentAt
+		if a.span != nil {
+			o.SpanID = a.span.SpanContext().SpanID()
+			if ev != EventSent && ev != EventRetried {
+				endPush(a.span, &o)
+			}
+		}
+	}
+	s.hub.observe(o)
 }
 
 // Timer targets of a subscription.

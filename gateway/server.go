@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/pkg/klog"
+	// Clients whose process registers grpc-go's gzip (any app using the
+	// OTLP gRPC exporter, for one) use it on the wire; Kitex must know it.
+	_ "github.com/cloudwego/kitex/pkg/remote/codec/protobuf/encoding/gzip"
 	"github.com/cloudwego/kitex/pkg/remote/trans/nphttp2/grpc"
 	"github.com/cloudwego/kitex/server"
 
@@ -27,13 +30,14 @@ import (
 
 // Options configure the gRPC endpoint. Zero values take the defaults noted.
 type Options struct {
-	Addr            string        // listen address; default ":9848"
-	MaxMessageBytes int           // largest accepted request payload; default 10 MiB
-	IdleTimeout     time.Duration // idle time before a ClientDetectionRequest; default 20s
-	DetectTimeout   time.Duration // time to answer it; default 5s
-	PushQueue       int           // queued server messages per connection; default 1024
-	SweepInterval   time.Duration // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
-	ExitWait        time.Duration // graceful shutdown bound; default 2s
+	Addr            string          // listen address; default ":9848"
+	MaxMessageBytes int             // largest accepted request payload; default 10 MiB
+	IdleTimeout     time.Duration   // idle time before a ClientDetectionRequest; default 20s
+	DetectTimeout   time.Duration   // time to answer it; default 5s
+	PushQueue       int             // queued server messages per connection; default 1024
+	SweepInterval   time.Duration   // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
+	ExitWait        time.Duration   // graceful shutdown bound; default 2s
+	Requests        RequestObserver // told of every unary request; optional
 	Logger          *slog.Logger
 	Kitex           KitexTuning
 }

@@ -30,6 +30,7 @@ type requestHandler struct{ s *Server }
 // a Nacos ErrorResponse; the gRPC call itself always succeeds, so a bad
 // request never costs the client its connection.
 func (h requestHandler) Request(ctx context.Context, p *nacospb.Payload) (*nacospb.Payload, error) {
+	start := time.Now()
 	resp, err := h.s.unary(ctx, p)
 	if err != nil {
 		var ne *nacosError
@@ -37,8 +38,10 @@ func (h requestHandler) Request(ctx context.Context, p *nacospb.Payload) (*nacos
 			h.s.log.Error("request failed", "type", payloadType(p), "err", err)
 			ne = errorf(errServer, "%s failed: %v", payloadType(p), err)
 		}
+		h.s.observeRequest(payloadType(p), start, ne.code)
 		return errorPayload(ne), nil
 	}
+	h.s.observeRequest(payloadType(p), start, 200)
 	return resp, nil
 }
 

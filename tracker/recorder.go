@@ -69,6 +69,7 @@ type Recorder struct {
 	dropped atomic.Uint64 // outcomes lost (queue full or backlog full)
 	written atomic.Uint64 // records stored
 	down    atomic.Bool   // the last write failed
+	lagMs   atomic.Int64  // age of the oldest record of the last batch written, when written
 }
 
 // RecorderStats are the Recorder's counters.
@@ -77,6 +78,9 @@ type RecorderStats struct {
 	Dropped   uint64 `json:"dropped"`
 	Queued    int    `json:"queued"`
 	StoreDown bool   `json:"storeDown"`
+	// LagMs is how far behind the writer is: the age, at the time it was
+	// written, of the oldest record in the last batch stored.
+	LagMs int64 `json:"lagMs"`
 }
 
 // NewRecorder starts a Recorder writing to store. Close stops it.
@@ -127,7 +131,7 @@ func (r *Recorder) Observe(o fanout.Outcome) {
 func (r *Recorder) Stats() RecorderStats {
 	return RecorderStats{
 		Written: r.written.Load(), Dropped: r.dropped.Load(),
-		Queued: len(r.queue), StoreDown: r.down.Load(),
+		Queued: len(r.queue), StoreDown: r.down.Load(), LagMs: r.lagMs.Load(),
 	}
 }
 

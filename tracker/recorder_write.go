@@ -111,6 +111,7 @@ func (r *Recorder) write(recs []Record) int {
 			r.log.Info("tracker store writes resumed")
 		}
 		r.written.Add(uint64(n))
+		r.lagMs.Store(max(0, time.Now().UnixMilli()-recs[done].At))
 		done += n
 	}
 	return done
@@ -136,6 +137,9 @@ func toRecord(o fanout.Outcome, node string) Record {
 		Clusters: o.Clusters, ClientIP: o.Client.IP, ConnID: o.ConnID, ClientVersion: o.Client.Version,
 		ClientApp: o.Client.App, Instances: o.Hosts, Revision: o.Revision, Bytes: o.Bytes,
 		Node: node, Reason: o.Reason,
+	}
+	if o.TraceID.IsValid() {
+		rec.TraceID = o.TraceID.String()
 	}
 	if !o.SentAt.IsZero() {
 		rec.Sent = o.SentAt.UnixMilli()

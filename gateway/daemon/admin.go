@@ -45,8 +45,8 @@ type httpStats struct {
 var quietHertz sync.Once
 
 // startAdmin serves Herald's own API with Hertz on the admin listener
-// (loopback by default): GET /healthz, GET /stats, GET /v1/upstream and
-// the tracker API.
+// (loopback by default): GET /healthz, /livez, /readyz, /metrics, /stats,
+// /v1/upstream and the tracker API.
 func (d *Daemon) startAdmin() error {
 	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelWarn) })
 	ln, err := net.Listen("tcp", d.cfg.Admin.Addr)
@@ -54,9 +54,16 @@ func (d *Daemon) startAdmin() error {
 		return fmt.Errorf("admin listen %s: %w", d.cfg.Admin.Addr, err)
 	}
 	d.adLn = ln
+	if err := d.observeState(); err != nil {
+		ln.Close()
+		return err
+	}
 	h := server.New(server.WithListener(ln), server.WithDisablePrintRoute(true),
 		server.WithExitWaitTime(time.Second))
 	h.GET("/healthz", d.serveHealth)
+	h.GET("/livez", d.serveLive)
+	h.GET("/readyz", d.serveReady)
+	h.GET("/metrics", d.serveMetrics)
 	h.GET("/stats", d.serveStats)
 	h.GET("/v1/upstream", d.serveUpstream)
 	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}

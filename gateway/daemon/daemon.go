@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app/server"
@@ -35,6 +36,8 @@ type Daemon struct {
 	recorder *tracker.Recorder
 	admin    *server.Hertz
 	adLn     net.Listener
+	tel      telemetryParts
+	stopping atomic.Bool // Stop has begun: /readyz says so
 	stopOnce sync.Once
 }
 
@@ -50,10 +53,16 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d.reg = reg
-	if err := d.startTracking(); err != nil {
+	if err := d.startTelemetry(); err != nil {
 		reg.Close()
 		return nil, err
 	}
+	if err := d.startTracking(); err != nil {
+		d.stopTelemetry()
+		reg.Close()
+		return nil, err
+	}
+	observer, tracer := d.hubTelemetry(d.recorder)
 	d.hub, err = fanout.NewHub(reg, fanout.Options{
 		MergeWindow:  cfg.Fanout.MergeWindow,
 		Workers:      cfg.Fanout.Workers,
@@ -61,17 +70,20 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		RetryBase:    cfg.Fanout.RetryBase,
 		RetryMax:     cfg.Fanout.RetryMax,
 		StallTimeout: cfg.Fanout.StallTimeout,
-		Observer:     d.recorder,
+		Observer:     observer,
+		Tracer:       tracer,
 		Logger:       log.With("component", "fanout"),
 	})
 	if err != nil {
 		d.stopTracking()
+		d.stopTelemetry()
 		reg.Close()
 		return nil, err
 	}
 	if err := d.startGateway(); err != nil {
 		d.hub.Close()
 		d.stopTracking()
+		d.stopTelemetry()
 		reg.Close()
 		return nil, err
 	}
@@ -79,6 +91,7 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		d.grpc.Stop()
 		d.hub.Close()
 		d.stopTracking()
+		d.stopTelemetry()
 		reg.Close()
 		return nil, err
 	}
@@ -105,6 +118,7 @@ func (d *Daemon) startGateway() error {
 		IdleTimeout:     cfg.Session.IdleTimeout,
 		DetectTimeout:   cfg.Session.DetectTimeout,
 		PushQueue:       cfg.Session.PushQueue,
+		Requests:        d.tel.requests,
 		Logger:          d.log,
 		Kitex: gateway.KitexTuning{
 			WriteBufferSize:       cfg.GRPC.WriteBufferSize,
@@ -163,6 +177,7 @@ func (d *Daemon) Gateway() *gateway.Server { return d.grpc }
 func (d *Daemon) Stop() { d.stopOnce.Do(d.stop) }
 
 func (d *Daemon) stop() {
+	d.stopping.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := d.admin.Shutdown(ctx); err != nil {
@@ -172,6 +187,7 @@ func (d *Daemon) stop() {
 	d.grpc.Stop()
 	d.hub.Close()
 	d.stopTracking()
+	d.stopTelemetry()
 	if err := d.reg.Close(); err != nil {
 		d.log.Warn("registry close", "err", err)
 	}

@@ -1,0 +1,91 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/gateway/telemetry"
+	"github.com/herald-gateway/herald/tracker"
+)
+
+// telemetryParts are the daemon's tracer provider and metrics.
+type telemetryParts struct {
+	tp       *sdktrace.TracerProvider
+	metrics  *telemetry.Metrics
+	latency  *telemetry.PushLatency
+	requests *telemetry.RequestMetrics
+}
+
+// startTelemetry makes the tracer provider (exporting when an endpoint
+// is configured) and the metric instruments recorded on the hot paths.
+func (d *Daemon) startTelemetry() error {
+	tp, err := telemetry.NewTracerProvider(d.cfg.Telemetry.Traces, d.cfg.Node)
+	if err != nil {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	m := telemetry.NewMetrics()
+	d.tel = telemetryParts{tp: tp, metrics: m}
+	if d.tel.latency, err = m.NewPushLatency(); err == nil {
+		d.tel.requests, err = m.NewRequestMetrics()
+	}
+	if err != nil {
+		d.stopTelemetry()
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	return nil
+}
+
+// hubTelemetry is what the Hub is given: the tracker recorder composed
+// with the push latency histogram, and its tracer.
+func (d *Daemon) hubTelemetry(rec *tracker.Recorder) (fanout.Observer, trace.Tracer) {
+	return fanout.Observers{rec, d.tel.latency}, d.tel.tp.Tracer(telemetry.TracerName)
+}
+
+// observeState registers the metrics read from the running parts.
+func (d *Daemon) observeState() error {
+	return d.tel.metrics.Observe(telemetry.Sources{
+		Connections: func() map[string]int {
+			conns, _ := d.grpc.Stats()
+			return map[string]int{"grpc": conns}
+		},
+		Subscriptions: d.hub.Stats,
+		Pushes:        d.hub.Counts,
+		RetryQueue:    d.hub.Retrying,
+		Tracker:       d.recorder.Stats,
+	})
+}
+
+// stopTelemetry flushes batched spans and stops the providers.
+func (d *Daemon) stopTelemetry() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if d.tel.tp != nil {
+		if err := d.tel.tp.Shutdown(ctx); err != nil {
+			d.log.Warn("tracer shutdown", "err", err)
+		}
+	}
+	if d.tel.metrics != nil {
+		if err := d.tel.metrics.Shutdown(ctx); err != nil {
+			d.log.Warn("metrics shutdown", "err", err)
+		}
+	}
+}
+
+// serveMetrics answers GET /metrics in the Prometheus text format.
+func (d *Daemon) serveMetrics(ctx context.Context, c *app.RequestContext) {
+	var buf bytes.Buffer
+	if err := d.tel.metrics.WritePrometheus(ctx, &buf); err != nil {
+		d.log.Error("metrics scrape", "err", err)
+		c.String(http.StatusInternalServerError, "metrics: %v\n", err)
+		return
+	}
+	c.Data(http.StatusOK, telemetry.ContentType, buf.Bytes())
+}

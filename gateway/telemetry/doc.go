@@ -1,0 +1,14 @@
+// Package telemetry sets up Herald's OpenTelemetry: the tracer provider
+// that exports the push traces fanout makes (OTLP over HTTP or gRPC when
+// an endpoint is configured), and the metrics served for Prometheus at
+// /metrics on the admin listener.
+//
+// Metrics mostly read state that already exists (the Hub's counters, the
+// gateway's connections, the tracker Recorder's stats) at scrape time
+// through Sources; only the latency histograms are recorded as events
+// happen (PushLatency, RequestMetrics).
+//
+// The Prometheus text format is written here from the SDK's ManualReader:
+// the upstream Prometheus exporter needs a newer prometheus/client_golang
+// than the one nacos-sdk-go pins, and dependencies are not upgraded.
+package telemetry
