@@ -146,7 +146,7 @@ func (d *Daemon) startHTTP() error {
 		Beats:             http1.BeatRules{Interval: h.BeatInterval, Timeout: h.BeatTimeout, Delete: h.BeatDeleteTimeout},
 		BeatCheckInterval: h.BeatCheckInterval,
 		Users:             h.Users, TokenTTL: h.TokenTTL,
-		Logger: d.log,
+		Logger: d.log, Requests: d.tel.requests,
 	}, d.reg, d.hub)
 	if err != nil {
 		return fmt.Errorf("http1: %w", err)

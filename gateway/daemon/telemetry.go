@@ -52,9 +52,12 @@ func (d *Daemon) hubTelemetry(rec *tracker.Recorder) (fanout.Observer, trace.Tra
 // observeState registers the metrics read from the running parts.
 func (d *Daemon) observeState() error {
 	return d.tel.metrics.Observe(telemetry.Sources{
+		// A 1.x client holds no connection: "http" counts the instances
+		// kept alive by beats, "udp" the UDP push subscribers.
 		Connections: func() map[string]int {
 			conns, _ := d.grpc.Stats()
-			return map[string]int{"grpc": conns}
+			beats, udp := d.http.Stats()
+			return map[string]int{"grpc": conns, "http": beats, "udp": udp}
 		},
 		Subscriptions: d.hub.Stats,
 		Pushes:        d.hub.Counts,

@@ -147,6 +147,12 @@ func TestMetricsScraped(t *testing.T) {
 	d := startHerald(t, trackingConfig(t, ""))
 	before := scrape(t, d)
 	pushAcked(t, d, "metered")
+	// A 1.x client: an ephemeral instance kept alive by beats.
+	if code, body := nacosCall(t, d, "POST", "/v1/ns/instance", url.Values{
+		"serviceName": {"metered-http"}, "ip": {"10.9.0.1"}, "port": {"80"}, "ephemeral": {"true"},
+	}); code != 200 {
+		t.Fatalf("HTTP register: %d %s", code, body)
+	}
 	var after map[string]*dto.MetricFamily
 	checks := []struct {
 		family string
@@ -161,6 +167,8 @@ func TestMetricsScraped(t *testing.T) {
 		{"herald_tracker_written_total", nil, 1},
 		{"herald_requests_total", []string{"protocol", "grpc", "type", "InstanceRequest", "code", "200"}, 1},
 		{"herald_request_duration_seconds", []string{"type", "SubscribeServiceRequest"}, 1},
+		{"herald_connections", []string{"protocol", "http"}, 1},
+		{"herald_requests_total", []string{"protocol", "http", "type", "POST /nacos/v1/ns/instance", "code", "200"}, 1},
 	}
 	eventually(t, "metrics to move", 20*time.Second, func() error {
 		after = scrape(t, d)

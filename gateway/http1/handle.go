@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 )
@@ -40,6 +41,12 @@ func (s *Server) routes() {
 // status. Nothing a client sends panics the server.
 func (s *Server) handle(fn handlerFunc, guarded bool) app.HandlerFunc {
 	return func(ctx context.Context, c *app.RequestContext) {
+		if obs := s.opts.Requests; obs != nil {
+			start := time.Now()
+			defer func() {
+				obs.Observe("http", string(c.Method())+" "+c.FullPath(), time.Since(start), c.Response.StatusCode())
+			}()
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				s.log.Error("http handler panic", "path", string(c.Path()), "panic", v)

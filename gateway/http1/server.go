@@ -37,6 +37,15 @@ type Options struct {
 	Now    func() time.Time
 	Manual bool
 	Logger *slog.Logger
+	// Requests, when set, is told of every request served (protocol
+	// "http", type "<METHOD> <route>", HTTP status).
+	Requests RequestObserver
+}
+
+// RequestObserver is told of every request served; it must be fast and
+// safe for concurrent use (telemetry.RequestMetrics implements it).
+type RequestObserver interface {
+	Observe(protocol, typ string, d time.Duration, code int)
 }
 
 func (o *Options) defaults() {
