@@ -115,7 +115,7 @@ func (l *Link) attach(s *session) {
 		sub.upstream, sub.lastRef, sub.failures, sub.retryAt = false, 0, 0, time.Time{}
 	}
 	for _, r := range l.regs {
-		r.dirty, r.sent = true, nil
+		r.dirty, r.sent, r.failures, r.retryAt = true, nil, 0, time.Time{}
 	}
 	l.log.Info("upstream connected", "server", s.server, "connectionId", s.id)
 }
