@@ -2,8 +2,6 @@ package http1
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -36,16 +34,7 @@ func TestUDPSubscribeSlowRegistry(t *testing.T) {
 	emb := upstream.NewEmbedded()
 	defer emb.Close()
 	reg := &slowQuery{Registry: emb, entered: make(chan struct{}, 1), release: make(chan struct{})}
-	hub, err := fanout.NewHub(reg, fanout.Options{Manual: true, Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
-	u, err := newUDPPusher("127.0.0.1:0", hub, udpLimits{3 * time.Minute, 10}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.close()
+	hub, u := newTestPusher(t, reg, 10)
 	subscribed := make(chan error, 1)
 	go func() {
 		_, err := u.subscribe(context.Background(), beatKey, "", "127.0.0.1", 40000, fanout.ClientInfo{IP: "127.0.0.1"}, t0)
