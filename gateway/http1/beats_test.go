@@ -160,3 +160,19 @@ func TestBeatDeleteRetried(t *testing.T) {
 		t.Errorf("after the registry recovered: %s, %d tracked; want absent, 0", got, tab.size())
 	}
 }
+
+// TestBeatDeregisterFailedStaysTracked: an instance whose deregistration
+// fails is still tracked, so the beat rules delete it if its client is
+// gone.
+func TestBeatDeregisterFailedStaysTracked(t *testing.T) {
+	tab, reg, in := registered(t, nil)
+	tab.reg = &failOnce{Registry: reg}
+	ctx := context.Background()
+	if err := tab.deregister(ctx, beatKey, httpOwner(in)); err == nil {
+		t.Fatal("deregister succeeded although the registry failed")
+	}
+	tab.check(ctx, t0.Add(31*time.Second))
+	if got := state(t, reg); got != "absent" || tab.size() != 0 {
+		t.Errorf("after the delete timeout: %s, %d tracked; want absent, 0", got, tab.size())
+	}
+}
