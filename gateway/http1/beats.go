@@ -118,7 +118,7 @@ func (t *beatTable) entry(id beatID, now time.Time) *beatEntry {
 	}
 }
 
-// deregister removes the instance from the registry and the table.
+// deregister removes the instance from the registry, then from the table.
 func (t *beatTable) deregister(ctx context.Context, key upstream.ServiceKey, owner string) error {
 	t.mu.Lock()
 	e := t.m[beatID{key, owner}]
@@ -126,11 +126,14 @@ func (t *beatTable) deregister(ctx context.Context, key upstream.ServiceKey, own
 	if e != nil {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		e.gone = true
-		t.remove(e)
 	}
 	if err := t.reg.Deregister(ctx, owner, key); err != nil {
+		// Still tracked: the beat rules delete it if the client is gone.
 		return fmt.Errorf("deregister %s: %w", key, err)
+	}
+	if e != nil {
+		e.gone = true
+		t.remove(e)
 	}
 	return nil
 }

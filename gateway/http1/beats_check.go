@@ -31,12 +31,13 @@ func (t *beatTable) checkOne(ctx context.Context, e *beatEntry, now time.Time) {
 	switch {
 	case e.gone || !e.registered:
 	case silent > e.rules.Delete:
-		e.gone = true
-		t.remove(e)
 		if err := t.reg.Deregister(ctx, e.id.owner, e.id.key); err != nil {
+			// Still tracked: the next check tries again.
 			t.log.Warn("delete silent instance", "service", e.id.key.String(), "owner", e.id.owner, "err", err)
 			return
 		}
+		e.gone = true
+		t.remove(e)
 		t.log.Info("instance deleted: no beat", "service", e.id.key.String(), "owner", e.id.owner, "silent", silent)
 	case silent > e.rules.Timeout && !e.unhealthy:
 		in := e.inst

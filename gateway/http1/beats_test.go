@@ -2,6 +2,7 @@ package http1
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -126,5 +127,52 @@ func TestBeatDeregister(t *testing.T) {
 	}
 	if got := state(t, reg); got != "absent" || tab.size() != 0 {
 		t.Errorf("after deregister: %s, %d tracked", got, tab.size())
+	}
+}
+
+// failOnce fails the first Deregister, as a registry that is briefly
+// unavailable does.
+type failOnce struct {
+	upstream.Registry
+	failed bool
+}
+
+func (r *failOnce) Deregister(ctx context.Context, owner string, key upstream.ServiceKey) error {
+	if !r.failed {
+		r.failed = true
+		return errors.New("registry unavailable")
+	}
+	return r.Registry.Deregister(ctx, owner, key)
+}
+
+// TestBeatDeleteRetried: a silent instance whose deletion fails stays
+// tracked, and the next check deletes it.
+func TestBeatDeleteRetried(t *testing.T) {
+	tab, reg, _ := registered(t, nil)
+	tab.reg = &failOnce{Registry: reg}
+	ctx := context.Background()
+	tab.check(ctx, t0.Add(31*time.Second))
+	if got := state(t, reg); got == "absent" {
+		t.Fatalf("deleted although the registry failed")
+	}
+	tab.check(ctx, t0.Add(36*time.Second))
+	if got := state(t, reg); got != "absent" || tab.size() != 0 {
+		t.Errorf("after the registry recovered: %s, %d tracked; want absent, 0", got, tab.size())
+	}
+}
+
+// TestBeatDeregisterFailedStaysTracked: an instance whose deregistration
+// fails is still tracked, so the beat rules delete it if its client is
+// gone.
+func TestBeatDeregisterFailedStaysTracked(t *testing.T) {
+	tab, reg, in := registered(t, nil)
+	tab.reg = &failOnce{Registry: reg}
+	ctx := context.Background()
+	if err := tab.deregister(ctx, beatKey, httpOwner(in)); err == nil {
+		t.Fatal("deregister succeeded although the registry failed")
+	}
+	tab.check(ctx, t0.Add(31*time.Second))
+	if got := state(t, reg); got != "absent" || tab.size() != 0 {
+		t.Errorf("after the delete timeout: %s, %d tracked; want absent, 0", got, tab.size())
 	}
 }

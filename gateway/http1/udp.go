@@ -23,8 +23,10 @@ type udpPusher struct {
 	limits udpLimits
 	log    *slog.Logger
 
-	// mu protects subs, and orders changes of the Hub's UDP subscriptions
-	// with them. Lock order: mu, then the Hub's locks.
+	// mu protects subs. Removals from the Hub happen under mu, so a
+	// subscriber re-created by a concurrent list query is never removed by
+	// mistake; Hub.Subscribe (which may wait for the registry) does not,
+	// see settle. Lock order: mu, then the Hub's locks.
 	mu   sync.Mutex
 	subs map[string]*udpSubscriber // by "ip:port"
 }
@@ -61,8 +63,6 @@ func (u *udpPusher) subscribe(ctx context.Context, key upstream.ServiceKey, clus
 	if err != nil || addr.IP == nil {
 		return upstream.Service{}, badRequest("clientIP", "clientIP %q is not an IP address", ip)
 	}
-	// The Hub is told under mu (see udpPusher.mu): a subscriber being
-	// dropped or expired cannot be subscribed again behind its back.
 	u.mu.Lock()
 	sub := u.subs[addr.String()]
 	if sub == nil && len(u.subs) >= u.limits.max {
@@ -73,13 +73,34 @@ func (u *udpPusher) subscribe(ctx context.Context, key upstream.ServiceKey, clus
 		sub = &udpSubscriber{u: u, id: "udp:" + addr.String(), addr: addr, renewed: map[subRef]time.Time{}}
 		u.subs[addr.String()] = sub
 	}
-	sub.renew(subRef{key, clusters}, client, now)
-	snap, err := u.hub.Subscribe(ctx, sub, key, clusters)
+	ref := subRef{key, clusters}
+	sub.renew(ref, client, now)
 	u.mu.Unlock()
+	// Hub.Subscribe may wait for the registry (a remote one asks its
+	// upstream), so it runs without mu; settle squares the outcome with a
+	// drop or expiry that happened meanwhile.
+	snap, err := u.hub.Subscribe(ctx, sub, key, clusters)
 	if err != nil {
 		return upstream.Service{}, fmt.Errorf("udp subscribe %s: %w", key, err)
 	}
+	u.settle(sub, ref, client, now)
 	return snap, nil
+}
+
+// settle runs after sub's Hub subscription to ref was made without mu. If
+// sub was dropped meanwhile, the subscription is handed to the subscriber
+// now at its address (same id: it expires with that one), or withdrawn when
+// there is none.
+func (u *udpPusher) settle(sub *udpSubscriber, ref subRef, client fanout.ClientInfo, now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch cur := u.subs[sub.addr.String()]; {
+	case cur == sub:
+	case cur != nil:
+		cur.renew(ref, client, now)
+	default:
+		u.hub.Unsubscribe(sub.id, ref.key, ref.clusters)
+	}
 }
 
 // expire drops subscriptions not renewed within the expiry, and

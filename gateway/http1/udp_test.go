@@ -18,16 +18,7 @@ import (
 func TestUDPSubscriptionExpiry(t *testing.T) {
 	reg := upstream.NewEmbedded()
 	defer reg.Close()
-	hub, err := fanout.NewHub(reg, fanout.Options{Manual: true, Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
-	u, err := newUDPPusher("127.0.0.1:0", hub, udpLimits{3 * time.Minute, 1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.close()
+	hub, u := newTestPusher(t, reg, 1)
 	ctx := context.Background()
 	sub := func(at time.Duration) {
 		t.Helper()
@@ -37,7 +28,7 @@ func TestUDPSubscriptionExpiry(t *testing.T) {
 	}
 	subs := func() int { _, n := hub.Stats(); return n }
 	sub(0)
-	_, err = u.subscribe(ctx, beatKey, "", "127.0.0.2", 40000, fanout.ClientInfo{}, t0)
+	_, err := u.subscribe(ctx, beatKey, "", "127.0.0.2", 40000, fanout.ClientInfo{}, t0)
 	if !errors.Is(err, errUDPFull) || u.size() != 1 {
 		t.Fatalf("a second subscriber over the limit of 1: %v, %d subscribers", err, u.size())
 	}
@@ -50,4 +41,21 @@ func TestUDPSubscriptionExpiry(t *testing.T) {
 	if subs() != 0 || u.size() != 0 {
 		t.Errorf("after the expiry: %d subscriptions, %d subscribers; want none", subs(), u.size())
 	}
+}
+
+// newTestPusher is a UDP pusher on a loopback port with a manual Hub over
+// reg, allowing max subscribers; both stop when the test ends.
+func newTestPusher(t *testing.T, reg upstream.Registry, max int) (*fanout.Hub, *udpPusher) {
+	t.Helper()
+	hub, err := fanout.NewHub(reg, fanout.Options{Manual: true, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hub.Close)
+	u, err := newUDPPusher("127.0.0.1:0", hub, udpLimits{3 * time.Minute, max}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(u.close)
+	return hub, u
 }

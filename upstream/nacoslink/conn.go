@@ -82,9 +82,15 @@ func (l *Link) serve(s *session) {
 // upstreamClosed is why the session ends on Close.
 var upstreamClosed = errors.New("link closed")
 
-// sweepPeriod is how often linger and resync deadlines are checked.
+// sweepPeriod is how often linger and resync deadlines are checked. No
+// linger (negative) needs no sweeping: the last unsubscribe wakes the run
+// loop, which ends the subscription at once.
 func sweepPeriod(o Options) time.Duration {
-	return max(min(o.Linger, o.ResyncGrace)/4, 10*time.Millisecond)
+	d := o.ResyncGrace
+	if o.Linger > 0 {
+		d = min(d, o.Linger)
+	}
+	return max(d/4, 10*time.Millisecond)
 }
 
 // healthCheck sends HealthCheckRequest and returns the failure streak.
@@ -115,7 +121,7 @@ func (l *Link) attach(s *session) {
 		sub.upstream, sub.lastRef, sub.failures, sub.retryAt = false, 0, 0, time.Time{}
 	}
 	for _, r := range l.regs {
-		r.dirty, r.sent = true, nil
+		r.dirty, r.sent, r.failures, r.retryAt = true, nil, 0, time.Time{}
 	}
 	l.log.Info("upstream connected", "server", s.server, "connectionId", s.id)
 }

@@ -92,3 +92,20 @@ func TestNegativeLingerEndsAtOnce(t *testing.T) {
 		return nil
 	})
 }
+
+// TestSweepPeriod: the sweep follows the shorter of linger and resync
+// grace; no linger does not make the run loop sweep every 10 ms.
+func TestSweepPeriod(t *testing.T) {
+	for _, c := range []struct {
+		linger, grace, want time.Duration
+	}{
+		{30 * time.Second, 5 * time.Second, 1250 * time.Millisecond},
+		{time.Second, 5 * time.Second, 250 * time.Millisecond},
+		{-1, 5 * time.Second, 1250 * time.Millisecond},
+		{30 * time.Second, -1, 10 * time.Millisecond},
+	} {
+		if got := sweepPeriod(Options{Linger: c.linger, ResyncGrace: c.grace}); got != c.want {
+			t.Errorf("linger %v, grace %v: sweep every %v, want %v", c.linger, c.grace, got, c.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -13,13 +14,16 @@ import (
 // registration is the set of this gateway's clients' instances in one
 // service. The upstream keeps one slot per (connection, service), so the
 // link sends the union of every owner's slot as one batch whenever it
-// changes. owners, dirty and sent are protected by Link.mu.
+// changes. owners, dirty, sent, failures and retryAt are protected by
+// Link.mu.
 type registration struct {
-	key    upstream.ServiceKey
-	sendMu chan struct{}                  // 1-token lock: serialises this key's upstream writes
-	owners map[string][]upstream.Instance // owner → slot
-	dirty  bool                           // the upstream may not hold the current union
-	sent   []upstream.Instance            // what the upstream holds (nil = nothing)
+	key      upstream.ServiceKey
+	sendMu   chan struct{}                  // 1-token lock: serialises this key's upstream writes
+	owners   map[string][]upstream.Instance // owner → slot
+	dirty    bool                           // the upstream may not hold the current union
+	sent     []upstream.Instance            // what the upstream holds (nil = nothing)
+	failures int                            // upstream writes failed in a row
+	retryAt  time.Time                      // the run loop's redo waits until then
 }
 
 func newRegistration(key upstream.ServiceKey) *registration {
@@ -139,11 +143,15 @@ func (l *Link) flush(ctx context.Context, r *registration) error {
 		return errNotConnected
 	}
 	if err := l.sendUnion(ctx, s, r.key, union, sent); err != nil {
-		l.markDirty(r)
+		l.mu.Lock()
+		r.dirty = true
+		r.retryAt = l.now().Add(backoff(r.failures, l.opts.BackoffMax))
+		r.failures++
+		l.mu.Unlock()
 		return err
 	}
 	l.mu.Lock()
-	r.sent = union
+	r.sent, r.failures, r.retryAt = union, 0, time.Time{}
 	if len(r.owners) == 0 && !r.dirty && l.regs[r.key] == r {
 		delete(l.regs, r.key)
 	}
@@ -187,12 +195,15 @@ func (l *Link) counted(err error, c *uint64) {
 	l.mu.Unlock()
 }
 
-// flushDirty resends every registration the upstream may not hold.
+// flushDirty resends every registration the upstream may not hold, except
+// those backing off after a failure (a rejected redo is not retried at
+// every sweep).
 func (l *Link) flushDirty() {
 	l.mu.Lock()
 	var todo []*registration
+	now := l.now()
 	for _, r := range l.regs {
-		if r.dirty {
+		if r.dirty && !now.Before(r.retryAt) {
 			todo = append(todo, r)
 		}
 	}

@@ -3,6 +3,7 @@ package nacoslink
 import (
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -33,7 +34,11 @@ func (l *Link) onServerRequest(s *session, typ string, body []byte) string {
 	}
 }
 
-// pushed applies one NotifySubscriberRequest.
+// pushed applies one NotifySubscriberRequest. A Nacos server sends only
+// serviceInfo, which names no namespace; such a push goes to the one
+// subscription of its group and name, or, when several namespaces
+// subscribe to it, makes each of them subscribe again (the answer carries
+// its own namespace's snapshot).
 func (l *Link) pushed(s *session, req notifyRequest) {
 	key := upstream.ServiceKey{Namespace: req.Namespace, Group: req.GroupName, Name: req.ServiceName}
 	if key.Name == "" {
@@ -43,10 +48,39 @@ func (l *Link) pushed(s *session, req notifyRequest) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.count.Pushes++
-	sub := l.subs[key]
-	if sub == nil || l.sess != s {
+	if l.sess != s {
 		return
 	}
-	sub.pushes++
-	l.apply(sub, req.ServiceInfo)
+	if req.Namespace != "" {
+		if sub := l.subs[key]; sub != nil {
+			sub.pushes++
+			l.apply(sub, req.ServiceInfo)
+		}
+		return
+	}
+	matches := l.inAnyNamespace(key)
+	if len(matches) == 1 {
+		matches[0].pushes++
+		l.apply(matches[0], req.ServiceInfo)
+		return
+	}
+	for _, sub := range matches {
+		sub.pushes++
+		sub.upstream, sub.retryAt = false, time.Time{}
+	}
+	if len(matches) > 0 {
+		l.wake()
+	}
+}
+
+// inAnyNamespace returns the subscriptions of key's group and name in
+// every namespace. Callers hold mu.
+func (l *Link) inAnyNamespace(key upstream.ServiceKey) []*subscription {
+	var out []*subscription
+	for k, sub := range l.subs {
+		if k.Group == key.Group && k.Name == key.Name {
+			out = append(out, sub)
+		}
+	}
+	return out
 }
