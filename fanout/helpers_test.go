@@ -103,6 +103,24 @@ func (f *fakeSub) waitPushes(t *testing.T, n int) []*Push {
 	}
 }
 
+// waitRevision waits for the push of revision rev and returns it.
+func (f *fakeSub) waitRevision(t *testing.T, rev int64) *Push {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		for _, p := range f.sent() {
+			if p.Revision == rev {
+				return p
+			}
+		}
+		select {
+		case <-f.got:
+		case <-deadline:
+			t.Fatalf("%s: no push of revision %d", f.id, rev)
+		}
+	}
+}
+
 // recorder is an Observer keeping every outcome.
 type recorder struct {
 	mu  sync.Mutex
