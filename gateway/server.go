@@ -217,6 +217,11 @@ func (s *Server) Stop() {
 	close(s.done)
 	close(s.exit)
 	s.wg.Wait()
+	// Kitex may not have taken the listener over yet when Stop follows
+	// Start closely; closing it here frees the port either way.
+	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		s.log.Debug("close listener", "err", err)
+	}
 	for _, c := range s.snapshotConns() {
 		s.closeConn(c, "server stopping")
 	}
