@@ -39,6 +39,7 @@ type Daemon struct {
 	tel      telemetryParts
 	stopping atomic.Bool // Stop has begun: /readyz says so
 	stopOnce sync.Once
+	stops    []func() // how to stop each started part, in start order
 }
 
 // Start brings Herald up with cfg, which must be valid. On error nothing
@@ -48,22 +49,57 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	d := &Daemon{cfg: cfg, log: log}
-	reg, err := newRegistry(cfg, log)
-	if err != nil {
-		return nil, err
+	// Each part starts after the parts it uses and stops before them.
+	parts := []struct {
+		start func() error
+		stop  func()
+	}{
+		{d.openRegistry, d.closeRegistry},
+		{d.startTelemetry, d.stopTelemetry},
+		{d.startTracking, d.stopTracking},
+		{d.startHub, func() { d.hub.Close() }},
+		{d.startGateway, func() { d.grpc.Stop() }},
+		{d.startHTTP, func() { d.http.Stop() }},
+		{d.startAdmin, d.stopAdmin},
 	}
+	for _, p := range parts {
+		if err := p.start(); err != nil {
+			d.stopParts()
+			return nil, err
+		}
+		d.stops = append(d.stops, p.stop)
+	}
+	log.Info("herald started", "node", cfg.Node, "grpc", d.GRPCAddr().String(), "http", d.HTTPAddr().String(),
+		"admin", d.AdminAddr().String(), "upstream", cfg.Upstream.Kind)
+	return d, nil
+}
+
+// stopParts stops the started parts, newest first.
+func (d *Daemon) stopParts() {
+	for i := len(d.stops) - 1; i >= 0; i-- {
+		d.stops[i]()
+	}
+	d.stops = nil
+}
+
+func (d *Daemon) openRegistry() error {
+	reg, err := newRegistry(d.cfg, d.log)
 	d.reg = reg
-	if err := d.startTelemetry(); err != nil {
-		reg.Close()
-		return nil, err
+	return err
+}
+
+func (d *Daemon) closeRegistry() {
+	if err := d.reg.Close(); err != nil {
+		d.log.Warn("registry close", "err", err)
 	}
-	if err := d.startTracking(); err != nil {
-		d.stopTelemetry()
-		reg.Close()
-		return nil, err
-	}
+}
+
+// startHub starts the push engine, observed by the tracker and traced.
+func (d *Daemon) startHub() error {
+	cfg := d.cfg
 	observer, tracer := d.hubTelemetry(d.recorder)
-	d.hub, err = fanout.NewHub(reg, fanout.Options{
+	var err error
+	d.hub, err = fanout.NewHub(d.reg, fanout.Options{
 		MergeWindow:  cfg.Fanout.MergeWindow,
 		Workers:      cfg.Fanout.Workers,
 		AckTimeout:   cfg.Session.AckTimeout,
@@ -72,40 +108,9 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		StallTimeout: cfg.Fanout.StallTimeout,
 		Observer:     observer,
 		Tracer:       tracer,
-		Logger:       log.With("component", "fanout"),
+		Logger:       d.log.With("component", "fanout"),
 	})
-	if err != nil {
-		d.stopTracking()
-		d.stopTelemetry()
-		reg.Close()
-		return nil, err
-	}
-	if err := d.startGateway(); err != nil {
-		d.hub.Close()
-		d.stopTracking()
-		d.stopTelemetry()
-		reg.Close()
-		return nil, err
-	}
-	if err := d.startHTTP(); err != nil {
-		d.grpc.Stop()
-		d.hub.Close()
-		d.stopTracking()
-		d.stopTelemetry()
-		reg.Close()
-		return nil, err
-	}
-	if err := d.startAdmin(); err != nil {
-		d.http.Stop()
-		d.grpc.Stop()
-		d.hub.Close()
-		d.stopTracking()
-		reg.Close()
-		return nil, err
-	}
-	log.Info("herald started", "node", cfg.Node, "grpc", d.GRPCAddr().String(), "http", d.HTTPAddr().String(),
-		"admin", d.AdminAddr().String(), "upstream", cfg.Upstream.Kind)
-	return d, nil
+	return err
 }
 
 // startGateway starts the client-facing endpoints.
@@ -178,18 +183,15 @@ func (d *Daemon) Stop() { d.stopOnce.Do(d.stop) }
 
 func (d *Daemon) stop() {
 	d.stopping.Store(true)
+	d.stopParts()
+	d.log.Info("herald stopped")
+}
+
+// stopAdmin shuts the admin API down.
+func (d *Daemon) stopAdmin() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := d.admin.Shutdown(ctx); err != nil {
 		d.log.Warn("admin shutdown", "err", err)
 	}
-	d.http.Stop()
-	d.grpc.Stop()
-	d.hub.Close()
-	d.stopTracking()
-	d.stopTelemetry()
-	if err := d.reg.Close(); err != nil {
-		d.log.Warn("registry close", "err", err)
-	}
-	d.log.Info("herald stopped")
 }
