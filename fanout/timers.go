@@ -72,14 +72,3 @@ func (w *timerWheel) takeDue(last int64) []timerTarget {
 	}
 	return nil
 }
-
-// pending counts scheduled entries, outdated ones included.
-func (w *timerWheel) pending() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, ts := range w.buckets {
-		n += len(ts)
-	}
-	return n
-}

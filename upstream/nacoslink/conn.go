@@ -62,7 +62,7 @@ func (l *Link) serve(s *session) {
 	for {
 		select {
 		case <-l.stop:
-			l.detach(s, upstreamClosed)
+			l.detach(s, errLinkClosed)
 			return
 		case <-s.done:
 			l.detach(s, s.err)
@@ -79,8 +79,8 @@ func (l *Link) serve(s *session) {
 	}
 }
 
-// upstreamClosed is why the session ends on Close.
-var upstreamClosed = errors.New("link closed")
+// errLinkClosed is why the session ends on Close.
+var errLinkClosed = errors.New("link closed")
 
 // sweepPeriod is how often linger and resync deadlines are checked. No
 // linger (negative) needs no sweeping: the last unsubscribe wakes the run

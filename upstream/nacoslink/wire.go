@@ -85,9 +85,3 @@ type notifyRequest struct {
 	GroupName   string                `json:"groupName"`
 	ServiceInfo *upstream.ServiceInfo `json:"serviceInfo"`
 }
-
-type resetRequest struct {
-	nacoswire.Request
-	ServerIP   string `json:"serverIp"`
-	ServerPort string `json:"serverPort"`
-}
