@@ -28,8 +28,11 @@ func (r *rig) waitOffered(id string, rev int64) {
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		r.hub.mu.Lock()
-		su := r.hub.services[r.key].subs[subKey{id, ""}]
+		svc := r.hub.services[r.key]
 		r.hub.mu.Unlock()
+		svc.mu.Lock()
+		su := svc.subs[subKey{id, ""}]
+		svc.mu.Unlock()
 		su.mu.Lock()
 		ok := su.newest >= rev
 		su.mu.Unlock()
@@ -212,7 +215,7 @@ func TestRetrySendsNewest(t *testing.T) {
 	p := f.waitPushes(t, 1)[0]
 	r.hub.Ack("c1", p.RequestID, false)
 	newest := r.change(2)
-	r.waitLatest(newest)
+	r.waitOffered("c1", newest)
 	r.advance(time.Second + 20*time.Millisecond)
 	ps := f.waitPushes(t, 2)
 	if ps[1].Revision != newest {
@@ -269,7 +272,7 @@ func TestRemoveSubscriberDrops(t *testing.T) {
 	r.change(1)
 	f.waitPushes(t, 1)
 	newest := r.change(2)
-	r.waitLatest(newest)
+	r.waitOffered("c1", newest)
 	r.hub.RemoveSubscriber("c1")
 	if svcs, subs := r.hub.Stats(); svcs != 0 || subs != 0 {
 		t.Fatalf("stats after remove: %d services, %d subscriptions", svcs, subs)

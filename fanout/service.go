@@ -63,8 +63,10 @@ func (s *service) add(sub Subscriber, clusters string, snap upstream.Service) (*
 		su = &subscription{hub: s.hub, sub: sub, key: s.key, clusters: clusters}
 		s.subs[k] = su
 	}
-	s.mu.Unlock()
+	// Marked answered before s.mu is released: a dispatch that finds the
+	// subscription must also see that the client has snap already.
 	su.answered(snap.Revision)
+	s.mu.Unlock()
 	return su, snap
 }
 

@@ -21,16 +21,45 @@ func tracedRig(t *testing.T, sampler sdktrace.Sampler) (*rig, *tracetest.InMemor
 	return r, exp
 }
 
+// waitChange waits until exp holds the change span of revision rev and n
+// push spans of that revision, and returns them.
+func waitChange(t *testing.T, exp *tracetest.InMemoryExporter, rev int64, n int) (tracetest.SpanStub, []tracetest.SpanStub) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		var change tracetest.SpanStub
+		var pushes []tracetest.SpanStub
+		for _, s := range exp.GetSpans() {
+			if attrs(s)[AttrRevision].AsInt64() != rev {
+				continue
+			}
+			switch s.Name {
+			case SpanChange:
+				change = s
+			case SpanPush:
+				pushes = append(pushes, s)
+			}
+		}
+		if change.SpanContext.IsValid() && len(pushes) >= n {
+			return change, pushes
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("revision %d: change span %v, %d push spans, want %d", rev, change.SpanContext.IsValid(), len(pushes), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // pushToThree pushes one change to a, b and c; c withholds its first ack,
 // which times out and is retried, and acks the retry. It returns once all
-// eight outcomes are in.
-func pushToThree(t *testing.T, r *rig) {
+// eight outcomes are in, with the change's revision.
+func pushToThree(t *testing.T, r *rig) int64 {
 	t.Helper()
 	subs := []*fakeSub{newFakeSub("a"), newFakeSub("b"), newFakeSub("c")}
 	for _, f := range subs {
 		r.subscribe(f)
 	}
-	r.change(2)
+	rev := r.change(2)
 	for _, f := range subs[:2] {
 		r.hub.Ack(f.id, f.waitPushes(t, 1)[0].RequestID, true)
 	}
@@ -40,6 +69,7 @@ func pushToThree(t *testing.T, r *rig) {
 	r.advance(time.Second + 20*time.Millisecond)   // retry backoff
 	r.hub.Ack(c.id, c.waitPushes(t, 2)[1].RequestID, true)
 	r.waitEvents(8) // 3 sent, 2 acked, timeout, retried, acked
+	return rev
 }
 
 // A change pushed to three clients, one of which withholds its first ack,
@@ -48,18 +78,12 @@ func pushToThree(t *testing.T, r *rig) {
 // Every outcome carries the trace id and its attempt's span id.
 func TestTraceShapeWithRetry(t *testing.T) {
 	r, exp := tracedRig(t, sdktrace.AlwaysSample())
-	pushToThree(t, r)
+	rev := pushToThree(t, r)
+	// The change span ends once its pushes went out, which may be after
+	// they were acknowledged; the registry's first announcement on
+	// subscribe may have a change span of its own.
+	change, pushes := waitChange(t, exp, rev, 4)
 	spans := exp.GetSpans()
-	var change tracetest.SpanStub
-	var pushes []tracetest.SpanStub
-	for _, s := range spans {
-		switch s.Name {
-		case SpanChange:
-			change = s
-		case SpanPush:
-			pushes = append(pushes, s)
-		}
-	}
 	if !change.SpanContext.IsValid() || len(pushes) != 4 {
 		t.Fatalf("got %d spans (change valid %v, %d pushes), want a change and 4 pushes", len(spans), change.SpanContext.IsValid(), len(pushes))
 	}
@@ -192,6 +216,7 @@ func TestTraceMergedChanges(t *testing.T) {
 	r.advance(500*time.Millisecond + 20*time.Millisecond) // the window closes
 	r.hub.Ack(f.id, f.waitPushes(t, 1)[0].RequestID, true)
 	r.waitEvents(2)
+	waitChange(t, exp, last, 1)
 	var changes, pushes []tracetest.SpanStub
 	for _, s := range exp.GetSpans() {
 		if s.Name == SpanChange {
