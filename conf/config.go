@@ -170,6 +170,11 @@ type FanoutConfig struct {
 	// StallTimeout closes a connection whose pushes have gone
 	// unacknowledged this long. Default 3m.
 	StallTimeout time.Duration `yaml:"stallTimeout" help:"close a connection whose pushes stay unacknowledged this long"`
+	// MaxSubscriptionsPerClient caps the subscriptions (service and
+	// cluster filter pairs) one connection or UDP subscriber may hold, so
+	// one client cannot make the gateway subscribe upstream without bound.
+	// Default 10000; must be within 1..1000000.
+	MaxSubscriptionsPerClient int `yaml:"maxSubscriptionsPerClient" help:"subscriptions one client may hold"`
 }
 
 // TrackerConfig configures push tracking.
@@ -272,6 +277,8 @@ const (
 	defaultRetryMax        = 30 * time.Second
 	defaultStallTimeout    = 3 * time.Minute
 	minStallTimeout        = time.Second
+	defaultMaxSubsPerConn  = 10000
+	maxMaxSubsPerConn      = 1000000
 	defaultRetention       = 24 * time.Hour
 	minRetention           = time.Minute
 	maxRetention           = 720 * time.Hour
@@ -334,6 +341,8 @@ func Default() Config {
 			RetryBase:    defaultRetryBase,
 			RetryMax:     defaultRetryMax,
 			StallTimeout: defaultStallTimeout,
+
+			MaxSubscriptionsPerClient: defaultMaxSubsPerConn,
 		},
 		Tracker: TrackerConfig{
 			Redis:         []string{},

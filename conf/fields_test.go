@@ -50,7 +50,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		"upstream.embedded.healthCheck.interval", "upstream.embedded.healthCheck.timeout",
 		"upstream.embedded.healthCheck.failures", "upstream.embedded.healthCheck.concurrency",
 		"session.idleTimeout", "session.detectTimeout", "session.pushQueue", "session.ackTimeout",
-		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout",
+		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout", "fanout.maxSubscriptionsPerClient",
 		"tracker.redis", "tracker.cluster", "tracker.retention", "tracker.buffer", "tracker.backlog", "tracker.memoryRecords",
 		"log.level", "log.format",
 		"telemetry.traces.endpoint", "telemetry.traces.protocol", "telemetry.traces.sampler",

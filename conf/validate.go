@@ -76,6 +76,7 @@ func (c *Config) Validate() error {
 	add(minDuration("fanout.retryBase", c.Fanout.RetryBase, minRetryBase))
 	add(minDuration("fanout.retryMax", c.Fanout.RetryMax, c.Fanout.RetryBase))
 	add(minDuration("fanout.stallTimeout", c.Fanout.StallTimeout, minStallTimeout))
+	add(intRange("fanout.maxSubscriptionsPerClient", c.Fanout.MaxSubscriptionsPerClient, 1, maxMaxSubsPerConn))
 	add(minDuration("tracker.retention", c.Tracker.Retention, minRetention))
 	if c.Tracker.Retention > maxRetention {
 		add(fieldErrorf("tracker.retention", "must be at most %s, got %s", maxRetention, c.Tracker.Retention))

@@ -76,3 +76,7 @@ type Subscriber interface {
 
 // ErrClosed is returned by a Hub that has been closed.
 var ErrClosed = errors.New("fanout: hub closed")
+
+// ErrTooManySubscriptions refuses a subscription beyond
+// Options.MaxPerSubscriber.
+var ErrTooManySubscriptions = errors.New("too many subscriptions for one client")

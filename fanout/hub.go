@@ -33,7 +33,12 @@ type Options struct {
 	// attempt (see trace.go); its sampler must be parent-based. Nil makes
 	// none, and outcomes carry no trace id.
 	Tracer trace.Tracer
-	Logger *slog.Logger
+	// MaxPerSubscriber caps the subscriptions (service and cluster filter
+	// pairs) one subscriber may hold, so one client cannot make the
+	// gateway subscribe upstream without bound; 0 means no cap. A
+	// subscription beyond it gets ErrTooManySubscriptions.
+	MaxPerSubscriber int
+	Logger           *slog.Logger
 }
 
 func (o *Options) defaults() {
@@ -160,6 +165,11 @@ func (h *Hub) attach(id string, key upstream.ServiceKey, clusters string) (*serv
 	if h.closed {
 		return nil, ErrClosed
 	}
+	refs := h.bySub[id]
+	ref := subRef{key, clusters}
+	if _, renew := refs[ref]; !renew && h.opts.MaxPerSubscriber > 0 && len(refs) >= h.opts.MaxPerSubscriber {
+		return nil, fmt.Errorf("%w: %s already holds %d", ErrTooManySubscriptions, id, len(refs))
+	}
 	svc := h.services[key]
 	if svc == nil {
 		svc = &service{hub: h, key: key, subs: make(map[subKey]*subscription)}
@@ -170,12 +180,11 @@ func (h *Hub) attach(id string, key upstream.ServiceKey, clusters string) (*serv
 		svc.cancel = cancel
 		h.services[key] = svc
 	}
-	refs := h.bySub[id]
 	if refs == nil {
 		refs = make(map[subRef]struct{})
 		h.bySub[id] = refs
 	}
-	refs[subRef{key, clusters}] = struct{}{}
+	refs[ref] = struct{}{}
 	return svc, nil
 }
 

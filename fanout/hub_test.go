@@ -1,6 +1,8 @@
 package fanout
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -405,4 +407,34 @@ func (e *countingEncoder) count(rev int64) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.revs[rev]
+}
+
+// A subscriber holding MaxPerSubscriber subscriptions is refused another
+// (and no upstream subscription is opened for it), may renew one it holds,
+// and may subscribe again once it has let one go; others are unaffected.
+func TestMaxPerSubscriber(t *testing.T) {
+	r := newRigWith(t, 0, func(o *Options) { o.MaxPerSubscriber = 2 })
+	f, other := newFakeSub("c1"), newFakeSub("c2")
+	sub := func(s *fakeSub, name string) error {
+		_, err := r.hub.Subscribe(context.Background(), s, upstreamKey(name), "")
+		return err
+	}
+	for _, name := range []string{"a", "b", "a"} {
+		if err := sub(f, name); err != nil {
+			t.Fatalf("subscribe %s: %v", name, err)
+		}
+	}
+	if err := sub(f, "c"); !errors.Is(err, ErrTooManySubscriptions) {
+		t.Fatalf("third service: err %v, want ErrTooManySubscriptions", err)
+	}
+	if svcs, n := r.hub.Stats(); svcs != 2 || n != 2 {
+		t.Fatalf("after the refusal: %d services, %d subscriptions; want 2 and 2", svcs, n)
+	}
+	if err := sub(other, "c"); err != nil {
+		t.Fatalf("another subscriber: %v", err)
+	}
+	r.hub.Unsubscribe("c1", upstreamKey("a"), "")
+	if err := sub(f, "c"); err != nil {
+		t.Fatalf("after unsubscribing one: %v", err)
+	}
 }

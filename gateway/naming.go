@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -26,10 +27,11 @@ func (r namingRequest) key() (upstream.ServiceKey, error) {
 	return k, nil
 }
 
-// invalid turns a registry input error into errorCode 400 and passes other
+// invalid turns a registry input error or a refused subscription (over
+// the per-client cap) into errorCode 400 and passes other
 // errors through.
 func invalid(err error) error {
-	if errors.Is(err, upstream.ErrInvalid) {
+	if errors.Is(err, upstream.ErrInvalid) || errors.Is(err, fanout.ErrTooManySubscriptions) {
 		return errorf(errInvalidParam, "%v", err)
 	}
 	return err

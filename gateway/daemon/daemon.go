@@ -109,6 +109,8 @@ func (d *Daemon) startHub() error {
 		Observer:     observer,
 		Tracer:       tracer,
 		Logger:       d.log.With("component", "fanout"),
+
+		MaxPerSubscriber: cfg.Fanout.MaxSubscriptionsPerClient,
 	})
 	return err
 }

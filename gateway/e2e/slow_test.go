@@ -49,14 +49,18 @@ func autoAck(t *testing.T, c *nacostest.Client) <-chan string {
 // memory: its queue overflows, it is closed, and everything it held is
 // released.
 func TestSlowClientIsolated(t *testing.T) {
+	const services = 12
 	cfg := testConfig(t)
 	cfg.Fanout.MergeWindow = 0
-	cfg.Session.PushQueue = 8
+	// Room for a few pushes per service: a fast client on a loaded machine
+	// may lag an ack timeout or two (its retries queue behind the first
+	// attempts), while the slow client, which never reads, overflows it
+	// with retries within a second or two.
+	cfg.Session.PushQueue = 4 * services
 	cfg.Session.AckTimeout = 200 * time.Millisecond
 	cfg.Fanout.RetryBase = 50 * time.Millisecond
 	d := startHerald(t, cfg)
 	addr := d.GRPCAddr().String()
-	const services = 12
 
 	// The slow client advertises small fixed windows and never reads.
 	ctx, cancel := context.WithTimeout(t.Context(), wait)
@@ -112,13 +116,13 @@ func TestSlowClientIsolated(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				seen := map[string]bool{}
-				deadline := time.After(2 * time.Second)
+				deadline := time.After(5 * time.Second)
 				for len(seen) < services {
 					select {
 					case name := <-ch:
 						seen[name] = true
 					case <-deadline:
-						t.Errorf("round %d: fast subscriber %d saw %d of %d services within 2s", round, i, len(seen), services)
+						t.Errorf("round %d: fast subscriber %d saw %d of %d services within 5s", round, i, len(seen), services)
 						return
 					}
 				}
@@ -126,7 +130,7 @@ func TestSlowClientIsolated(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	eventually(t, "slow connection closed and released", wait, func() error {
+	eventually(t, "slow connection closed and released", 4*wait, func() error {
 		_, sessions := d.Gateway().Stats()
 		if sessions != before-1 {
 			return fmt.Errorf("%d sessions, want %d", sessions, before-1)

@@ -34,7 +34,8 @@ func (s *Server) list(ctx context.Context, r *request) (any, error) {
 	if udpPort > 0 {
 		snap, err = s.subscribeUDP(ctx, r, key, clusters, int(udpPort))
 	}
-	if udpPort == 0 || errors.Is(err, errUDPFull) {
+	// A UDP subscription refused by a limit still answers the list.
+	if udpPort == 0 || errors.Is(err, errUDPFull) || errors.Is(err, fanout.ErrTooManySubscriptions) {
 		snap, err = s.reg.Query(ctx, key)
 	}
 	if err != nil {

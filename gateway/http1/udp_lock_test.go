@@ -2,6 +2,7 @@ package http1
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,15 @@ func (r *slowQuery) Query(ctx context.Context, key upstream.ServiceKey) (upstrea
 	return r.Registry.Query(ctx, key)
 }
 
+// Subscribe holds the registry's announcements until release too, so the
+// Hub has no snapshot of its own and must Query.
+func (r *slowQuery) Subscribe(key upstream.ServiceKey, notify func(upstream.Service)) (func(), error) {
+	return r.Registry.Subscribe(key, func(s upstream.Service) {
+		<-r.release
+		notify(s)
+	})
+}
+
 // TestUDPSubscribeSlowRegistry: a list query whose registry answer is slow
 // holds no lock the other UDP subscribers, the ack reader, the expiry and
 // the Hub's timers (Close -> drop) need.
@@ -34,6 +44,8 @@ func TestUDPSubscribeSlowRegistry(t *testing.T) {
 	emb := upstream.NewEmbedded()
 	defer emb.Close()
 	reg := &slowQuery{Registry: emb, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	release := sync.OnceFunc(func() { close(reg.release) })
+	defer release() // before emb.Close, which waits for a held announcement
 	hub, u := newTestPusher(t, reg, 10)
 	subscribed := make(chan error, 1)
 	go func() {
@@ -64,7 +76,7 @@ func TestUDPSubscribeSlowRegistry(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("expire, Close and size blocked behind a slow registry query")
 	}
-	close(reg.release)
+	release()
 	select {
 	case err := <-subscribed:
 		if err != nil {
