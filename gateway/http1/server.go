@@ -89,8 +89,12 @@ type Server struct {
 	h     *server.Hertz
 	ln    net.Listener
 	done  chan struct{}
-	wg    sync.WaitGroup
-	stop  sync.Once
+	// ctx is cancelled by Stop, so a beat check waiting on a slow
+	// registry does not hold Stop up.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	stop   sync.Once
 }
 
 // New returns a Server for reg and hub; Start makes it listen.
@@ -101,10 +105,12 @@ func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) 
 		return nil, err
 	}
 	log := opts.Logger.With("component", "http1")
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		opts: opts, reg: reg, hub: hub, log: log, auth: auth,
 		beats: newBeatTable(reg, opts.Beats, log),
 		done:  make(chan struct{}),
+		ctx:   ctx, cancel: cancel,
 	}, nil
 }
 
@@ -159,7 +165,7 @@ func (s *Server) checkLoop() {
 // CheckBeats applies the beat rules at now (the server does so every
 // BeatCheckInterval unless Options.Manual).
 func (s *Server) CheckBeats(now time.Time) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
 	s.beats.check(ctx, now)
 }
@@ -190,6 +196,7 @@ func (s *Server) Stop() {
 			s.log.Warn("http shutdown", "err", err)
 		}
 		close(s.done)
+		s.cancel()
 		s.udp.close()
 		s.wg.Wait()
 	})
