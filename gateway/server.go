@@ -31,7 +31,8 @@ import (
 // Options configure the gRPC endpoint. Zero values take the defaults noted.
 type Options struct {
 	Addr            string          // listen address; default ":9848"
-	MaxMessageBytes int             // largest accepted request payload; default 10 MiB
+	MaxMessageBytes int             // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
+	Transport       string          // Kitex transport: TransportNetpoll (default) or TransportGonet
 	IdleTimeout     time.Duration   // idle time before a ClientDetectionRequest; default 20s
 	DetectTimeout   time.Duration   // time to answer it; default 5s
 	PushQueue       int             // queued server messages per connection; default 1024
@@ -86,6 +87,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 10 << 20
+	}
+	if o.Transport == "" {
+		o.Transport = TransportNetpoll
 	}
 	def(&o.IdleTimeout, 20*time.Second)
 	def(&o.DetectTimeout, 5*time.Second)
@@ -151,7 +155,10 @@ func (s *Server) Start() error {
 		return fmt.Errorf("grpc listen %s: %w", s.opts.Addr, err)
 	}
 	s.ln = ln
-	s.ksvr = s.newKitex(ln)
+	if s.ksvr, err = s.newKitex(ln); err != nil {
+		ln.Close()
+		return err
+	}
 	if err := s.register(); err != nil {
 		ln.Close()
 		return err
@@ -171,9 +178,14 @@ func (s *Server) Start() error {
 	return nil
 }
 
-func (s *Server) newKitex(ln net.Listener) server.Server {
+func (s *Server) newKitex(ln net.Listener) (server.Server, error) {
+	transport, err := s.transportOptions()
+	if err != nil {
+		return nil, err
+	}
 	hooks := &transportHooks{opened: s.opened, closed: s.release}
-	opts := append(s.opts.Kitex.options(),
+	opts := append(s.opts.Kitex.options(), transport...)
+	opts = append(opts,
 		server.WithListener(ln),
 		server.WithBoundHandler(hooks),
 		server.WithExitSignal(func() <-chan error { return s.exit }),
@@ -184,7 +196,7 @@ func (s *Server) newKitex(ln net.Listener) server.Server {
 			MinTime: 5 * time.Second, PermitWithoutStream: true,
 		}),
 	)
-	return server.NewServer(opts...)
+	return server.NewServer(opts...), nil
 }
 
 func (s *Server) register() error {

@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/cloudwego/kitex/pkg/endpoint"
+	"github.com/cloudwego/kitex/pkg/remote"
+	"github.com/cloudwego/kitex/pkg/remote/trans/detection"
+	"github.com/cloudwego/kitex/pkg/rpcinfo"
+)
+
+// guardedActiveKey marks a transport context whose inner OnActive
+// succeeded, so OnInactive is only forwarded for transports that exist.
+type guardedActiveKey struct{}
+
+// guardedHandlerFactory builds Kitex's nphttp2 server handler with one
+// change: the connection it is given when a transport opens is wrapped,
+// so the HTTP/2 server reads every byte through a guardConn. This is the
+// hook Kitex 0.16 offers (the handler's codec is fixed, and it has no
+// receive limit): nphttp2 reads only from the conn handed to OnActive.
+//
+// reportClose is for transport servers that never call OnInactive (Kitex's
+// gonet): the handler then reports the close through the pipeline itself
+// once the transport's read loop ends, so Herald releases the connection
+// and nphttp2 forgets the transport.
+type guardedHandlerFactory struct {
+	inner       remote.ServerTransHandlerFactory
+	wrap        func(net.Conn) net.Conn
+	reportClose bool
+}
+
+// NewTransHandler implements remote.ServerTransHandlerFactory.
+func (f *guardedHandlerFactory) NewTransHandler(opt *remote.ServerOption) (remote.ServerTransHandler, error) {
+	h, err := f.inner.NewTransHandler(opt)
+	if err != nil {
+		return nil, err
+	}
+	inner, ok := h.(detection.DetectableServerTransHandler)
+	if !ok {
+		return nil, errors.New("guarded handler: inner handler cannot detect its protocol")
+	}
+	return &guardedHandler{DetectableServerTransHandler: inner, f: f}, nil
+}
+
+// guardedHandler is the handler guardedHandlerFactory builds.
+type guardedHandler struct {
+	detection.DetectableServerTransHandler
+	f        *guardedHandlerFactory
+	pipeline *remote.TransPipeline // set once by Kitex before serving
+}
+
+var (
+	_ remote.GracefulShutdown       = (*guardedHandler)(nil)
+	_ remote.InvokeHandleFuncSetter = (*guardedHandler)(nil)
+)
+
+// SetInvokeHandleFunc implements remote.InvokeHandleFuncSetter: without
+// it the inner handler would have no endpoint to call.
+func (h *guardedHandler) SetInvokeHandleFunc(ep endpoint.Endpoint) {
+	if s, ok := h.DetectableServerTransHandler.(remote.InvokeHandleFuncSetter); ok {
+		s.SetInvokeHandleFunc(ep)
+	}
+}
+
+// SetPipeline implements remote.TransHandler.
+func (h *guardedHandler) SetPipeline(p *remote.TransPipeline) {
+	h.pipeline = p
+	h.DetectableServerTransHandler.SetPipeline(p)
+}
+
+// OnActive implements remote.ServerTransHandler: the inner handler gets
+// the guarded connection.
+func (h *guardedHandler) OnActive(ctx context.Context, conn net.Conn) (context.Context, error) {
+	nctx, err := h.DetectableServerTransHandler.OnActive(ctx, h.f.wrap(conn))
+	if err != nil {
+		if h.f.reportClose {
+			h.pipeline.OnInactive(ctx, conn)
+		}
+		return nctx, err
+	}
+	nctx = context.WithValue(nctx, guardedActiveKey{}, true)
+	if h.f.reportClose {
+		nctx = rpcinfo.NewCtxWithRPCInfo(nctx, connRPCInfo())
+	}
+	return nctx, nil
+}
+
+// connRPCInfo is the connection-level RPCInfo gonet's transport server
+// reads its read deadline from. Zero means none: HTTP/2 keepalive, not a
+// read deadline, watches a long-lived Nacos connection.
+func connRPCInfo() rpcinfo.RPCInfo {
+	cfg := rpcinfo.NewRPCConfig()
+	_ = rpcinfo.AsMutableRPCConfig(cfg).SetReadWriteTimeout(0)
+	return rpcinfo.NewRPCInfo(nil, nil, nil, cfg, nil)
+}
+
+// OnRead implements remote.ServerTransHandler. For gRPC it returns only
+// when the transport's read loop has ended.
+func (h *guardedHandler) OnRead(ctx context.Context, conn net.Conn) error {
+	err := h.DetectableServerTransHandler.OnRead(ctx, conn)
+	if h.f.reportClose {
+		h.pipeline.OnInactive(ctx, conn)
+	}
+	return err
+}
+
+// OnInactive implements remote.TransHandler.
+func (h *guardedHandler) OnInactive(ctx context.Context, conn net.Conn) {
+	if ctx.Value(guardedActiveKey{}) != nil {
+		h.DetectableServerTransHandler.OnInactive(ctx, conn)
+	}
+}
+
+// GracefulShutdown implements remote.GracefulShutdown.
+func (h *guardedHandler) GracefulShutdown(ctx context.Context) error {
+	if g, ok := h.DetectableServerTransHandler.(remote.GracefulShutdown); ok {
+		return g.GracefulShutdown(ctx)
+	}
+	return nil
+}
