@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 
 	"github.com/cloudwego/kitex/pkg/endpoint"
 	"github.com/cloudwego/kitex/pkg/remote"
@@ -11,9 +12,16 @@ import (
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 )
 
-// guardedActiveKey marks a transport context whose inner OnActive
-// succeeded, so OnInactive is only forwarded for transports that exist.
-type guardedActiveKey struct{}
+// guardedStateKey holds a connection's *guardedState in its context.
+type guardedStateKey struct{}
+
+// guardedState is one connection's HTTP/2 transport, once opened.
+type guardedState struct {
+	// mu protects ctx: OnRead opens the transport while a transport
+	// server may report the close from another goroutine.
+	mu  sync.Mutex
+	ctx context.Context // the inner handler's transport context; nil until opened
+}
 
 // guardedHandlerFactory builds Kitex's nphttp2 server handler with one
 // change: the connection it is given when a transport opens is wrapped,
@@ -70,21 +78,64 @@ func (h *guardedHandler) SetPipeline(p *remote.TransPipeline) {
 	h.DetectableServerTransHandler.SetPipeline(p)
 }
 
-// OnActive implements remote.ServerTransHandler: the inner handler gets
-// the guarded connection.
-func (h *guardedHandler) OnActive(ctx context.Context, conn net.Conn) (context.Context, error) {
-	nctx, err := h.DetectableServerTransHandler.OnActive(ctx, h.f.wrap(conn))
-	if err != nil {
-		if h.f.reportClose {
-			h.pipeline.OnInactive(ctx, conn)
-		}
-		return nctx, err
-	}
-	nctx = context.WithValue(nctx, guardedActiveKey{}, true)
+// OnActive implements remote.ServerTransHandler. The HTTP/2 transport is
+// opened by the first OnRead, once the client has sent bytes: opening it
+// reads the client preface, which must neither block the transport server
+// nor leave bytes buffered where gonet's idle Peek cannot see them.
+func (h *guardedHandler) OnActive(ctx context.Context, _ net.Conn) (context.Context, error) {
+	ctx = context.WithValue(ctx, guardedStateKey{}, &guardedState{})
 	if h.f.reportClose {
-		nctx = rpcinfo.NewCtxWithRPCInfo(nctx, connRPCInfo())
+		ctx = rpcinfo.NewCtxWithRPCInfo(ctx, connRPCInfo())
 	}
-	return nctx, nil
+	return ctx, nil
+}
+
+// OnRead implements remote.ServerTransHandler. For gRPC it returns only
+// when the transport's read loop has ended.
+func (h *guardedHandler) OnRead(ctx context.Context, conn net.Conn) error {
+	st, _ := ctx.Value(guardedStateKey{}).(*guardedState)
+	if st == nil {
+		return errors.New("guarded handler: OnRead before OnActive")
+	}
+	tctx, err := h.open(ctx, st, conn)
+	if err == nil {
+		err = h.DetectableServerTransHandler.OnRead(tctx, conn)
+	}
+	if h.f.reportClose {
+		h.pipeline.OnInactive(ctx, conn)
+	}
+	return err
+}
+
+// open returns the transport's context, opening the transport on the
+// first call with the guarded connection.
+func (h *guardedHandler) open(ctx context.Context, st *guardedState, conn net.Conn) (context.Context, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ctx != nil {
+		return st.ctx, nil
+	}
+	tctx, err := h.DetectableServerTransHandler.OnActive(ctx, h.f.wrap(conn))
+	if err != nil {
+		return nil, err
+	}
+	st.ctx = tctx
+	return tctx, nil
+}
+
+// OnInactive implements remote.TransHandler: only an opened transport
+// has anything to release.
+func (h *guardedHandler) OnInactive(ctx context.Context, conn net.Conn) {
+	st, _ := ctx.Value(guardedStateKey{}).(*guardedState)
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	tctx := st.ctx
+	st.mu.Unlock()
+	if tctx != nil {
+		h.DetectableServerTransHandler.OnInactive(tctx, conn)
+	}
 }
 
 // connRPCInfo is the connection-level RPCInfo gonet's transport server
@@ -94,23 +145,6 @@ func connRPCInfo() rpcinfo.RPCInfo {
 	cfg := rpcinfo.NewRPCConfig()
 	_ = rpcinfo.AsMutableRPCConfig(cfg).SetReadWriteTimeout(0)
 	return rpcinfo.NewRPCInfo(nil, nil, nil, cfg, nil)
-}
-
-// OnRead implements remote.ServerTransHandler. For gRPC it returns only
-// when the transport's read loop has ended.
-func (h *guardedHandler) OnRead(ctx context.Context, conn net.Conn) error {
-	err := h.DetectableServerTransHandler.OnRead(ctx, conn)
-	if h.f.reportClose {
-		h.pipeline.OnInactive(ctx, conn)
-	}
-	return err
-}
-
-// OnInactive implements remote.TransHandler.
-func (h *guardedHandler) OnInactive(ctx context.Context, conn net.Conn) {
-	if ctx.Value(guardedActiveKey{}) != nil {
-		h.DetectableServerTransHandler.OnInactive(ctx, conn)
-	}
 }
 
 // GracefulShutdown implements remote.GracefulShutdown.
