@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 )
 
 // guardConn is the connection nphttp2 reads HTTP/2 from: every byte read
@@ -23,6 +24,16 @@ type guardConn struct {
 func newGuardConn(nc net.Conn, limit int, log *slog.Logger) *guardConn {
 	return &guardConn{Conn: nc, guard: newFrameGuard(limit), log: log}
 }
+
+// softCloseConn is a gonet connection as Herald and nphttp2 may close it
+// from any goroutine. Kitex's gonet connection frees its read buffer in
+// Close, racing with the goroutine reading it; so Close here only expires
+// the deadlines, which wakes that goroutine, and gonet then closes the
+// connection on it.
+type softCloseConn struct{ net.Conn }
+
+// Close implements net.Conn.
+func (c softCloseConn) Close() error { return c.SetDeadline(time.Now()) }
 
 // Read implements net.Conn. Bytes that break the guard's rules are not
 // returned: the connection is closed and the read fails instead.
@@ -50,7 +61,7 @@ func (c *guardConn) reject(cause error) {
 		attrs = append(attrs, "size", big.Size, "limit", big.Limit, "stream", big.StreamID)
 	}
 	c.log.Warn("dropping gRPC connection: inbound message refused", attrs...)
-	if err := c.Conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+	if err := c.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		c.log.Debug("close refused connection", "remote", c.RemoteAddr().String(), "err", err)
 	}
 }

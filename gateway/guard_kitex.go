@@ -3,13 +3,18 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"os"
 	"sync"
 
 	"github.com/cloudwego/kitex/pkg/endpoint"
 	"github.com/cloudwego/kitex/pkg/remote"
 	"github.com/cloudwego/kitex/pkg/remote/trans/detection"
+	"github.com/cloudwego/kitex/pkg/remote/trans/nphttp2/grpc"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
+	"github.com/cloudwego/netpoll"
 )
 
 // guardedStateKey holds a connection's *guardedState in its context.
@@ -103,9 +108,17 @@ func (h *guardedHandler) OnRead(ctx context.Context, conn net.Conn) error {
 	}
 	if h.f.reportClose {
 		h.pipeline.OnInactive(ctx, conn)
+		if err == nil {
+			// End gonet's loop now: another pass would reset the deadline
+			// a soft close set and wait in Peek.
+			err = errTransportEnded
+		}
 	}
 	return err
 }
+
+// errTransportEnded tells gonet's connection loop the transport is over.
+var errTransportEnded = errors.New("grpc transport ended")
 
 // open returns the transport's context, opening the transport on the
 // first call with the guarded connection.
@@ -114,6 +127,13 @@ func (h *guardedHandler) open(ctx context.Context, st *guardedState, conn net.Co
 	defer st.mu.Unlock()
 	if st.ctx != nil {
 		return st.ctx, nil
+	}
+	// nphttp2 lifts netpoll's per-read timeout (Kitex's 5 s read-write
+	// timeout) only on a netpoll.Connection it can see; the guard hides it.
+	if npc, ok := conn.(netpoll.Connection); ok {
+		if err := npc.SetReadTimeout(grpc.Infinity); err != nil {
+			return nil, fmt.Errorf("lift read timeout: %w", err)
+		}
 	}
 	tctx, err := h.DetectableServerTransHandler.OnActive(ctx, h.f.wrap(conn))
 	if err != nil {
@@ -145,6 +165,16 @@ func connRPCInfo() rpcinfo.RPCInfo {
 	cfg := rpcinfo.NewRPCConfig()
 	_ = rpcinfo.AsMutableRPCConfig(cfg).SetReadWriteTimeout(0)
 	return rpcinfo.NewRPCInfo(nil, nil, nil, cfg, nil)
+}
+
+// OnError implements remote.TransHandler. A connection the client or
+// Herald closed is not an error worth Kitex's error log (gonet reports
+// every close this way).
+func (h *guardedHandler) OnError(ctx context.Context, err error, conn net.Conn) {
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, errTransportEnded) {
+		return
+	}
+	h.DetectableServerTransHandler.OnError(ctx, err, conn)
 }
 
 // GracefulShutdown implements remote.GracefulShutdown.

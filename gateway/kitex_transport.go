@@ -54,9 +54,17 @@ func (s *Server) transportOptions() ([]server.Option, error) {
 const metadataSlack = 64 << 10
 
 // inboundLimit is the largest gRPC message accepted, declared or inflated.
-func (s *Server) inboundLimit() int { return s.opts.MaxMessageBytes + metadataSlack }
+func (o *Options) inboundLimit() int { return o.MaxMessageBytes + metadataSlack }
 
 // guardConn wraps a new transport's connection in the inbound guard.
 func (s *Server) guardConn(nc net.Conn) net.Conn {
-	return newGuardConn(nc, s.inboundLimit(), s.log)
+	return newGuardConn(s.closable(nc), s.opts.inboundLimit(), s.log)
+}
+
+// closable is nc as it may be closed from any goroutine.
+func (s *Server) closable(nc net.Conn) net.Conn {
+	if s.opts.Transport == TransportGonet {
+		return softCloseConn{nc}
+	}
+	return nc
 }

@@ -14,9 +14,6 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/pkg/klog"
-	// Clients whose process registers grpc-go's gzip (any app using the
-	// OTLP gRPC exporter, for one) use it on the wire; Kitex must know it.
-	_ "github.com/cloudwego/kitex/pkg/remote/codec/protobuf/encoding/gzip"
 	"github.com/cloudwego/kitex/pkg/remote/trans/nphttp2/grpc"
 	"github.com/cloudwego/kitex/server"
 
@@ -134,6 +131,7 @@ type Server struct {
 // klog; Herald logs connection events itself, so klog is set to Error.
 func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) {
 	opts.defaults()
+	raiseGzipLimit(opts.inboundLimit())
 	quietKitex.Do(func() { klog.SetLevel(klog.LevelError) })
 	s := &Server{
 		opts:  opts,
@@ -241,7 +239,7 @@ func (s *Server) Stop() {
 
 // opened is called by Kitex for every new transport.
 func (s *Server) opened(nc net.Conn) *conn {
-	c := newConn(nc, time.Now(), s.closeConn)
+	c := newConn(s.closable(nc), time.Now(), s.closeConn)
 	c.enc = s.enc
 	s.mu.Lock()
 	s.conns[c.id] = c
