@@ -10,6 +10,7 @@ import (
 	"github.com/cloudwego/kitex/pkg/remote/trans/netpoll"
 	"github.com/cloudwego/kitex/pkg/remote/trans/nphttp2"
 	"github.com/cloudwego/kitex/server"
+	cwnetpoll "github.com/cloudwego/netpoll"
 )
 
 // Transports Kitex can serve the gRPC endpoint with (Options.Transport).
@@ -58,7 +59,11 @@ func (o *Options) inboundLimit() int { return o.MaxMessageBytes + metadataSlack 
 
 // guardConn wraps a new transport's connection in the inbound guard.
 func (s *Server) guardConn(nc net.Conn) net.Conn {
-	return newGuardConn(s.closable(nc), s.opts.inboundLimit(), s.log)
+	gc := newGuardConn(s.closable(nc), s.opts.inboundLimit(), s.log)
+	if np, ok := nc.(interface{ Reader() cwnetpoll.Reader }); ok {
+		return newGuardNetpollConn(gc, np.Reader())
+	}
+	return gc
 }
 
 // closable is nc as it may be closed from any goroutine.
