@@ -37,7 +37,9 @@ func (s *Server) transportOptions() ([]server.Option, error) {
 		// Detection cannot peek gonet connections (its nphttp2 matcher
 		// needs a netpoll reader), and every gonet connection has its own
 		// goroutine anyway: serve HTTP/2 directly. gonet never reports a
-		// closed connection, so the handler does.
+		// closed connection, so the handler does, once the transport ends;
+		// a client that leaves before sending a byte opens no transport
+		// and is released by the sweep (no session within IdleTimeout).
 		guarded.reportClose = true
 		return []server.Option{
 			server.WithTransServerFactory(gonet.NewTransServerFactory()),
