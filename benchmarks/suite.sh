@@ -4,7 +4,7 @@
 # variants of one table share the machine's noise. Each run's JSON line is
 # appended to OUT; the human summaries go to stdout.
 #
-#   benchmarks/suite.sh HERALD_BIN OUT [idle|fanout|register|chain|telemetry|all]
+#   benchmarks/suite.sh HERALD_BIN OUT [idle|fanout|register|chain|telemetry|transport|all]
 #
 # Environment: ROUNDS (default 2), COMMIT (label for the report),
 # LOADGEN (a built loadgen; default: go build into a temp dir).
@@ -22,10 +22,11 @@ if [ -z "$loadgen" ]; then
 fi
 
 failed=0
+bin_override="" # set by a part to run another binary
 run() {
   echo "== loadgen $*"
   local res
-  res=$("$loadgen" -herald-bin "$bin" ${COMMIT:+-commit "$COMMIT"} "$@" 2>/dev/null)
+  res=$("$loadgen" -herald-bin "${bin_override:-$bin}" ${COMMIT:+-commit "$COMMIT"} "$@" 2>/dev/null)
   grep -v '^{' <<<"$res"
   grep '^{' <<<"$res" >>"$out"
   grep -q '^{"scenario":"[a-z]*","ok":true' <<<"$res" || failed=1
@@ -87,7 +88,32 @@ telemetry() {
   tail -n +2 "$dir/sink.log"
 }
 
+# transport: Kitex's netpoll against gonet (grpc.transport), both with the
+# inbound guard, on the issue-3 workloads; with BASE_BIN set, also that
+# binary (e.g. Herald before the guard) on netpoll. The order of the
+# variants rotates each round.
+transport() {
+  local variants=("netpoll" "gonet") i v
+  [ -n "${BASE_BIN:-}" ] && variants+=("base")
+  for r in $(seq "$rounds"); do
+    for i in "${!variants[@]}"; do
+      v=${variants[$(( (i + r) % ${#variants[@]} ))]}
+      transport_runs "$v"
+    done
+  done
+}
+
+transport_runs() {
+  local args="-grpc.transport $1"
+  if [ "$1" = base ]; then bin_override=$BASE_BIN; args=""; fi
+  run -scenario idle -conns 15000 ${args:+-herald-args "$args"}
+  run -scenario fanout -subs 10000 -changes 20 -back-to-back ${args:+-herald-args "$args"}
+  run -scenario register -conns 20 -duration 10s ${args:+-herald-args "$args"}
+  bin_override=""
+}
+
 case $what in
+  transport) transport ;;
   telemetry) telemetry ;;
   idle) idle ;;
   fanout) fanout ;;

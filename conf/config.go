@@ -37,10 +37,18 @@ type GRPCConfig struct {
 	// Addr is the host:port to listen on. Default ":9848", the Nacos 2.x
 	// gRPC port. Port 0 picks a free port.
 	Addr string `yaml:"addr" help:"gRPC listen address (Nacos 2.x SDK port)"`
-	// MaxMessageBytes caps the body of one client request; larger ones are
-	// answered with errorCode 400.
-	// Default 10485760 (10 MiB); must be within 1024..67108864.
-	MaxMessageBytes int `yaml:"maxMessageBytes" help:"largest client request body accepted, in bytes"`
+	// MaxMessageBytes caps one client request body; a larger one is
+	// answered with errorCode 400. A gRPC message whose length prefix
+	// declares more than this plus 64 KiB of metadata (or a gzip message
+	// inflating past that) drops the client's connection with a warn log,
+	// before anything is allocated.
+	// Default 10485760 (10 MiB, Nacos's own inbound limit); must be within
+	// 1024..67108864.
+	MaxMessageBytes int `yaml:"maxMessageBytes" help:"largest client message accepted, in bytes"`
+	// Transport is the Kitex transport serving the listener: "netpoll"
+	// (Kitex's epoll loop) or "gonet" (a goroutine per connection over
+	// net.Conn). Both enforce MaxMessageBytes. Default netpoll.
+	Transport string `yaml:"transport" help:"Kitex transport: netpoll|gonet"`
 	// WriteBufferSize is Kitex's per-connection HTTP/2 write batch buffer,
 	// in bytes (0 = write each frame directly). Default 32768.
 	WriteBufferSize int `yaml:"writeBufferSize" help:"per-connection HTTP/2 write buffer, bytes"`
@@ -267,6 +275,7 @@ const (
 	defaultAckTimeout      = 5 * time.Second
 	minAckTimeout          = 100 * time.Millisecond
 	defaultGRPCBufferSize  = 32 << 10
+	defaultGRPCTransport   = "netpoll"
 	maxGRPCBufferSize      = 16 << 20
 	maxGRPCWindowSize      = 1 << 30
 	defaultMergeWindow     = 500 * time.Millisecond
@@ -313,7 +322,7 @@ func Default() Config {
 	return Config{
 		Node: defaultNodeName(),
 		GRPC: GRPCConfig{
-			Addr: defaultGRPCAddr, MaxMessageBytes: defaultMaxMessageBytes,
+			Addr: defaultGRPCAddr, MaxMessageBytes: defaultMaxMessageBytes, Transport: defaultGRPCTransport,
 			WriteBufferSize: defaultGRPCBufferSize, ReadBufferSize: defaultGRPCBufferSize,
 			ReuseWriteBuffer: true, ReuseFramerBuffer: true,
 		},

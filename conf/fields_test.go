@@ -40,7 +40,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		}
 	}
 	want := []string{
-		"node", "grpc.addr", "grpc.maxMessageBytes", "grpc.writeBufferSize", "grpc.readBufferSize",
+		"node", "grpc.addr", "grpc.maxMessageBytes", "grpc.transport", "grpc.writeBufferSize", "grpc.readBufferSize",
 		"grpc.initialWindowSize", "grpc.initialConnWindowSize", "grpc.reuseWriteBuffer", "grpc.reuseFramerBuffer",
 		"http.addr", "http.maxBodyBytes", "http.udpAddr", "http.udpExpiry", "http.udpMaxSubscribers", "http.beatInterval",
 		"http.beatTimeout", "http.beatDeleteTimeout", "http.beatCheckInterval", "http.users", "http.tokenTtl",

@@ -38,6 +38,8 @@ var (
 	// Telemetry.Traces.Protocol and Telemetry.Traces.Sampler.
 	TraceProtocols = []string{"http", "grpc"}
 	TraceSamplers  = []string{"always", "ratio", "off"}
+	// GRPCTransports are the allowed values of GRPC.Transport.
+	GRPCTransports = []string{"netpoll", "gonet"}
 )
 
 // Validate checks every field and returns all problems found, joined with
@@ -60,6 +62,7 @@ func (c *Config) Validate() error {
 		add(fieldErrorf("node", "must not be empty"))
 	}
 	add(intRange("grpc.maxMessageBytes", c.GRPC.MaxMessageBytes, minMaxMessageBytes, maxMaxMessageBytes))
+	add(oneOf("grpc.transport", c.GRPC.Transport, GRPCTransports))
 	add(intRange("grpc.writeBufferSize", c.GRPC.WriteBufferSize, 0, maxGRPCBufferSize))
 	add(intRange("grpc.readBufferSize", c.GRPC.ReadBufferSize, 0, maxGRPCBufferSize))
 	add(intRange("grpc.initialWindowSize", c.GRPC.InitialWindowSize, 0, maxGRPCWindowSize))

@@ -19,6 +19,8 @@ func TestValidateRules(t *testing.T) {
 		{"max message too big", func(c *Config) { c.GRPC.MaxMessageBytes = 67108865 }, "grpc.maxMessageBytes: must be between 1024 and 67108864, got 67108865"},
 		{"max message bounds", func(c *Config) { c.GRPC.MaxMessageBytes = 1024 }, ""},
 		{"max message upper bound", func(c *Config) { c.GRPC.MaxMessageBytes = 67108864 }, ""},
+		{"grpc transport gonet", func(c *Config) { c.GRPC.Transport = "gonet" }, ""},
+		{"grpc transport unknown", func(c *Config) { c.GRPC.Transport = "epoll" }, "grpc.transport"},
 		{"upstream nacos without servers", func(c *Config) { c.Upstream.Kind = "nacos" }, `upstream.servers: kind "nacos" needs at least one upstream gRPC address host:port`},
 		{"upstream server without port", func(c *Config) {
 			c.Upstream.Kind, c.Upstream.Servers = "nacos", []string{"127.0.0.1:9848", "nacos-1"}

@@ -14,9 +14,6 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/pkg/klog"
-	// Clients whose process registers grpc-go's gzip (any app using the
-	// OTLP gRPC exporter, for one) use it on the wire; Kitex must know it.
-	_ "github.com/cloudwego/kitex/pkg/remote/codec/protobuf/encoding/gzip"
 	"github.com/cloudwego/kitex/pkg/remote/trans/nphttp2/grpc"
 	"github.com/cloudwego/kitex/server"
 
@@ -31,7 +28,8 @@ import (
 // Options configure the gRPC endpoint. Zero values take the defaults noted.
 type Options struct {
 	Addr            string          // listen address; default ":9848"
-	MaxMessageBytes int             // largest accepted request payload; default 10 MiB
+	MaxMessageBytes int             // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
+	Transport       string          // Kitex transport: TransportNetpoll (default) or TransportGonet
 	IdleTimeout     time.Duration   // idle time before a ClientDetectionRequest; default 20s
 	DetectTimeout   time.Duration   // time to answer it; default 5s
 	PushQueue       int             // queued server messages per connection; default 1024
@@ -87,6 +85,9 @@ func (o *Options) defaults() {
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 10 << 20
 	}
+	if o.Transport == "" {
+		o.Transport = TransportNetpoll
+	}
 	def(&o.IdleTimeout, 20*time.Second)
 	def(&o.DetectTimeout, 5*time.Second)
 	// Sweep often enough that short test timeouts still fire promptly.
@@ -130,6 +131,7 @@ type Server struct {
 // klog; Herald logs connection events itself, so klog is set to Error.
 func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) {
 	opts.defaults()
+	raiseGzipLimit(opts.inboundLimit())
 	quietKitex.Do(func() { klog.SetLevel(klog.LevelError) })
 	s := &Server{
 		opts:  opts,
@@ -151,7 +153,10 @@ func (s *Server) Start() error {
 		return fmt.Errorf("grpc listen %s: %w", s.opts.Addr, err)
 	}
 	s.ln = ln
-	s.ksvr = s.newKitex(ln)
+	if s.ksvr, err = s.newKitex(ln); err != nil {
+		ln.Close()
+		return err
+	}
 	if err := s.register(); err != nil {
 		ln.Close()
 		return err
@@ -171,9 +176,14 @@ func (s *Server) Start() error {
 	return nil
 }
 
-func (s *Server) newKitex(ln net.Listener) server.Server {
+func (s *Server) newKitex(ln net.Listener) (server.Server, error) {
+	transport, err := s.transportOptions()
+	if err != nil {
+		return nil, err
+	}
 	hooks := &transportHooks{opened: s.opened, closed: s.release}
-	opts := append(s.opts.Kitex.options(),
+	opts := append(s.opts.Kitex.options(), transport...)
+	opts = append(opts,
 		server.WithListener(ln),
 		server.WithBoundHandler(hooks),
 		server.WithExitSignal(func() <-chan error { return s.exit }),
@@ -184,7 +194,7 @@ func (s *Server) newKitex(ln net.Listener) server.Server {
 			MinTime: 5 * time.Second, PermitWithoutStream: true,
 		}),
 	)
-	return server.NewServer(opts...)
+	return server.NewServer(opts...), nil
 }
 
 func (s *Server) register() error {
@@ -229,7 +239,7 @@ func (s *Server) Stop() {
 
 // opened is called by Kitex for every new transport.
 func (s *Server) opened(nc net.Conn) *conn {
-	c := newConn(nc, time.Now(), s.closeConn)
+	c := newConn(s.closable(nc), time.Now(), s.closeConn)
 	c.enc = s.enc
 	s.mu.Lock()
 	s.conns[c.id] = c

@@ -122,6 +122,7 @@ func (d *Daemon) startGateway() error {
 	d.grpc, err = gateway.New(gateway.Options{
 		Addr:            cfg.GRPC.Addr,
 		MaxMessageBytes: cfg.GRPC.MaxMessageBytes,
+		Transport:       cfg.GRPC.Transport,
 		IdleTimeout:     cfg.Session.IdleTimeout,
 		DetectTimeout:   cfg.Session.DetectTimeout,
 		PushQueue:       cfg.Session.PushQueue,

@@ -1,0 +1,221 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+const testLimit = 1000
+
+// h2 builds a client-to-server HTTP/2 byte stream with x/net's Framer.
+type h2 struct {
+	t   testing.TB
+	buf bytes.Buffer
+	fr  *http2.Framer
+}
+
+func newH2(t testing.TB) *h2 {
+	b := &h2{t: t}
+	b.buf.WriteString(http2.ClientPreface)
+	b.fr = http2.NewFramer(&b.buf, nil)
+	b.fr.AllowIllegalWrites = true // non-zero padding, to prove it is skipped
+	b.check(b.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 20}))
+	return b
+}
+
+func (b *h2) check(err error) {
+	b.t.Helper()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// headers opens a stream with a gRPC request header block.
+func (b *h2) headers(stream uint32, end bool) *h2 {
+	var blk bytes.Buffer
+	enc := hpack.NewEncoder(&blk)
+	for _, f := range [][2]string{{":method", "POST"}, {":path", "/Request/request"}, {"content-type", "application/grpc"}} {
+		b.check(enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]}))
+	}
+	b.check(b.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: blk.Bytes(), EndHeaders: true, EndStream: end}))
+	return b
+}
+
+func (b *h2) data(stream uint32, end bool, p []byte) *h2 {
+	b.check(b.fr.WriteData(stream, end, p))
+	return b
+}
+
+func (b *h2) padded(stream uint32, p, pad []byte) *h2 {
+	b.check(b.fr.WriteDataPadded(stream, false, p, pad))
+	return b
+}
+
+func (b *h2) rst(stream uint32) *h2 {
+	b.check(b.fr.WriteRSTStream(stream, http2.ErrCodeCancel))
+	return b
+}
+
+func (b *h2) ping() *h2 {
+	b.check(b.fr.WritePing(false, [8]byte{1}))
+	return b
+}
+
+func (b *h2) bytes() []byte { return b.buf.Bytes() }
+
+// grpcMsg is one length-prefixed gRPC message declaring n bytes and
+// carrying body (which may be shorter, to leave it unfinished).
+func grpcMsg(n uint32, body []byte) []byte {
+	out := make([]byte, grpcPrefixLen, grpcPrefixLen+len(body))
+	binary.BigEndian.PutUint32(out[1:], n)
+	return append(out, body...)
+}
+
+func msgOf(n int) []byte { return grpcMsg(uint32(n), bytes.Repeat([]byte{0xff}, n)) }
+
+// scanInChunks feeds stream to a new guard chunk bytes at a time.
+func scanInChunks(stream []byte, chunk int) (*frameGuard, error) {
+	g := newFrameGuard(testLimit)
+	for len(stream) > 0 {
+		n := min(chunk, len(stream))
+		if err := g.scan(stream[:n]); err != nil {
+			return g, err
+		}
+		stream = stream[n:]
+	}
+	return g, nil
+}
+
+// TestFrameGuard checks every rule against streams built by a real
+// HTTP/2 framer, fed whole and split at every chunk size from 1 byte.
+func TestFrameGuard(t *testing.T) {
+	prefix := grpcMsg(testLimit+1, nil)
+	cases := []struct {
+		name    string
+		stream  func(*h2) *h2
+		tooBig  uint32 // declared size the guard must refuse; 0 = accept
+		partial int    // streams left mid-message
+	}{
+		{"message at the limit", func(b *h2) *h2 { return b.headers(1, false).data(1, true, msgOf(testLimit)) }, 0, 0},
+		{"declared over the limit", func(b *h2) *h2 { return b.headers(1, false).data(1, false, prefix) }, testLimit + 1, 0},
+		{"2 GB declared", func(b *h2) *h2 { return b.headers(1, false).data(1, false, grpcMsg(2<<30, []byte("x"))) }, 2 << 30, 0},
+		{"several messages in one frame, the last too big", func(b *h2) *h2 {
+			return b.headers(1, false).data(1, false, append(append(msgOf(10), msgOf(0)...), prefix...))
+		}, testLimit + 1, 0},
+		{"prefix straddling frames", func(b *h2) *h2 {
+			return b.headers(1, false).data(1, false, prefix[:2]).ping().data(1, false, prefix[2:])
+		}, testLimit + 1, 0},
+		{"body straddling frames, next prefix too big", func(b *h2) *h2 {
+			m := msgOf(500)
+			return b.headers(1, false).data(1, false, m[:100]).data(1, false, append(m[100:], prefix...))
+		}, testLimit + 1, 0},
+		{"padding is not a prefix", func(b *h2) *h2 {
+			return b.headers(1, false).padded(1, msgOf(20), bytes.Repeat([]byte{0xff}, 200)).data(1, true, msgOf(5))
+		}, 0, 0},
+		{"padded frame holding a prefix too big", func(b *h2) *h2 {
+			return b.headers(1, false).padded(1, prefix, make([]byte, 7))
+		}, testLimit + 1, 0},
+		{"streams interleaved", func(b *h2) *h2 {
+			m := msgOf(300)
+			return b.headers(1, false).headers(3, false).data(1, false, m[:3]).data(3, false, msgOf(900)).data(1, false, m[3:])
+		}, 0, 0},
+		{"unfinished message is kept", func(b *h2) *h2 { return b.headers(1, false).data(1, false, msgOf(300)[:50]) }, 0, 1},
+		{"RST_STREAM forgets a half prefix", func(b *h2) *h2 {
+			return b.headers(1, false).data(1, false, []byte{0, 0x7f}).rst(1).data(1, false, msgOf(5))
+		}, 0, 0},
+		{"END_STREAM forgets a half prefix", func(b *h2) *h2 {
+			return b.headers(1, false).data(1, true, []byte{0, 0x7f}).data(1, false, msgOf(5))
+		}, 0, 0},
+		{"trailers with END_STREAM forget a stream", func(b *h2) *h2 {
+			return b.headers(1, false).data(1, false, []byte{0, 0x7f}).headers(1, true).data(1, false, msgOf(5))
+		}, 0, 0},
+		{"without RST the half prefix continues", func(b *h2) *h2 {
+			return b.headers(1, false).data(1, false, []byte{0, 0x7f}).data(1, false, msgOf(5))
+		}, 0x7f000000, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stream := tc.stream(newH2(t)).bytes()
+			for chunk := 1; chunk <= len(stream); chunk++ {
+				g, err := scanInChunks(stream, chunk)
+				checkVerdict(t, chunk, err, tc.tooBig)
+				if err == nil && len(g.streams) != tc.partial {
+					t.Fatalf("chunk %d: %d streams kept, want %d", chunk, len(g.streams), tc.partial)
+				}
+			}
+		})
+	}
+}
+
+func checkVerdict(t *testing.T, chunk int, err error, tooBig uint32) {
+	t.Helper()
+	var big *MessageTooLargeError
+	switch {
+	case tooBig == 0 && err != nil:
+		t.Fatalf("chunk %d: refused: %v", chunk, err)
+	case tooBig != 0 && !errors.As(err, &big):
+		t.Fatalf("chunk %d: got %v, want MessageTooLargeError", chunk, err)
+	case tooBig != 0 && (big.Size != tooBig || big.Limit != testLimit || big.StreamID != 1):
+		t.Fatalf("chunk %d: got %+v, want size %d on stream 1", chunk, big, tooBig)
+	}
+}
+
+// TestFrameGuardProtocolErrors covers input no HTTP/2 client sends.
+func TestFrameGuardProtocolErrors(t *testing.T) {
+	t.Run("padding longer than the frame", func(t *testing.T) {
+		// DATA, length 2, PADDED, stream 1: pad length 5 > 1.
+		raw := append([]byte(http2.ClientPreface), 0, 0, 2, frameData, flagPadded, 0, 0, 0, 1, 5, 0)
+		if err := newFrameGuard(testLimit).scan(raw); err == nil {
+			t.Fatal("bad padding accepted")
+		}
+	})
+	t.Run("too many unfinished messages", func(t *testing.T) {
+		b := newH2(t)
+		for i := range maxPartialStreams + 1 {
+			b.data(uint32(2*i+1), false, []byte{0})
+		}
+		if _, err := scanInChunks(b.bytes(), 1<<20); !errors.Is(err, errTooManyPartialStreams) {
+			t.Fatalf("got %v, want errTooManyPartialStreams", err)
+		}
+	})
+}
+
+// TestFrameGuardAllocationFree proves the steady state allocates nothing:
+// whole messages, split frames and pings.
+func TestFrameGuardAllocationFree(t *testing.T) {
+	m := msgOf(200)
+	stream := newH2(t).headers(1, false).data(1, false, m[:3]).data(1, false, m[3:]).ping().bytes()
+	g := newFrameGuard(testLimit)
+	if err := g.scan(stream); err != nil {
+		t.Fatal(err)
+	}
+	body := stream[len(http2.ClientPreface):]
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := g.scan(body); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per scan, want 0", allocs)
+	}
+}
+
+func BenchmarkFrameGuard(b *testing.B) {
+	var stream []byte
+	h := newH2(b).headers(1, false)
+	for range 64 {
+		h.data(1, false, msgOf(1000))
+	}
+	stream = h.bytes()
+	b.SetBytes(int64(len(stream)))
+	for b.Loop() {
+		if err := newFrameGuard(testLimit).scan(stream); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
