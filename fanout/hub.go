@@ -29,11 +29,14 @@ type Options struct {
 	Manual bool
 	// Observer receives every outcome (the tracker); optional.
 	Observer Observer
-	// Tracer makes a span per change and, under a sampled change, per push
-	// attempt (see trace.go); its sampler must be parent-based. Nil makes
-	// none, and outcomes carry no trace id.
+	// Tracer makes a span per change (see trace.go); its sampler must be
+	// parent-based. Nil makes none, and outcomes carry no trace id.
 	Tracer trace.Tracer
-	Logger *slog.Logger
+	// PushSpans receives, with Tracer set, the span of every push attempt
+	// under a sampled change (see tracepush.go). Nil makes no push spans,
+	// and outcomes carry no span id.
+	PushSpans PushSpanRecorder
+	Logger    *slog.Logger
 }
 
 func (o *Options) defaults() {

@@ -3,34 +3,46 @@ package telemetry
 import (
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
 
 	"github.com/herald-gateway/herald/conf"
 )
 
-// grpcCollector is an OTLP/gRPC trace collector on 127.0.0.1 that hands
-// over the names of the spans it receives.
+// grpcCollector is an OTLP/gRPC trace collector on 127.0.0.1 that keeps
+// the spans it receives.
 type grpcCollector struct {
 	coltracepb.UnimplementedTraceServiceServer
-	names chan string
+	mu      sync.Mutex // protects spans and exports
+	spans   []*tracepb.Span
+	exports int
 }
 
 func (c *grpcCollector) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.exports++
 	for _, rs := range req.ResourceSpans {
 		for _, ss := range rs.ScopeSpans {
-			for _, s := range ss.Spans {
-				select {
-				case c.names <- s.Name:
-				default:
-				}
-			}
+			c.spans = append(c.spans, ss.Spans...)
 		}
 	}
 	return &coltracepb.ExportTraceServiceResponse{}, nil
+}
+
+// take returns the spans received so far and forgets them, with the
+// number of export calls they came in.
+func (c *grpcCollector) take() ([]*tracepb.Span, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	spans, n := c.spans, c.exports
+	c.spans, c.exports = nil, 0
+	return spans, n
 }
 
 func startCollector(t *testing.T) (*grpcCollector, string) {
@@ -39,7 +51,7 @@ func startCollector(t *testing.T) (*grpcCollector, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &grpcCollector{names: make(chan string, 16)}
+	c := &grpcCollector{}
 	srv := grpc.NewServer()
 	coltracepb.RegisterTraceServiceServer(srv, c)
 	go func() { _ = srv.Serve(ln) }()
@@ -61,10 +73,11 @@ func TestOTLPGRPCExport(t *testing.T) {
 		sampler string
 		want    bool
 	}{{"off", false}, {"always", true}} {
-		tp, err := NewTracerProvider(tracesConfig(endpoint, tc.sampler), "test")
+		tr, err := NewTracing(tracesConfig(endpoint, tc.sampler), "test")
 		if err != nil {
 			t.Fatal(err)
 		}
+		tp := tr.Provider
 		_, span := tp.Tracer(TracerName).Start(context.Background(), "span-"+tc.sampler)
 		if !span.SpanContext().TraceID().IsValid() {
 			t.Errorf("sampler %s: span has no trace id", tc.sampler)
@@ -74,15 +87,12 @@ func TestOTLPGRPCExport(t *testing.T) {
 			t.Fatalf("sampler %s: shutdown: %v", tc.sampler, err)
 		}
 		// Shutdown returns after the export call, so what was sent is in.
-		select {
-		case name := <-col.names:
-			if !tc.want || name != "span-"+tc.sampler {
-				t.Errorf("sampler %s: collector got %q", tc.sampler, name)
-			}
-		default:
-			if tc.want {
-				t.Errorf("sampler %s: nothing exported by shutdown", tc.sampler)
-			}
+		spans, _ := col.take()
+		switch {
+		case tc.want && len(spans) == 0:
+			t.Errorf("sampler %s: nothing exported by shutdown", tc.sampler)
+		case len(spans) > 0 && (!tc.want || len(spans) != 1 || spans[0].Name != "span-"+tc.sampler):
+			t.Errorf("sampler %s: collector got %d spans, the first %q", tc.sampler, len(spans), spans[0].Name)
 		}
 	}
 }
