@@ -3,15 +3,19 @@ package telemetry
 import (
 	"context"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
 
 	"github.com/herald-gateway/herald/conf"
+	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/upstream"
 )
 
 // grpcCollector is an OTLP/gRPC trace collector on 127.0.0.1 that keeps
@@ -95,4 +99,50 @@ func TestOTLPGRPCExport(t *testing.T) {
 			t.Errorf("sampler %s: collector got %d spans, the first %q", tc.sampler, len(spans), spans[0].Name)
 		}
 	}
+}
+
+// Push spans recorded with the Hub's recorder reach a real collector with
+// the change span, as children of it, in batches of at most spanBatch,
+// all of them by the time the provider is shut down.
+func TestPushSpansExported(t *testing.T) {
+	col, endpoint := startCollector(t)
+	tr, err := NewTracing(tracesConfig(endpoint, "always"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, change := tr.Tracer().Start(context.Background(), fanout.SpanChange)
+	const n = 2*spanBatch + 100
+	for i := range n {
+		tr.Pushes.RecordPush(pushSpan(change.SpanContext(), i))
+	}
+	change.End()
+	if err := tr.Provider.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans, exports := col.take()
+	if len(spans) != n+1 || exports < 3 {
+		t.Fatalf("collector got %d spans in %d exports, want %d in at least 3", len(spans), exports, n+1)
+	}
+	var changeID []byte
+	for _, s := range spans {
+		if s.Name == fanout.SpanChange {
+			changeID = s.SpanId
+		}
+	}
+	for _, s := range spans {
+		if s.Name == fanout.SpanPush && (string(s.ParentSpanId) != string(changeID) || len(s.Attributes) != 10) {
+			t.Fatalf("push span %x: parent %x (change %x), %d attributes", s.SpanId, s.ParentSpanId, changeID, len(s.Attributes))
+		}
+	}
+}
+
+// pushSpan is the acknowledged first attempt of push i under change.
+func pushSpan(change trace.SpanContext, i int) fanout.PushSpan {
+	now := time.Now()
+	id := trace.SpanID{1, byte(i >> 8), byte(i)}
+	return fanout.PushSpan{Change: change, Outcome: fanout.Outcome{
+		Event: fanout.EventAcked, SentAt: now.Add(-time.Millisecond), At: now, ConnID: "c" + strconv.Itoa(i),
+		Key: upstream.ServiceKey{Name: "svc"}.Normalize(), Revision: 1, RequestID: "1", Attempt: 1,
+		TraceID: change.TraceID(), SpanID: id,
+	}}
 }
