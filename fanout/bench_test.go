@@ -69,6 +69,31 @@ func BenchmarkDispatchTraced(b *testing.B) {
 			})
 		})
 	}
+	// The push path alone: push spans queued as values, as the batcher
+	// does, and made SDK spans by no one.
+	b.Run("always-queued", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		defer tp.Shutdown(context.Background())
+		benchDispatch(b, 1000, func(o *Options) {
+			o.Tracer = tp.Tracer(testScope.Name)
+			o.PushSpans = &queueRecorder{}
+		})
+	})
+}
+
+// queueRecorder queues push spans in batches of 2048 and forgets them.
+type queueRecorder struct {
+	mu    sync.Mutex // protects queue
+	queue []PushSpan
+}
+
+func (r *queueRecorder) RecordPush(ps PushSpan) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.queue = append(r.queue, ps); len(r.queue) == 2048 {
+		clear(r.queue)
+		r.queue = r.queue[:0]
+	}
 }
 
 // benchRecorder makes each push span an SDK span and exports them in

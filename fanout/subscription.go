@@ -39,8 +39,8 @@ type attempt struct {
 	n        int // attempt number, from 1
 	sentAt   time.Time
 	deadline time.Time
-	span     trace.SpanContext // the attempt's span; invalid when not traced
-	first    trace.SpanContext // for a retry, the span it links to
+	spanID   trace.SpanID       // the attempt's span (under push.Trace); invalid when not traced
+	first    *trace.SpanContext // for a traced retry, the span it links to
 }
 
 // answered records that the client was answered with revision rev (the
@@ -81,11 +81,12 @@ func (s *subscription) startLocked(p *Push, n int, now time.Time) *attempt {
 	// Under a parent-based sampler an unsampled change has no sampled
 	// pushes: skip their (non-recording) spans; outcomes keep the trace id.
 	if s.hub.tracingPushes() && p.Trace.IsSampled() {
-		a.span = pushSpanContext(p.Trace)
+		a.spanID = newSpanID()
 		if n == 1 {
-			s.first = a.span
-		} else {
-			a.first = s.first
+			s.first = pushSpanContext(p.Trace, a.spanID)
+		} else if s.first.IsValid() {
+			first := s.first
+			a.first = &first
 		}
 	}
 	s.inflight = a
@@ -245,8 +246,8 @@ func (s *subscription) emit(ev Event, p *Push, a *attempt, now time.Time, reason
 	}
 	if a != nil {
 		o.Attempt, o.SentAt = a.n, a.sentAt
-		if a.span.IsValid() {
-			o.SpanID = a.span.SpanID()
+		if a.spanID.IsValid() {
+			o.SpanID = a.spanID
 			if ev != EventSent && ev != EventRetried {
 				s.hub.recordPush(&o, a)
 			}

@@ -14,15 +14,16 @@ import (
 )
 
 // Push spans are not SDK spans while the push is under way: an SDK span
-// costs a mutex, five slice growths, a de-duplication map and a snapshot
-// per push (~4.7 KB, ~60 % of the Hub's CPU per push with sampler always;
-// benchmarks/RESULTS.md). The Hub gives each attempt under a sampled
-// change a span id of its own and, once the attempt is resolved, hands a
-// PushSpan (a plain value) to Options.PushSpans; the exporter's side turns
-// batches of them into SDK ReadOnlySpans (PushSpan.Span) for the same
-// SpanExporter as the change spans. The exported span is the one an SDK
-// span would have been: same name, kind, ids, parent, link, times,
-// attributes and status.
+// costs a mutex, five slice growths, a de-duplication map and a snapshot,
+// about 4.7 KB and 20 allocations per push, and made the in-process
+// fan-out benchmark five times slower with sampler always
+// (benchmarks/RESULTS.md). Instead the Hub gives each attempt under a
+// sampled change a span id of its own and, once the attempt is resolved,
+// hands a PushSpan (a plain value) to Options.PushSpans; the exporter's
+// side turns batches of them into SDK ReadOnlySpans (PushSpan.Span) for
+// the same SpanExporter as the change spans. The exported span is the one
+// an SDK span would have been: same name, kind, trace id, parent, link,
+// times, attributes and status (TestPushSpanIsTheSDKSpan).
 
 // PushSpanRecorder takes the span of every resolved push attempt under a
 // sampled change. RecordPush is called on the push path from several
@@ -46,10 +47,11 @@ type PushSpan struct {
 // a span (Options.Tracer and Options.PushSpans set).
 func (h *Hub) tracingPushes() bool { return h.opts.Tracer != nil && h.opts.PushSpans != nil }
 
-// pushSpanContext is a new span under change with a fresh span id.
-func pushSpanContext(change trace.SpanContext) trace.SpanContext {
+// pushSpanContext is the context of push span id under change, as the
+// SDK's parent-based sampler makes it.
+func pushSpanContext(change trace.SpanContext, id trace.SpanID) trace.SpanContext {
 	return trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID: change.TraceID(), SpanID: newSpanID(),
+		TraceID: change.TraceID(), SpanID: id,
 		TraceFlags: change.TraceFlags() | trace.FlagsSampled, TraceState: change.TraceState(),
 	})
 }
@@ -66,7 +68,11 @@ func newSpanID() trace.SpanID {
 
 // recordPush hands the span of attempt a, resolved by o, to the recorder.
 func (h *Hub) recordPush(o *Outcome, a *attempt) {
-	h.opts.PushSpans.RecordPush(PushSpan{Outcome: *o, Change: a.push.Trace, First: a.first})
+	ps := PushSpan{Outcome: *o, Change: a.push.Trace}
+	if a.first != nil {
+		ps.First = *a.first
+	}
+	h.opts.PushSpans.RecordPush(ps)
 }
 
 // Span returns ps as an SDK span of resource res and instrumentation scope
@@ -74,12 +80,9 @@ func (h *Hub) recordPush(o *Outcome, a *attempt) {
 func (ps *PushSpan) Span(res *resource.Resource, scope instrumentation.Scope) sdktrace.ReadOnlySpan {
 	stub := tracetest.SpanStub{
 		Name: SpanPush, SpanKind: trace.SpanKindProducer,
-		SpanContext: trace.NewSpanContext(trace.SpanContextConfig{
-			TraceID: ps.TraceID, SpanID: ps.SpanID,
-			TraceFlags: ps.Change.TraceFlags() | trace.FlagsSampled, TraceState: ps.Change.TraceState(),
-		}),
-		Parent:    ps.Change,
-		StartTime: ps.SentAt, EndTime: ps.At,
+		SpanContext: pushSpanContext(ps.Change, ps.SpanID),
+		Parent:      ps.Change,
+		StartTime:   ps.SentAt, EndTime: ps.At,
 		Attributes: ps.AppendAttributes(make([]attribute.KeyValue, 0, pushAttrs)),
 		Resource:   res, InstrumentationLibrary: scope,
 	}

@@ -45,7 +45,7 @@ func TestPushSpanIsTheSDKSpan(t *testing.T) {
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
 	tr := tp.Tracer(testScope.Name)
 	_, change := tr.Start(context.Background(), SpanChange)
-	first := pushSpanContext(change.SpanContext())
+	first := pushSpanContext(change.SpanContext(), newSpanID())
 	sent := time.Now()
 	base := Outcome{Event: EventAcked, At: sent.Add(3 * time.Millisecond), SentAt: sent, ConnID: "c1",
 		Client: ClientInfo{IP: "10.0.0.9"}, Key: upstream.ServiceKey{Name: "svc"}.Normalize(), Revision: 7,
