@@ -83,7 +83,7 @@ func (ps *PushSpan) Span(res *resource.Resource, scope instrumentation.Scope) sd
 		SpanContext: pushSpanContext(ps.Change, ps.SpanID),
 		Parent:      ps.Change,
 		StartTime:   ps.SentAt, EndTime: ps.At,
-		Attributes: ps.AppendAttributes(make([]attribute.KeyValue, 0, pushAttrs)),
+		Attributes: ps.AppendAttributes(make([]attribute.KeyValue, 0, PushSpanAttrs)),
 		Resource:   res, InstrumentationLibrary: scope,
 	}
 	if ps.First.IsValid() {
@@ -96,8 +96,8 @@ func (ps *PushSpan) Span(res *resource.Resource, scope instrumentation.Scope) sd
 	return stub.Snapshot()
 }
 
-// pushAttrs is the most attributes a push span has.
-const pushAttrs = 11
+// PushSpanAttrs is the most attributes a push span has.
+const PushSpanAttrs = 11
 
 // AppendAttributes appends the push span's attributes to dst.
 func (ps *PushSpan) AppendAttributes(dst []attribute.KeyValue) []attribute.KeyValue {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -26,6 +27,11 @@ type spanBatcher struct {
 	res      *resource.Resource
 	scope    instrumentation.Scope
 	interval time.Duration
+	// otlp, when set before the first span, is exp's OTLP client: push
+	// spans are encoded by enc and uploaded through it instead of being
+	// made SDK spans for exp.
+	otlp otlptrace.Client
+	enc  otlpPushes
 
 	mu      sync.Mutex // protects spans, pushes, dropped and stopped
 	spans   []sdktrace.ReadOnlySpan
@@ -61,6 +67,7 @@ const (
 func newSpanBatcher(exp sdktrace.SpanExporter, res *resource.Resource, interval time.Duration) *spanBatcher {
 	b := &spanBatcher{
 		exp: exp, res: res, scope: instrumentation.Scope{Name: TracerName}, interval: interval,
+		enc:  newOTLPPushes(res, instrumentation.Scope{Name: TracerName}),
 		kick: make(chan struct{}, 1), flush: make(chan chan struct{}),
 		stop: make(chan struct{}), exited: make(chan struct{}),
 	}
@@ -192,7 +199,12 @@ func (b *spanBatcher) exportQueued() {
 		otel.Handle(fmt.Errorf("trace export: queue of %d spans full, %d spans dropped", spanQueue, dropped))
 	}
 	batch := make([]sdktrace.ReadOnlySpan, 0, min(spanBatch, len(spans)+len(pushes)))
-	for i := range pushes {
+	for rest := pushes; b.otlp != nil && len(rest) > 0; {
+		n := min(spanBatch, len(rest))
+		b.upload(rest[:n])
+		rest = rest[n:]
+	}
+	for i := 0; b.otlp == nil && i < len(pushes); i++ {
 		batch = b.export(append(batch, pushes[i].Span(b.res, b.scope)))
 	}
 	for _, s := range spans {
@@ -220,6 +232,16 @@ func (b *spanBatcher) export(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlyS
 	}
 	b.send(batch)
 	return make([]sdktrace.ReadOnlySpan, 0, spanBatch)
+}
+
+// upload sends push spans encoded to OTLP through the exporter's client; a
+// failure is reported as send does.
+func (b *spanBatcher) upload(pushes []fanout.PushSpan) {
+	ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+	defer cancel()
+	if err := b.otlp.UploadTraces(ctx, b.enc.encode(pushes)); err != nil {
+		otel.Handle(fmt.Errorf("trace export of %d push spans: %w", len(pushes), err))
+	}
 }
 
 // send exports one batch; a failure is reported through the OTel error
