@@ -20,10 +20,11 @@ import (
 // (benchmarks/RESULTS.md). Instead the Hub gives each attempt under a
 // sampled change a span id of its own and, once the attempt is resolved,
 // hands a PushSpan (a plain value) to Options.PushSpans; the exporter's
-// side turns batches of them into SDK ReadOnlySpans (PushSpan.Span) for
-// the same SpanExporter as the change spans. The exported span is the one
-// an SDK span would have been: same name, kind, trace id, parent, link,
-// times, attributes and status (TestPushSpanIsTheSDKSpan).
+// side turns batches of them into what an SDK span would have been: SDK
+// ReadOnlySpans (PushSpan.Span: same name, kind, trace id, parent, link,
+// times, attributes and status, TestPushSpanIsTheSDKSpan) for any
+// SpanExporter, or over OTLP the very messages the OTLP exporter makes of
+// those (gateway/telemetry).
 
 // PushSpanRecorder takes the span of every resolved push attempt under a
 // sampled change. RecordPush is called on the push path from several

@@ -17,11 +17,12 @@ import (
 
 // spanBatcher is the span processor of Herald's tracer provider and the
 // Hub's push span recorder: it queues the sampled SDK spans (changes) and
-// the push span values, and one goroutine exports both through one
-// exporter, every interval or as soon as a batch is full, batch by batch.
-// Push spans become SDK spans only there, off the push path. A span that
-// does not fit the queue is dropped, never waited for, and every drop is
-// reported through the OTel error handler.
+// the push span values, and one goroutine exports both, every interval or
+// as soon as a batch is full, batch by batch: the SDK spans through the
+// exporter, the push spans (off the push path) encoded to OTLP and
+// uploaded through the exporter's client, or, without one, made SDK spans
+// for the exporter. A span that does not fit the queue is dropped, never
+// waited for, and every drop is reported through the OTel error handler.
 type spanBatcher struct {
 	exp      sdktrace.SpanExporter
 	res      *resource.Resource
