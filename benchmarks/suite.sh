@@ -7,6 +7,7 @@
 #   benchmarks/suite.sh HERALD_BIN OUT [idle|fanout|register|chain|telemetry|transport|all]
 #
 # Environment: ROUNDS (default 2), COMMIT (label for the report),
+# BASE_BIN (an older build run alongside, parts telemetry and transport),
 # LOADGEN (a built loadgen; default: go build into a temp dir).
 set -uo pipefail
 bin=${1:?usage: suite.sh HERALD_BIN OUT [idle|fanout|register|chain|all]}
@@ -67,12 +68,15 @@ chain() {
 
 # telemetry: fan-out with traces exported over OTLP/HTTP to a local sink
 # (benchmarks/cmd/otlpsink), sampler off / ratio 0.01 / always, against no
-# exporter at all; SUBS (default 5000) subscribers.
+# exporter at all; SUBS (default 5000) subscribers. With BASE_BIN set,
+# each round also runs off and always with that binary (an older build),
+# interleaved with the rest. SINK_ARGS are extra otlpsink flags
+# (-count-spans).
 telemetry() {
   local dir sinkpid endpoint subs=${SUBS:-5000}
   dir=$(mktemp -d)
   go build -o "$dir/otlpsink" ./benchmarks/cmd/otlpsink || exit 1
-  "$dir/otlpsink" -addr 127.0.0.1:0 >"$dir/sink.log" &
+  "$dir/otlpsink" -addr 127.0.0.1:0 ${SINK_ARGS:-} >"$dir/sink.log" &
   sinkpid=$!
   for _ in $(seq 100); do [ -s "$dir/sink.log" ] && break; sleep 0.1; done
   read -r endpoint <"$dir/sink.log"
@@ -82,6 +86,7 @@ telemetry() {
     run -scenario fanout -subs "$subs" -changes 20 -back-to-back -herald-args "$t -telemetry.traces.sampler off"
     run -scenario fanout -subs "$subs" -changes 20 -back-to-back -herald-args "$t -telemetry.traces.sampler ratio -telemetry.traces.ratio 0.01"
     run -scenario fanout -subs "$subs" -changes 20 -back-to-back -herald-args "$t -telemetry.traces.sampler always"
+    [ -n "${BASE_BIN:-}" ] && telemetry_base "$t"
   done
   kill "$sinkpid"
   wait "$sinkpid"
@@ -109,6 +114,14 @@ transport_runs() {
   run -scenario idle -conns 15000 ${args:+-herald-args "$args"}
   run -scenario fanout -subs 10000 -changes 20 -back-to-back ${args:+-herald-args "$args"}
   run -scenario register -conns 20 -duration 10s ${args:+-herald-args "$args"}
+  bin_override=""
+}
+
+# telemetry_base runs off and always with BASE_BIN.
+telemetry_base() {
+  bin_override=$BASE_BIN
+  run -scenario fanout -subs "${SUBS:-5000}" -changes 20 -back-to-back -herald-args "$1 -telemetry.traces.sampler off"
+  run -scenario fanout -subs "${SUBS:-5000}" -changes 20 -back-to-back -herald-args "$1 -telemetry.traces.sampler always"
   bin_override=""
 }
 

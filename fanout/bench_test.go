@@ -40,13 +40,15 @@ func (b *benchSub) Send(p *Push) error {
 // acknowledged by all: encode once, worker pool, ack matching.
 func BenchmarkDispatch(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) { benchDispatch(b, n, nil) })
+		b.Run(strconv.Itoa(n), func(b *testing.B) { benchDispatch(b, n, func(*Options) {}) })
 	}
 }
 
 // BenchmarkDispatchTraced is BenchmarkDispatch with a change span and a
-// span per push: sampler off (ids only), ratio 0.01 and always (spans
-// batched to an exporter that discards them).
+// span per push: sampler off (ids only), ratio 0.01 and always (change
+// spans batched to an exporter that discards them; push spans made SDK
+// spans on the push path and handed to it in batches, a worst case of
+// what the exporter's side does).
 func BenchmarkDispatchTraced(b *testing.B) {
 	samplers := []struct {
 		name string
@@ -61,15 +63,63 @@ func BenchmarkDispatchTraced(b *testing.B) {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sm.s)),
 				sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 			defer tp.Shutdown(context.Background())
-			benchDispatch(b, 1000, tp.Tracer("bench"))
+			benchDispatch(b, 1000, func(o *Options) {
+				o.Tracer = tp.Tracer(testScope.Name)
+				o.PushSpans = &benchRecorder{exp: tracetest.NewNoopExporter()}
+			})
 		})
+	}
+	// The push path alone: push spans queued as values, as the batcher
+	// does, and made SDK spans by no one.
+	b.Run("always-queued", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		defer tp.Shutdown(context.Background())
+		benchDispatch(b, 1000, func(o *Options) {
+			o.Tracer = tp.Tracer(testScope.Name)
+			o.PushSpans = &queueRecorder{}
+		})
+	})
+}
+
+// queueRecorder queues push spans in batches of 2048 and forgets them.
+type queueRecorder struct {
+	mu    sync.Mutex // protects queue
+	queue []PushSpan
+}
+
+func (r *queueRecorder) RecordPush(ps PushSpan) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.queue = append(r.queue, ps); len(r.queue) == 2048 {
+		clear(r.queue)
+		r.queue = r.queue[:0]
 	}
 }
 
-func benchDispatch(b *testing.B, n int, tracer trace.Tracer) {
+// benchRecorder makes each push span an SDK span and exports them in
+// batches of 2048.
+type benchRecorder struct {
+	exp   sdktrace.SpanExporter
+	mu    sync.Mutex // protects batch
+	batch []sdktrace.ReadOnlySpan
+}
+
+func (r *benchRecorder) RecordPush(ps PushSpan) {
+	s := ps.Span(nil, testScope)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.batch = append(r.batch, s); len(r.batch) == 2048 {
+		_ = r.exp.ExportSpans(context.Background(), r.batch)
+		r.batch = r.batch[:0]
+	}
+}
+
+func benchDispatch(b *testing.B, n int, with func(*Options)) {
 	reg := upstream.NewEmbedded()
 	defer reg.Close()
-	hub, err := NewHub(reg, Options{Workers: 32, Tracer: tracer})
+	opts := Options{Workers: 32}
+	with(&opts)
+	hub, err := NewHub(reg, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,7 +140,7 @@ func benchDispatch(b *testing.B, n int, tracer trace.Tracer) {
 		snap := upstream.Service{Key: key, Revision: rev}
 		var change trace.Span
 		var sc trace.SpanContext
-		if tracer != nil {
+		if hub.tracing() {
 			change = hub.startChange(snap, time.Now())
 			sc = change.SpanContext()
 		}

@@ -29,16 +29,19 @@ type Options struct {
 	Manual bool
 	// Observer receives every outcome (the tracker); optional.
 	Observer Observer
-	// Tracer makes a span per change and, under a sampled change, per push
-	// attempt (see trace.go); its sampler must be parent-based. Nil makes
-	// none, and outcomes carry no trace id.
+	// Tracer makes a span per change (see trace.go); its sampler must be
+	// parent-based. Nil makes none, and outcomes carry no trace id.
 	Tracer trace.Tracer
 	// MaxPerSubscriber caps the subscriptions (service and cluster filter
 	// pairs) one subscriber may hold, so one client cannot make the
 	// gateway subscribe upstream without bound; 0 means no cap. A
 	// subscription beyond it gets ErrTooManySubscriptions.
 	MaxPerSubscriber int
-	Logger           *slog.Logger
+	// PushSpans receives, with Tracer set, the span of every push attempt
+	// under a sampled change (see tracepush.go). Nil makes no push spans,
+	// and outcomes carry no span id.
+	PushSpans PushSpanRecorder
+	Logger    *slog.Logger
 }
 
 func (o *Options) defaults() {

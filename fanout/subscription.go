@@ -39,7 +39,8 @@ type attempt struct {
 	n        int // attempt number, from 1
 	sentAt   time.Time
 	deadline time.Time
-	span     trace.Span // nil when the Hub does not trace
+	spanID   trace.SpanID       // the attempt's span (under push.Trace); invalid when not traced
+	first    *trace.SpanContext // for a traced retry, the span it links to
 }
 
 // answered records that the client was answered with revision rev (the
@@ -79,14 +80,13 @@ func (s *subscription) startLocked(p *Push, n int, now time.Time) *attempt {
 	a := &attempt{push: p, n: n, sentAt: now, deadline: now.Add(s.hub.opts.AckTimeout)}
 	// Under a parent-based sampler an unsampled change has no sampled
 	// pushes: skip their (non-recording) spans; outcomes keep the trace id.
-	if s.hub.tracing() && p.Trace.IsSampled() {
-		var first trace.SpanContext
-		if n > 1 {
-			first = s.first
-		}
-		a.span = s.startPush(p, n, first, now)
+	if s.hub.tracingPushes() && p.Trace.IsSampled() {
+		a.spanID = newSpanID()
 		if n == 1 {
-			s.first = a.span.SpanContext()
+			s.first = pushSpanContext(p.Trace, a.spanID)
+		} else if s.first.IsValid() {
+			first := s.first
+			a.first = &first
 		}
 	}
 	s.inflight = a
@@ -246,10 +246,10 @@ func (s *subscription) emit(ev Event, p *Push, a *attempt, now time.Time, reason
 	}
 	if a != nil {
 		o.Attempt, o.SentAt = a.n, a.sentAt
-		if a.span != nil {
-			o.SpanID = a.span.SpanContext().SpanID()
+		if a.spanID.IsValid() {
+			o.SpanID = a.spanID
 			if ev != EventSent && ev != EventRetried {
-				endPush(a.span, &o)
+				s.hub.recordPush(&o, a)
 			}
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/herald-gateway/herald/upstream"
@@ -15,6 +14,8 @@ import (
 // upstream change ("herald.change": receipt, merge window, dispatch) with a
 // child span per push attempt ("herald.push": send to ack, failure,
 // timeout or drop). A retry is a new push span linked to the first attempt.
+// Change spans are SDK spans (Options.Tracer); push spans are recorded as
+// values and exported as the same spans (tracepush.go).
 const (
 	SpanChange = "herald.change"
 	SpanPush   = "herald.push"
@@ -64,36 +65,4 @@ func keyAttrs(k upstream.ServiceKey, rev int64) []attribute.KeyValue {
 		AttrNamespace.String(k.Namespace), AttrGroup.String(k.Group),
 		AttrService.String(k.Name), AttrRevision.Int64(rev),
 	}
-}
-
-// startPush opens the span of one push attempt as a child of the push's
-// change; a retry (first valid) links to the chain's first attempt.
-func (s *subscription) startPush(p *Push, n int, first trace.SpanContext, now time.Time) trace.Span {
-	ctx := trace.ContextWithSpanContext(context.Background(), p.Trace)
-	opts := []trace.SpanStartOption{trace.WithTimestamp(now), trace.WithSpanKind(trace.SpanKindProducer)}
-	if first.IsValid() {
-		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: first,
-			Attributes: []attribute.KeyValue{AttrAttempt.Int(1)}}))
-	}
-	_, span := s.hub.opts.Tracer.Start(ctx, SpanPush, opts...)
-	return span
-}
-
-// endPush closes the span of the attempt o resolved, setting all its
-// attributes at once (one SetAttributes is the cheapest for the SDK).
-func endPush(span trace.Span, o *Outcome) {
-	if span.IsRecording() {
-		attrs := make([]attribute.KeyValue, 0, 12) // one allocation
-		attrs = append(attrs, AttrNamespace.String(o.Key.Namespace), AttrGroup.String(o.Key.Group),
-			AttrService.String(o.Key.Name), AttrRevision.Int64(o.Revision),
-			AttrClientIP.String(o.Client.IP), AttrConnID.String(o.ConnID),
-			AttrPushID.String(o.ConnID+"/"+o.RequestID), AttrAttempt.Int(o.Attempt),
-			AttrPayloadBytes.Int(o.Bytes), AttrResult.String(o.Event.String()))
-		if o.Event != EventAcked {
-			attrs = append(attrs, AttrReason.String(o.Reason))
-			span.SetStatus(codes.Error, o.Event.String())
-		}
-		span.SetAttributes(attrs...)
-	}
-	span.End(trace.WithTimestamp(o.At))
 }

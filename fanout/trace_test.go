@@ -1,10 +1,12 @@
 package fanout
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -17,8 +19,26 @@ func tracedRig(t *testing.T, sampler sdktrace.Sampler) (*rig, *tracetest.InMemor
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSampler(sampler))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	r := newRigWith(t, 0, func(o *Options) { o.Tracer = tp.Tracer("fanout-test") })
+	r := newRigWith(t, 0, traceTo(tp, exp))
 	return r, exp
+}
+
+// traceTo sets a Hub's Tracer to tp's and hands its push spans straight
+// to exp, as tp's syncer does with the change spans.
+func traceTo(tp *sdktrace.TracerProvider, exp sdktrace.SpanExporter) func(*Options) {
+	return func(o *Options) {
+		o.Tracer = tp.Tracer(testScope.Name)
+		o.PushSpans = exportRecorder{exp}
+	}
+}
+
+var testScope = instrumentation.Scope{Name: "fanout-test"}
+
+// exportRecorder exports each push span on its own.
+type exportRecorder struct{ exp sdktrace.SpanExporter }
+
+func (r exportRecorder) RecordPush(ps PushSpan) {
+	_ = r.exp.ExportSpans(context.Background(), []sdktrace.ReadOnlySpan{ps.Span(nil, testScope)})
 }
 
 // waitChange waits until exp holds the change span of revision rev and n
@@ -207,7 +227,7 @@ func TestTraceMergedChanges(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	r := newRigWith(t, 500*time.Millisecond, func(o *Options) { o.Tracer = tp.Tracer("fanout-test") })
+	r := newRigWith(t, 500*time.Millisecond, traceTo(tp, exp))
 	f := newFakeSub("a")
 	r.subscribe(f)
 	r.waitLatest(r.change(1))

@@ -97,7 +97,7 @@ func (d *Daemon) closeRegistry() {
 // startHub starts the push engine, observed by the tracker and traced.
 func (d *Daemon) startHub() error {
 	cfg := d.cfg
-	observer, tracer := d.hubTelemetry(d.recorder)
+	observer, tracing := d.hubTelemetry(d.recorder)
 	var err error
 	d.hub, err = fanout.NewHub(d.reg, fanout.Options{
 		MergeWindow:  cfg.Fanout.MergeWindow,
@@ -107,7 +107,8 @@ func (d *Daemon) startHub() error {
 		RetryMax:     cfg.Fanout.RetryMax,
 		StallTimeout: cfg.Fanout.StallTimeout,
 		Observer:     observer,
-		Tracer:       tracer,
+		Tracer:       tracing.Tracer(),
+		PushSpans:    tracing.Pushes,
 		Logger:       d.log.With("component", "fanout"),
 
 		MaxPerSubscriber: cfg.Fanout.MaxSubscriptionsPerClient,

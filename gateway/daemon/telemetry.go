@@ -8,17 +8,15 @@ import (
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/telemetry"
 	"github.com/herald-gateway/herald/tracker"
 )
 
-// telemetryParts are the daemon's tracer provider and metrics.
+// telemetryParts are the daemon's tracing and metrics.
 type telemetryParts struct {
-	tp       *sdktrace.TracerProvider
+	tracing  telemetry.Tracing
 	metrics  *telemetry.Metrics
 	latency  *telemetry.PushLatency
 	requests *telemetry.RequestMetrics
@@ -27,12 +25,12 @@ type telemetryParts struct {
 // startTelemetry makes the tracer provider (exporting when an endpoint
 // is configured) and the metric instruments recorded on the hot paths.
 func (d *Daemon) startTelemetry() error {
-	tp, err := telemetry.NewTracerProvider(d.cfg.Telemetry.Traces, d.cfg.Node)
+	tracing, err := telemetry.NewTracing(d.cfg.Telemetry.Traces, d.cfg.Node)
 	if err != nil {
 		return fmt.Errorf("telemetry: %w", err)
 	}
 	m := telemetry.NewMetrics()
-	d.tel = telemetryParts{tp: tp, metrics: m}
+	d.tel = telemetryParts{tracing: tracing, metrics: m}
 	if d.tel.latency, err = m.NewPushLatency(); err == nil {
 		d.tel.requests, err = m.NewRequestMetrics()
 	}
@@ -44,9 +42,9 @@ func (d *Daemon) startTelemetry() error {
 }
 
 // hubTelemetry is what the Hub is given: the tracker recorder composed
-// with the push latency histogram, and its tracer.
-func (d *Daemon) hubTelemetry(rec *tracker.Recorder) (fanout.Observer, trace.Tracer) {
-	return fanout.Observers{rec, d.tel.latency}, d.tel.tp.Tracer(telemetry.TracerName)
+// with the push latency histogram, and its tracing.
+func (d *Daemon) hubTelemetry(rec *tracker.Recorder) (fanout.Observer, telemetry.Tracing) {
+	return fanout.Observers{rec, d.tel.latency}, d.tel.tracing
 }
 
 // observeState registers the metrics read from the running parts.
@@ -70,8 +68,8 @@ func (d *Daemon) observeState() error {
 func (d *Daemon) stopTelemetry() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if d.tel.tp != nil {
-		if err := d.tel.tp.Shutdown(ctx); err != nil {
+	if d.tel.tracing.Provider != nil {
+		if err := d.tel.tracing.Provider.Shutdown(ctx); err != nil {
 			d.log.Warn("tracer shutdown", "err", err)
 		}
 	}

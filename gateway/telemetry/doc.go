@@ -1,7 +1,8 @@
-// Package telemetry sets up Herald's OpenTelemetry: the tracer provider
-// that exports the push traces fanout makes (OTLP over HTTP or gRPC when
-// an endpoint is configured), and the metrics served for Prometheus at
-// /metrics on the admin listener.
+// Package telemetry sets up Herald's OpenTelemetry: the tracing (a tracer
+// provider for fanout's change spans and one batcher that exports them
+// with the push spans fanout records as values, over OTLP/HTTP or gRPC
+// when an endpoint is configured), and the metrics served for Prometheus
+// at /metrics on the admin listener.
 //
 // Metrics mostly read state that already exists (the Hub's counters, the
 // gateway's connections, the tracker Recorder's stats) at scrape time

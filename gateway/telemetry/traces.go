@@ -11,46 +11,55 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/herald-gateway/herald/conf"
+	"github.com/herald-gateway/herald/fanout"
 )
 
 // TracerName is the instrumentation scope of Herald's spans.
 const TracerName = "github.com/herald-gateway/herald/fanout"
 
-// NewTracerProvider returns the provider for cfg. With an endpoint, spans
-// the sampler keeps are batched and exported over OTLP; without one
-// nothing is sampled or exported. Either way every span gets ids, so push
-// records carry a trace id whatever the sampling. Shut the provider down
-// to flush what is batched.
-func NewTracerProvider(cfg conf.TracesConfig, node string) (*sdktrace.TracerProvider, error) {
+// Tracing is Herald's tracing: the provider of the change spans and the
+// recorder of the push spans (fanout.Options.Tracer and PushSpans).
+type Tracing struct {
+	Provider *sdktrace.TracerProvider
+	// Pushes is nil without an endpoint: nothing is sampled then.
+	Pushes fanout.PushSpanRecorder
+}
+
+// Tracer is the tracer of Herald's spans.
+func (t Tracing) Tracer() trace.Tracer { return t.Provider.Tracer(TracerName) }
+
+// NewTracing returns the tracing for cfg. With an endpoint, spans the
+// sampler keeps (and the push spans under them) are batched and exported
+// over OTLP by one spanBatcher (push spans encoded by otlpPushes); without one nothing is sampled or
+// exported. Either way every span gets ids, so push records carry a trace
+// id whatever the sampling. Shut the provider down to flush what is
+// batched.
+func NewTracing(cfg conf.TracesConfig, node string) (Tracing, error) {
 	res := resource.NewSchemaless(
 		attribute.String("service.name", "herald"),
 		attribute.String("service.instance.id", node),
 	)
 	if cfg.Endpoint == "" {
-		return sdktrace.NewTracerProvider(sdktrace.WithResource(res),
-			sdktrace.WithSampler(sdktrace.NeverSample())), nil
+		return Tracing{Provider: sdktrace.NewTracerProvider(sdktrace.WithResource(res),
+			sdktrace.WithSampler(sdktrace.NeverSample()))}, nil
 	}
-	exp, err := newExporter(cfg)
+	client, err := newClient(cfg)
 	if err != nil {
-		return nil, err
+		return Tracing{}, err
 	}
-	return sdktrace.NewTracerProvider(sdktrace.WithResource(res),
-		sdktrace.WithSampler(sampler(cfg)),
-		sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(cfg.ExportInterval),
-			sdktrace.WithMaxQueueSize(spanQueue), sdktrace.WithMaxExportBatchSize(spanBatch)),
-	), nil
+	exp, err := otlptrace.New(context.Background(), client)
+	if err != nil {
+		return Tracing{}, fmt.Errorf("otlp %s exporter: %w", cfg.Protocol, err)
+	}
+	b := newSpanBatcher(exp, res, cfg.ExportInterval)
+	b.otlp = client // push spans go to the exporter's client as OTLP messages
+	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res),
+		sdktrace.WithSampler(sampler(cfg)), sdktrace.WithSpanProcessor(b))
+	return Tracing{Provider: tp, Pushes: b}, nil
 }
-
-// The batch span processor's bounds. The SDK's defaults (2048 queued, 512
-// a batch) dropped about half the push spans of a 5,000-subscriber fan-out
-// at ~9,000 pushes/s with sampler always (benchmarks/RESULTS.md); a span
-// that does not fit is dropped, never waited for.
-const (
-	spanQueue = 16384
-	spanBatch = 2048
-)
 
 // sampler is the parent-based sampler cfg names.
 func sampler(cfg conf.TracesConfig) sdktrace.Sampler {
@@ -64,25 +73,20 @@ func sampler(cfg conf.TracesConfig) sdktrace.Sampler {
 	}
 }
 
-// newExporter makes the OTLP exporter for cfg.Endpoint (validated by conf:
-// an http or https URL). It connects lazily: a collector that is down
-// costs dropped spans, not a failed start.
-func newExporter(cfg conf.TracesConfig) (*otlptrace.Exporter, error) {
+// newClient makes the OTLP client for cfg.Endpoint (validated by conf: an
+// http or https URL). Started by otlptrace.New, it connects lazily: a
+// collector that is down costs dropped spans, not a failed start.
+func newClient(cfg conf.TracesConfig) (otlptrace.Client, error) {
 	u, err := url.Parse(cfg.Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry.traces.endpoint: %w", err)
 	}
-	ctx := context.Background()
 	if cfg.Protocol == "grpc" {
 		opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(u.Host)}
 		if u.Scheme == "http" {
 			opts = append(opts, otlptracegrpc.WithInsecure())
 		}
-		exp, err := otlptracegrpc.New(ctx, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("otlp grpc exporter: %w", err)
-		}
-		return exp, nil
+		return otlptracegrpc.NewClient(opts...), nil
 	}
 	opts := []otlptracehttp.Option{otlptracehttp.WithEndpoint(u.Host)}
 	if u.Path != "" && u.Path != "/" {
@@ -91,9 +95,5 @@ func newExporter(cfg conf.TracesConfig) (*otlptrace.Exporter, error) {
 	if u.Scheme == "http" {
 		opts = append(opts, otlptracehttp.WithInsecure())
 	}
-	exp, err := otlptracehttp.New(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("otlp http exporter: %w", err)
-	}
-	return exp, nil
+	return otlptracehttp.NewClient(opts...), nil
 }
