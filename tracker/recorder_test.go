@@ -110,9 +110,10 @@ func TestRecorderOutage(t *testing.T) {
 		r.Observe(outcome(i, fanout.EventSent))
 	}
 	waitUntil(t, "drops counted", func() bool { return r.Stats().Dropped == 30 && r.Stats().StoreDown })
-	st.setDown(false)
+	// A new record joins the full backlog and displaces the oldest.
 	r.Observe(outcome(100, fanout.EventAcked))
-	// The new record joins a full backlog and displaces the oldest.
+	waitUntil(t, "the oldest displaced", func() bool { return r.Stats().Dropped == 31 })
+	st.setDown(false)
 	waitUntil(t, "backlog written", func() bool { return st.count() == 50 })
 	if s := r.Stats(); s.StoreDown || s.Written != 50 || s.Dropped != 31 {
 		t.Fatalf("stats after recovery %+v", s)

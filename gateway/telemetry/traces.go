@@ -54,8 +54,8 @@ func NewTracing(cfg conf.TracesConfig, node string) (Tracing, error) {
 	if err != nil {
 		return Tracing{}, fmt.Errorf("otlp %s exporter: %w", cfg.Protocol, err)
 	}
-	b := newSpanBatcher(exp, res, cfg.ExportInterval)
-	b.otlp = client // push spans go to the exporter's client as OTLP messages
+	// Push spans go to the exporter's client as OTLP messages.
+	b := newSpanBatcher(exp, client, res, cfg.ExportInterval)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res),
 		sdktrace.WithSampler(sampler(cfg)), sdktrace.WithSpanProcessor(b))
 	return Tracing{Provider: tp, Pushes: b}, nil

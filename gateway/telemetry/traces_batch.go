@@ -28,7 +28,7 @@ type spanBatcher struct {
 	res      *resource.Resource
 	scope    instrumentation.Scope
 	interval time.Duration
-	// otlp, when set before the first span, is exp's OTLP client: push
+	// otlp, when not nil, is exp's OTLP client: push
 	// spans are encoded by enc and uploaded through it instead of being
 	// made SDK spans for exp.
 	otlp otlptrace.Client
@@ -64,10 +64,11 @@ const (
 )
 
 // newSpanBatcher starts a batcher exporting to exp; push spans get
-// resource res and scope TracerName.
-func newSpanBatcher(exp sdktrace.SpanExporter, res *resource.Resource, interval time.Duration) *spanBatcher {
+// resource res and scope TracerName, and go to otlp (exp's client) as OTLP
+// messages, or through exp as SDK spans when otlp is nil.
+func newSpanBatcher(exp sdktrace.SpanExporter, otlp otlptrace.Client, res *resource.Resource, interval time.Duration) *spanBatcher {
 	b := &spanBatcher{
-		exp: exp, res: res, scope: instrumentation.Scope{Name: TracerName}, interval: interval,
+		exp: exp, otlp: otlp, res: res, scope: instrumentation.Scope{Name: TracerName}, interval: interval,
 		enc:  newOTLPPushes(res, instrumentation.Scope{Name: TracerName}),
 		kick: make(chan struct{}, 1), flush: make(chan chan struct{}),
 		stop: make(chan struct{}), exited: make(chan struct{}),

@@ -57,7 +57,7 @@ func captureOTelErrors(t *testing.T) func() []error {
 func TestSpanBatcherDropsWhenFullAndSaysSo(t *testing.T) {
 	errs := captureOTelErrors(t)
 	exp := gatedExporter{tracetest.NewNoopExporter(), make(chan struct{}), new(atomic.Int64)}
-	b := newSpanBatcher(exp, nil, time.Hour)
+	b := newSpanBatcher(exp, nil, nil, time.Hour)
 	// The exporter holds at most one queue's worth while stuck.
 	const n = 2*spanQueue + 100
 	change := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{9}, SpanID: trace.SpanID{9},
@@ -95,7 +95,7 @@ func TestSpanBatcherDropsWhenFullAndSaysSo(t *testing.T) {
 // ForceFlush exports what is queued without waiting for the interval.
 func TestSpanBatcherForceFlush(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
-	b := newSpanBatcher(exp, nil, time.Hour)
+	b := newSpanBatcher(exp, nil, nil, time.Hour)
 	t.Cleanup(func() { _ = b.Shutdown(context.Background()) })
 	change := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{9}, SpanID: trace.SpanID{9},
 		TraceFlags: trace.FlagsSampled})
