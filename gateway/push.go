@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -16,15 +17,6 @@ type requestIDs struct{ n atomic.Uint64 }
 
 func (r *requestIDs) next() string { return strconv.FormatUint(r.n.Add(1), 10) }
 
-// notifySubscriberRequest is the naming push (NACOS_PROTOCOL.md A.5).
-type notifySubscriberRequest struct {
-	request
-	Namespace   string               `json:"namespace"`
-	ServiceName string               `json:"serviceName"`
-	GroupName   string               `json:"groupName"`
-	ServiceInfo upstream.ServiceInfo `json:"serviceInfo"`
-}
-
 // pushEncoder implements fanout.Encoder for the gRPC wire.
 type pushEncoder struct{ ids *requestIDs }
 
@@ -32,12 +24,12 @@ type pushEncoder struct{ ids *requestIDs }
 func (e pushEncoder) Encode(svc upstream.Service, clusters string) (*fanout.Push, error) {
 	id := e.ids.next()
 	info := svc.Info(clusters, false, false)
-	p, err := newPayload("NotifySubscriberRequest", notifySubscriberRequest{
-		request:     request{RequestID: id, Module: "naming"},
+	p, err := nacoswire.NewPayload(nacoswire.TypeNotifySubscriberRequest, nacoswire.NotifySubscriberRequest{
+		Request:     nacoswire.Request{RequestID: id, Module: "naming"},
 		Namespace:   svc.Key.Namespace,
 		ServiceName: svc.Key.Name,
 		GroupName:   svc.Key.Group,
-		ServiceInfo: info,
+		ServiceInfo: &info,
 	})
 	if err != nil {
 		return nil, err
