@@ -132,7 +132,7 @@ func (s *Server) subscribe(ctx context.Context, c *conn, p *nacospb.Payload) (*n
 	if req.Subscribe {
 		snap, err = s.subscribeConn(ctx, c, key, req.Clusters)
 	} else {
-		s.hub.Unsubscribe(c.id, key, req.Clusters)
+		s.hub.Unsubscribe(c.id, fanout.NamingTopic(key), req.Clusters)
 		snap, err = s.reg.Query(ctx, key)
 	}
 	if err != nil {
@@ -149,7 +149,8 @@ func (s *Server) subscribeConn(ctx context.Context, c *conn, key upstream.Servic
 	if _, err := c.session(); err != nil {
 		return upstream.Service{}, errUnregisteredConn()
 	}
-	return s.hub.Subscribe(ctx, c, key, clusters)
+	snap, err := s.hub.Subscribe(ctx, c, fanout.NamingTopic(key), clusters)
+	return snap.Service(), err
 }
 
 // validateClusters checks each name of a comma-joined cluster filter.

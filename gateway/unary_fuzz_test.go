@@ -79,7 +79,7 @@ func FuzzUnary(f *testing.F) {
 // merge window is never advanced), so no push meets the fake outbox.
 func fuzzServer(f *testing.F) *Server {
 	reg := upstream.NewEmbedded()
-	hub, err := fanout.NewHub(reg, fanout.Options{MergeWindow: time.Hour, Manual: true})
+	hub, err := fanout.NewHub(fanout.NamingSource(reg), fanout.Options{Naming: fanout.Policy{MergeWindow: time.Hour}, Manual: true})
 	if err != nil {
 		f.Fatal(err)
 	}
