@@ -12,15 +12,15 @@ import (
 type subscription struct {
 	key       upstream.ServiceKey
 	boxes     map[*upstream.Mailbox[upstream.Service]]struct{} // local subscribers
-	idleSince time.Time                      // last local subscriber left (zero while used)
-	upstream  bool                           // subscribed on the current session
-	snap      *upstream.Service              // last snapshot notified (nil before the first)
-	ready     chan struct{}                  // closed when snap is first set
-	held      *heldSnap                      // a loss of instances not yet forwarded
-	pushes    uint64                         // upstream pushes received
-	lastRef   int64                          // newest upstream lastRefTime seen on this session
-	failures  int                            // upstream subscribes failed in a row
-	retryAt   time.Time                      // no new attempt before this
+	idleSince time.Time                                        // last local subscriber left (zero while used)
+	upstream  bool                                             // subscribed on the current session
+	snap      *upstream.Service                                // last snapshot notified (nil before the first)
+	ready     chan struct{}                                    // closed when snap is first set
+	held      *heldSnap                                        // a loss of instances not yet forwarded
+	pushes    uint64                                           // upstream pushes received
+	lastRef   int64                                            // newest upstream lastRefTime seen on this session
+	failures  int                                              // upstream subscribes failed in a row
+	retryAt   time.Time                                        // no new attempt before this
 }
 
 // heldSnap is an upstream snapshot not yet forwarded (see the package doc).
