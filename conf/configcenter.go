@@ -1,5 +1,7 @@
 package conf
 
+import "time"
+
 // ConfigCenterConfig configures the Nacos configuration center Herald
 // serves (gRPC Config* requests and /nacos/v1/cs). With upstream.kind
 // embedded, configurations are kept in upstream.embedded.dataDir/config.
@@ -19,6 +21,13 @@ type ConfigCenterConfig struct {
 	// to fanout.retryMax); then the push is given up and recorded dropped,
 	// and the connection stays. Default 10; 1..1000.
 	PushMaxAttempts int `yaml:"pushMaxAttempts" help:"attempts of an unacknowledged config push before it is given up"`
+	// PushConfirmTimeout: a client that acknowledges a config push must
+	// also listen to the key again within this long (as the SDKs do at
+	// once), or the push counts as failed and is retried (bounded by
+	// pushMaxAttempts). It repairs an SDK that acks and then loses track of
+	// the change. Default 5s; 0 takes the acknowledgement as final; at most
+	// 1m.
+	PushConfirmTimeout time.Duration `yaml:"pushConfirmTimeout" help:"a config push acked but not followed by a listen within this is retried (0 = off)"`
 	// MaxLongPolls bounds the HTTP long polls (POST
 	// /nacos/v1/cs/configs/listener) held at once; beyond it a poll is
 	// answered 503 at once and the client retries. Default 10000;
@@ -35,12 +44,15 @@ const (
 	defaultPushMaxAttempts = 10
 	maxPushMaxAttempts     = 1000
 	defaultMaxLongPolls    = 10000
+	defaultConfirmTimeout  = 5 * time.Second
+	maxConfirmTimeout      = time.Minute
 	maxMaxLongPolls        = 1000000
 )
 
 func defaultConfigCenter() ConfigCenterConfig {
 	return ConfigCenterConfig{MaxContentBytes: defaultMaxContentBytes, HistoryLimit: defaultHistoryLimit,
-		PushMaxAttempts: defaultPushMaxAttempts, MaxLongPolls: defaultMaxLongPolls}
+		PushMaxAttempts: defaultPushMaxAttempts, MaxLongPolls: defaultMaxLongPolls,
+		PushConfirmTimeout: defaultConfirmTimeout}
 }
 
 // validateConfigCenter checks the config section.
@@ -50,4 +62,8 @@ func (c *Config) validateConfigCenter(add func(error)) {
 	add(intRange("config.historyLimit", cc.HistoryLimit, 1, maxHistoryLimit))
 	add(intRange("config.pushMaxAttempts", cc.PushMaxAttempts, 1, maxPushMaxAttempts))
 	add(intRange("config.maxLongPolls", cc.MaxLongPolls, 1, maxMaxLongPolls))
+	add(minDuration("config.pushConfirmTimeout", cc.PushConfirmTimeout, 0))
+	if cc.PushConfirmTimeout > maxConfirmTimeout {
+		add(fieldErrorf("config.pushConfirmTimeout", "must be at most %s, got %s", maxConfirmTimeout, cc.PushConfirmTimeout))
+	}
 }

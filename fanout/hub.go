@@ -25,6 +25,13 @@ type Policy struct {
 	// attempts (reported dropped); the subscription stays and the next
 	// revision is pushed afresh. 0 retries while the subscription lives.
 	MaxAttempts int
+	// ConfirmTimeout, when positive, makes an acknowledgement provisional:
+	// the client must also say what it holds (Hub.Holds) within this long
+	// after acknowledging, or the push counts as failed and is retried. A
+	// config push asks the client to listen again; an SDK that acks it and
+	// then loses track of the key (nacos-sdk-go v2.3.2 can, when the push
+	// races its own listen) is told again instead of staying behind.
+	ConfirmTimeout time.Duration
 }
 
 // Options configure a Hub. Zero values take the defaults noted.

@@ -91,3 +91,52 @@ func TestHoldsReportedInStatus(t *testing.T) {
 		t.Fatalf("another IP's status %+v, want none", got)
 	}
 }
+
+// With ConfirmTimeout, an acknowledged push the client does not confirm
+// (Holds) in time is retried; a confirmed one is done; MaxAttempts still
+// bounds a client that acks but never confirms.
+func TestConfirmTimeoutRetriesUnconfirmedAcks(t *testing.T) {
+	r := newRigWith(t, 0, func(o *Options) {
+		o.Naming = Policy{ConfirmTimeout: 2 * time.Second, MaxAttempts: 3, StallTimeout: -1}
+	})
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	rev := r.change(1)
+	first := f.waitPushes(t, 1)[0]
+	r.waitEvents(1) // sent
+	r.hub.Ack("c1", first.RequestID, true)
+	r.waitEvents(2) // acked
+	r.advance(2*time.Second + 20*time.Millisecond)
+	r.waitEvents(3)
+	if o := r.obs.last(); o.Event != EventFailed || !strings.Contains(o.Reason, "did not listen again") {
+		t.Fatalf("unconfirmed ack: %s %q, want failed", o.Event, o.Reason)
+	}
+	r.advance(time.Second + 20*time.Millisecond) // retry backoff
+	p := f.waitPushes(t, 2)[1]
+	r.waitEvents(4) // retried
+	if p.Revision != rev {
+		t.Fatalf("retry carried %d, want %d", p.Revision, rev)
+	}
+	r.hub.Ack("c1", p.RequestID, true)
+	r.hub.Holds("c1", r.topic, "", "held")
+	r.advance(time.Minute)
+	want := []Event{EventSent, EventAcked, EventFailed, EventRetried, EventAcked}
+	if got := r.obs.events(); !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+
+	// A client that acks and never confirms: three attempts, then given up.
+	second := r.change(2)
+	for i := range 3 {
+		ps := f.waitPushes(t, 3+i)
+		r.waitEvents(len(want) + 1 + 3*i) // sent or retried
+		r.hub.Ack("c1", ps[2+i].RequestID, true)
+		r.advance(2*time.Second + 20*time.Millisecond)
+		r.advance(8 * time.Second) // any backoff
+	}
+	r.waitEvents(len(want) + 10) // each attempt sent, acked, failed; then dropped
+	last := r.obs.last()
+	if last.Event != EventDropped || last.Revision != second || !strings.Contains(last.Reason, "gave up after 3") {
+		t.Fatalf("last outcome %s of %d %q; want revision %d given up after 3 attempts", last.Event, last.Revision, last.Reason, second)
+	}
+}

@@ -30,6 +30,7 @@ type subscription struct {
 	failures     int               // consecutive failed attempts, for the backoff
 	unackedSince time.Time         // since when a push has been outstanding; zero if none
 	chain        trace.SpanContext // span of the first attempt of the current retry chain (tracer side channel)
+	confirming   *attempt          // acknowledged, awaiting the client's Holds (Policy.ConfirmTimeout)
 	held         string            // what the client says it holds (Hub.Holds), e.g. a config md5
 	heldSince    time.Time         // since when it holds it
 	closed       bool
@@ -126,13 +127,21 @@ func (s *subscription) ack(requestID string, ok bool, now time.Time) {
 		s.gaveUp(a, next, now)
 		return
 	}
-	s.failures = 0
 	s.unackedSince = time.Time{}
 	s.acked = max(s.acked, a.push.Revision)
 	var next *attempt
-	if s.next != nil {
+	switch {
+	case s.next != nil:
+		s.failures = 0
 		next = s.startLocked(s.next, 1, now)
 		s.next = nil
+	case s.policy.ConfirmTimeout > 0:
+		// failures stays until the client confirms: a client that acks
+		// and never confirms is still bounded by MaxAttempts.
+		s.confirming = a
+		s.hub.wheel.schedule(now.Add(s.policy.ConfirmTimeout), confirmCheck{s, a})
+	default:
+		s.failures = 0
 	}
 	s.mu.Unlock()
 	s.emit(EventAcked, a.push, a, now, "")
@@ -245,7 +254,30 @@ func (s *subscription) holds(digest string, now time.Time) {
 	if s.held != digest || s.heldSince.IsZero() {
 		s.held, s.heldSince = digest, now
 	}
+	if s.confirming != nil {
+		s.confirming, s.failures = nil, 0
+	}
 	s.mu.Unlock()
+}
+
+// unconfirmed handles an acknowledged attempt the client did not confirm
+// in time: it is retried as a failure (see Policy.ConfirmTimeout), unless
+// something newer is on its way already.
+func (s *subscription) unconfirmed(a *attempt, now time.Time) {
+	s.mu.Lock()
+	if s.closed || s.confirming != a {
+		s.mu.Unlock()
+		return
+	}
+	s.confirming = nil
+	if s.inflight != nil || s.next != nil {
+		s.mu.Unlock()
+		return
+	}
+	next := s.failedLocked(a, now)
+	s.mu.Unlock()
+	s.emit(EventFailed, a.push, a, now, "acknowledged, but the client did not listen again within "+s.policy.ConfirmTimeout.String())
+	s.gaveUp(a, next, now)
 }
 
 // close ends the subscription; what was in flight or waiting is dropped.
@@ -297,15 +329,20 @@ type (
 		s *subscription
 		a *attempt
 	}
-	retryDue   struct{ s *subscription }
+	retryDue     struct{ s *subscription }
+	confirmCheck struct {
+		s *subscription
+		a *attempt
+	}
 	stallCheck struct {
 		s     *subscription
 		since time.Time
 	}
 )
 
-func (t ackDeadline) fire(now time.Time) { t.s.expire(t.a, now) }
-func (t retryDue) fire(now time.Time)    { t.s.retry(now) }
+func (t ackDeadline) fire(now time.Time)  { t.s.expire(t.a, now) }
+func (t retryDue) fire(now time.Time)     { t.s.retry(now) }
+func (t confirmCheck) fire(now time.Time) { t.s.unconfirmed(t.a, now) }
 func (t stallCheck) fire(now time.Time) {
 	if t.s.stalled(t.since) {
 		t.s.sub.Close("pushes unacknowledged for " + t.s.policy.StallTimeout.String())

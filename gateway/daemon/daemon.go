@@ -107,7 +107,8 @@ func (d *Daemon) startHub() error {
 		Naming: fanout.Policy{MergeWindow: cfg.Fanout.MergeWindow, StallTimeout: cfg.Fanout.StallTimeout},
 		// Config pushes go at once, as Nacos's, and a listener that never
 		// acknowledges is given up after its attempts, never disconnected.
-		Config:     fanout.Policy{StallTimeout: -1, MaxAttempts: cfg.Config.PushMaxAttempts},
+		Config: fanout.Policy{StallTimeout: -1, MaxAttempts: cfg.Config.PushMaxAttempts,
+			ConfirmTimeout: cfg.Config.PushConfirmTimeout},
 		Workers:    cfg.Fanout.Workers,
 		AckTimeout: cfg.Session.AckTimeout,
 		RetryBase:  cfg.Fanout.RetryBase,

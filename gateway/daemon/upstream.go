@@ -46,12 +46,13 @@ func newBackend(cfg conf.Config, log *slog.Logger) (backend, error) {
 		l, err := nacoslink.New(nacoslink.Options{
 			Servers: u.Servers, RequestTimeout: u.RequestTimeout, Linger: zeroIsNone(u.Linger),
 			ResyncGrace: zeroIsNone(u.ResyncGrace), ClientVersion: "Herald:" + Version, AppName: cfg.Node,
-			Logger: log.With("component", "upstream"),
+			MaxConfigBytes: cfg.Config.MaxContentBytes,
+			Logger:         log.With("component", "upstream"),
 		})
 		if err != nil {
 			return backend{}, fmt.Errorf("upstream: %w", err)
 		}
-		return backend{reg: l, closes: []func() error{l.Close}}, nil
+		return backend{reg: l, config: l, closes: []func() error{l.Close}}, nil
 	default:
 		return backend{}, fmt.Errorf("upstream.kind %q is not supported", u.Kind)
 	}

@@ -108,6 +108,7 @@ func (l *Link) sync(s *session) {
 	for _, key := range todo {
 		l.subscribeUpstream(s, key, true)
 	}
+	l.syncConfigs(s)
 	l.flushDirty()
 }
 
