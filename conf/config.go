@@ -20,6 +20,8 @@ type Config struct {
 	Admin AdminConfig `yaml:"admin"`
 	// Upstream selects the registry Herald fronts.
 	Upstream UpstreamConfig `yaml:"upstream"`
+	// Config configures the configuration center.
+	Config ConfigCenterConfig `yaml:"config"`
 	// Session holds per-connection timing and buffering.
 	Session SessionConfig `yaml:"session"`
 	// Fanout configures how changes are pushed to subscribers.
@@ -338,6 +340,7 @@ func Default() Config {
 			RequestTimeout: defaultRequestTimeout, ResyncGrace: defaultResyncGrace,
 			Embedded: defaultEmbedded(),
 		},
+		Config: defaultConfigCenter(),
 		Session: SessionConfig{
 			IdleTimeout:   defaultIdleTimeout,
 			DetectTimeout: defaultDetectTimeout,

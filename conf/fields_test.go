@@ -49,6 +49,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		"upstream.embedded.dataDir", "upstream.embedded.healthCheck.checker", "upstream.embedded.healthCheck.path",
 		"upstream.embedded.healthCheck.interval", "upstream.embedded.healthCheck.timeout",
 		"upstream.embedded.healthCheck.failures", "upstream.embedded.healthCheck.concurrency",
+		"config.maxContentBytes", "config.historyLimit", "config.pushMaxAttempts", "config.pushConfirmTimeout", "config.maxLongPolls",
 		"session.idleTimeout", "session.detectTimeout", "session.pushQueue", "session.ackTimeout",
 		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout", "fanout.maxSubscriptionsPerClient",
 		"tracker.redis", "tracker.cluster", "tracker.retention", "tracker.buffer", "tracker.backlog", "tracker.memoryRecords",

@@ -21,6 +21,17 @@ type Policy struct {
 	// StallTimeout closes a connection whose pushes of this kind stay
 	// unacknowledged this long; default 3m, negative never.
 	StallTimeout time.Duration
+	// MaxAttempts gives a push up after this many failed or timed-out
+	// attempts (reported dropped); the subscription stays and the next
+	// revision is pushed afresh. 0 retries while the subscription lives.
+	MaxAttempts int
+	// ConfirmTimeout, when positive, makes an acknowledgement provisional:
+	// the client must also say what it holds (Hub.Holds) within this long
+	// after acknowledging, or the push counts as failed and is retried. A
+	// config push asks the client to listen again; an SDK that acks it and
+	// then loses track of the key (nacos-sdk-go v2.3.2 can, when the push
+	// races its own listen) is told again instead of staying behind.
+	ConfirmTimeout time.Duration
 }
 
 // Options configure a Hub. Zero values take the defaults noted.
@@ -259,6 +270,24 @@ func (h *Hub) detach(id string, refs []subRef, reason string) {
 	now := h.now()
 	for _, su := range gone {
 		su.close(now, reason)
+	}
+}
+
+// Holds records what the subscriber id says it holds of topic t seen
+// through view: for config, the md5 its listen carries. Status reports it
+// with the time it first said so. Unknown subscriptions are ignored.
+func (h *Hub) Holds(id string, t Topic, view, digest string) {
+	h.mu.Lock()
+	f := h.feeds[t]
+	h.mu.Unlock()
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	su := f.subs[subKey{id, view}]
+	f.mu.Unlock()
+	if su != nil {
+		su.holds(digest, h.now())
 	}
 }
 

@@ -15,6 +15,8 @@ type SubscriberStatus struct {
 	InFlight     int64     // revision awaiting its ack; 0 if none
 	UnackedSince time.Time // zero when nothing is outstanding
 	RetryAt      time.Time // zero unless a retry is scheduled
+	Held         string    // what the client says it holds (Hub.Holds); "" when it said nothing
+	HeldSince    time.Time // since when (zero when it said nothing)
 }
 
 // TopicStatus is the delivery state of one topic now.
@@ -51,4 +53,51 @@ func (h *Hub) Status(t Topic) TopicStatus {
 		return a.ConnID < b.ConnID || a.ConnID == b.ConnID && a.View < b.View
 	})
 	return st
+}
+
+// ClientSubscription is one subscription of a client: its topic, the
+// topic's newest revision, and its delivery state.
+type ClientSubscription struct {
+	Topic    Topic
+	Revision int64
+	SubscriberStatus
+}
+
+// ClientStatus reports every subscription to a topic of kind k held by
+// subscribers whose client IP is ip, ordered by topic and connection id.
+func (h *Hub) ClientStatus(k Kind, ip string) []ClientSubscription {
+	h.mu.Lock()
+	feeds := make([]*feed, 0)
+	for t, f := range h.feeds {
+		if t.Kind == k {
+			feeds = append(feeds, f)
+		}
+	}
+	h.mu.Unlock()
+	var out []ClientSubscription
+	for _, f := range feeds {
+		f.mu.Lock()
+		var rev int64
+		if f.latest != nil {
+			rev = f.latest.Revision
+		}
+		subs := make([]*subscription, 0, len(f.subs))
+		for _, su := range f.subs {
+			subs = append(subs, su)
+		}
+		f.mu.Unlock()
+		for _, su := range subs {
+			if st := su.status(); st.Client.IP == ip {
+				out = append(out, ClientSubscription{Topic: f.topic, Revision: rev, SubscriberStatus: st})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Topic != b.Topic {
+			return a.Topic.String() < b.Topic.String()
+		}
+		return a.ConnID < b.ConnID
+	})
+	return out
 }

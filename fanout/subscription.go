@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -29,6 +30,9 @@ type subscription struct {
 	failures     int               // consecutive failed attempts, for the backoff
 	unackedSince time.Time         // since when a push has been outstanding; zero if none
 	chain        trace.SpanContext // span of the first attempt of the current retry chain (tracer side channel)
+	confirming   *attempt          // acknowledged, awaiting the client's Holds (Policy.ConfirmTimeout)
+	held         string            // what the client says it holds (Hub.Holds), e.g. a config md5
+	heldSince    time.Time         // since when it holds it
 	closed       bool
 }
 
@@ -39,6 +43,7 @@ type attempt struct {
 	sentAt   time.Time
 	deadline time.Time
 	span     attemptSpan // the tracer's; zero when not traced
+	gaveUp   bool        // the policy's attempts are spent: not retried
 }
 
 // answered records that the client was answered with revision rev (the
@@ -116,18 +121,27 @@ func (s *subscription) ack(requestID string, ok bool, now time.Time) {
 	}
 	s.inflight = nil
 	if !ok {
-		s.scheduleRetryLocked(a.push, now)
+		next := s.failedLocked(a, now)
 		s.mu.Unlock()
 		s.emit(EventFailed, a.push, a, now, "client answered with an error")
+		s.gaveUp(a, next, now)
 		return
 	}
-	s.failures = 0
 	s.unackedSince = time.Time{}
 	s.acked = max(s.acked, a.push.Revision)
 	var next *attempt
-	if s.next != nil {
+	switch {
+	case s.next != nil:
+		s.failures = 0
 		next = s.startLocked(s.next, 1, now)
 		s.next = nil
+	case s.policy.ConfirmTimeout > 0:
+		// failures stays until the client confirms: a client that acks
+		// and never confirms is still bounded by MaxAttempts.
+		s.confirming = a
+		s.hub.wheel.schedule(now.Add(s.policy.ConfirmTimeout), confirmCheck{s, a})
+	default:
+		s.failures = 0
 	}
 	s.mu.Unlock()
 	s.emit(EventAcked, a.push, a, now, "")
@@ -144,10 +158,42 @@ func (s *subscription) expire(a *attempt, now time.Time) {
 		return
 	}
 	s.inflight = nil
-	s.scheduleRetryLocked(a.push, now)
+	next := s.failedLocked(a, now)
 	s.mu.Unlock()
 	s.hub.acks.remove(s.sub.ID(), a.push.RequestID, s)
 	s.emit(EventTimedOut, a.push, a, now, "no acknowledgement")
+	s.gaveUp(a, next, now)
+}
+
+// failedLocked handles attempt a failing or timing out: the newest of its
+// push and next is retried after the backoff, unless the policy's attempts
+// are spent. Then a is given up (a.gaveUp) and a newer
+// revision waiting in next, if any, is started afresh and returned.
+func (s *subscription) failedLocked(a *attempt, now time.Time) *attempt {
+	if limit := s.policy.MaxAttempts; limit > 0 && a.n >= limit {
+		a.gaveUp = true
+		s.failures, s.unackedSince = 0, time.Time{}
+		next := s.next
+		s.next = nil
+		if next == nil {
+			return nil
+		}
+		return s.startLocked(next, 1, now)
+	}
+	s.scheduleRetryLocked(a.push, now)
+	return nil
+}
+
+// gaveUp reports a push given up after its attempts were spent, and sends
+// the newer revision started in its place.
+func (s *subscription) gaveUp(a *attempt, next *attempt, now time.Time) {
+	if !a.gaveUp {
+		return
+	}
+	s.emit(EventDropped, a.push, a, now, fmt.Sprintf("gave up after %d attempts", a.n))
+	if next != nil {
+		s.transmit(next, EventSent, now)
+	}
 }
 
 // scheduleRetryLocked keeps the newest of failed and next for a retry after
@@ -197,7 +243,41 @@ func (s *subscription) status() SubscriberStatus {
 	if s.inflight != nil {
 		st.InFlight = s.inflight.push.Revision
 	}
+	st.Held, st.HeldSince = s.held, s.heldSince
 	return st
+}
+
+// holds records that the client says it holds digest, since now if that
+// is new.
+func (s *subscription) holds(digest string, now time.Time) {
+	s.mu.Lock()
+	if s.held != digest || s.heldSince.IsZero() {
+		s.held, s.heldSince = digest, now
+	}
+	if s.confirming != nil {
+		s.confirming, s.failures = nil, 0
+	}
+	s.mu.Unlock()
+}
+
+// unconfirmed handles an acknowledged attempt the client did not confirm
+// in time: it is retried as a failure (see Policy.ConfirmTimeout), unless
+// something newer is on its way already.
+func (s *subscription) unconfirmed(a *attempt, now time.Time) {
+	s.mu.Lock()
+	if s.closed || s.confirming != a {
+		s.mu.Unlock()
+		return
+	}
+	s.confirming = nil
+	if s.inflight != nil || s.next != nil {
+		s.mu.Unlock()
+		return
+	}
+	next := s.failedLocked(a, now)
+	s.mu.Unlock()
+	s.emit(EventFailed, a.push, a, now, "acknowledged, but the client did not listen again within "+s.policy.ConfirmTimeout.String())
+	s.gaveUp(a, next, now)
 }
 
 // close ends the subscription; what was in flight or waiting is dropped.
@@ -249,15 +329,20 @@ type (
 		s *subscription
 		a *attempt
 	}
-	retryDue   struct{ s *subscription }
+	retryDue     struct{ s *subscription }
+	confirmCheck struct {
+		s *subscription
+		a *attempt
+	}
 	stallCheck struct {
 		s     *subscription
 		since time.Time
 	}
 )
 
-func (t ackDeadline) fire(now time.Time) { t.s.expire(t.a, now) }
-func (t retryDue) fire(now time.Time)    { t.s.retry(now) }
+func (t ackDeadline) fire(now time.Time)  { t.s.expire(t.a, now) }
+func (t retryDue) fire(now time.Time)     { t.s.retry(now) }
+func (t confirmCheck) fire(now time.Time) { t.s.unconfirmed(t.a, now) }
 func (t stallCheck) fire(now time.Time) {
 	if t.s.stalled(t.since) {
 		t.s.sub.Close("pushes unacknowledged for " + t.s.policy.StallTimeout.String())

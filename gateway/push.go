@@ -25,6 +25,8 @@ func (e pushEncoder) Encode(t fanout.Topic, snap fanout.Snapshot, view string) (
 	switch t.Kind {
 	case fanout.KindNaming:
 		return e.naming(snap.Service(), view)
+	case fanout.KindConfig:
+		return e.config(t, snap.ConfigState(), view)
 	default:
 		return nil, fmt.Errorf("encode push %s: no gRPC push for this kind", t)
 	}
@@ -50,6 +52,28 @@ func (e pushEncoder) naming(svc upstream.Service, clusters string) (*fanout.Push
 		return nil, fmt.Errorf("encode push %s: %w", svc.Key, err)
 	}
 	return &fanout.Push{Items: len(info.Hosts), RequestID: id, Frame: b}, nil
+}
+
+// config builds one ConfigChangeNotifyRequest payload: the key changed,
+// named with the tenant as the listener sent it (view).
+func (e pushEncoder) config(t fanout.Topic, st upstream.ConfigState, tenant string) (*fanout.Push, error) {
+	id := e.ids.next()
+	p, err := nacoswire.NewPayload(nacoswire.TypeConfigChangeNotifyRequest, nacoswire.ConfigChangeNotifyRequest{
+		ConfigRequest: nacoswire.ConfigRequest{Request: nacoswire.Request{RequestID: id, Module: "config"},
+			DataID: t.Name, Group: t.Group, Tenant: tenant},
+	})
+	if err != nil {
+		return nil, err
+	}
+	b, err := p.Marshal(nil)
+	if err != nil {
+		return nil, fmt.Errorf("encode push %s: %w", t, err)
+	}
+	push := &fanout.Push{RequestID: id, Frame: b}
+	if c := st.Config; c != nil {
+		push.Items, push.Digest = len(c.Content), c.Md5
+	}
+	return push, nil
 }
 
 // Send implements fanout.Subscriber: it queues the push on the stream.

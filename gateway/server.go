@@ -27,15 +27,16 @@ import (
 
 // Options configure the gRPC endpoint. Zero values take the defaults noted.
 type Options struct {
-	Addr            string          // listen address; default ":9848"
-	MaxMessageBytes int             // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
-	Transport       string          // Kitex transport: TransportNetpoll (default) or TransportGonet
-	IdleTimeout     time.Duration   // idle time before a ClientDetectionRequest; default 20s
-	DetectTimeout   time.Duration   // time to answer it; default 5s
-	PushQueue       int             // queued server messages per connection; default 1024
-	SweepInterval   time.Duration   // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
-	ExitWait        time.Duration   // graceful shutdown bound; default 2s
-	Requests        RequestObserver // told of every unary request; optional
+	Addr            string               // listen address; default ":9848"
+	MaxMessageBytes int                  // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
+	Transport       string               // Kitex transport: TransportNetpoll (default) or TransportGonet
+	IdleTimeout     time.Duration        // idle time before a ClientDetectionRequest; default 20s
+	DetectTimeout   time.Duration        // time to answer it; default 5s
+	PushQueue       int                  // queued server messages per connection; default 1024
+	SweepInterval   time.Duration        // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
+	ExitWait        time.Duration        // graceful shutdown bound; default 2s
+	Requests        RequestObserver      // told of every unary request; optional
+	Config          upstream.ConfigStore // the config center Config* requests are served from; nil answers them 501
 	Logger          *slog.Logger
 	Kitex           KitexTuning
 }

@@ -22,6 +22,10 @@ var unaryHandlers = map[string]unaryFunc{
 	nacoswire.TypeSubscribeServiceRequest:   (*Server).subscribe,
 	nacoswire.TypeServiceQueryRequest:       (*Server).queryService,
 	nacoswire.TypeServiceListRequest:        (*Server).listServices,
+	nacoswire.TypeConfigQueryRequest:        (*Server).configQuery,
+	nacoswire.TypeConfigPublishRequest:      (*Server).configPublish,
+	nacoswire.TypeConfigRemoveRequest:       (*Server).configRemove,
+	nacoswire.TypeConfigBatchListenRequest:  (*Server).configListen,
 }
 
 // requestHandler adapts the Server to Kitex's Request service.

@@ -73,7 +73,7 @@ type Embedded struct {
 type entry struct {
 	slots map[string][]Instance
 	snap  Service
-	subs  map[*mailbox]struct{}
+	subs  map[*Mailbox[Service]]struct{}
 }
 
 // EmbeddedOption configures NewEmbedded.
@@ -159,7 +159,7 @@ func (e *Embedded) Close() error {
 	if e.prober != nil {
 		e.prober.stop()
 	}
-	var boxes []*mailbox
+	var boxes []*Mailbox[Service]
 	e.mu.Lock()
 	e.closed = true
 	for _, ent := range e.services {
@@ -170,7 +170,7 @@ func (e *Embedded) Close() error {
 	}
 	e.mu.Unlock()
 	for _, b := range boxes {
-		b.stop()
+		b.Stop()
 	}
 	return nil
 }

@@ -102,39 +102,8 @@ func compareKeys(a, b ServiceKey) int {
 
 // write replaces the file with data atomically and durably.
 func (f *snapshotFile) write(data []byte) error {
-	if err := os.MkdirAll(f.dir, 0o755); err != nil {
-		return fmt.Errorf("save persistent instances: create data directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(f.dir, tempPattern)
-	if err != nil {
+	if err := writeFileDurably(f.dir, f.path, tempPattern, data); err != nil {
 		return fmt.Errorf("save persistent instances: %w", err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), f.path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("save persistent instances to %s: %w", f.path, err)
-	}
-	return syncDir(f.dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync data directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync data directory %s: %w", dir, err)
 	}
 	return nil
 }

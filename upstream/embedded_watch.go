@@ -21,17 +21,17 @@ func (e *Embedded) Subscribe(key ServiceKey, notify func(Service)) (cancel func(
 	if notify == nil {
 		return nil, fmt.Errorf("subscribe %s: %w", key, invalid("notify", "must not be nil"))
 	}
-	b := newMailbox(notify)
+	b := NewMailbox(notify)
 	if err := e.attach(key, b); err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", key, err)
 	}
-	go b.run()
+	go b.Run()
 	return func() { e.detach(key, b) }, nil
 }
 
 // attach adds b to key's subscribers, creating an empty entry for an
 // unknown service, and offers b the current snapshot.
-func (e *Embedded) attach(key ServiceKey, b *mailbox) error {
+func (e *Embedded) attach(key ServiceKey, b *Mailbox[Service]) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -46,16 +46,16 @@ func (e *Embedded) attach(key ServiceKey, b *mailbox) error {
 		e.services[key] = ent
 	}
 	if ent.subs == nil {
-		ent.subs = make(map[*mailbox]struct{})
+		ent.subs = make(map[*Mailbox[Service]]struct{})
 	}
 	ent.subs[b] = struct{}{}
-	b.offer(ent.snap)
+	b.Offer(ent.snap)
 	return nil
 }
 
 // detach removes b from key's subscribers, drops the entry if it is now
 // unused, and stops b.
-func (e *Embedded) detach(key ServiceKey, b *mailbox) {
+func (e *Embedded) detach(key ServiceKey, b *Mailbox[Service]) {
 	e.mu.Lock()
 	if ent := e.services[key]; ent != nil {
 		if _, ok := ent.subs[b]; ok {
@@ -64,5 +64,5 @@ func (e *Embedded) detach(key ServiceKey, b *mailbox) {
 		}
 	}
 	e.mu.Unlock()
-	b.stop()
+	b.Stop()
 }

@@ -156,7 +156,7 @@ func (e *Embedded) commit(ent *entry) error {
 func (ent *entry) install(snap Service) {
 	ent.snap = snap
 	for b := range ent.subs {
-		b.offer(snap)
+		b.Offer(snap)
 	}
 }
 

@@ -2,35 +2,45 @@ package upstream
 
 import "sync"
 
-// mailbox delivers one subscription's snapshots to its notify callback from
-// its own goroutine. Writers offer snapshots without blocking; the mailbox
-// keeps only the latest, so a burst collapses into one call with the newest
-// snapshot, and notify sees strictly increasing revisions.
-type mailbox struct {
-	notify func(Service)
+// Mailbox delivers one subscription's snapshots (a Service, a ConfigState)
+// to its notify callback from a goroutine of its own, as Registry.Subscribe
+// and ConfigStore.WatchConfig require: Offer never blocks, bursts collapse
+// into the latest snapshot, and notify sees strictly increasing revisions.
+// Start it with go Run(); Stop ends it without waiting (safe from inside
+// notify and under locks notify takes). Registries outside this package
+// (the Nacos link) use it to behave like the embedded ones.
+type Mailbox[T any] struct {
+	notify func(T)
+	rev    func(T) int64
 	wake   chan struct{} // buffered 1: "latest may have changed"
-	done   chan struct{} // closed by stop
+	done   chan struct{} // closed by Stop
 	once   sync.Once     // closes done
 
-	// mu protects latest.
+	// mu protects latest and has.
 	mu     sync.Mutex
-	latest Service
+	latest T
 	has    bool // latest holds a snapshot
 }
 
-func newMailbox(notify func(Service)) *mailbox {
-	return &mailbox{
-		notify: notify,
-		wake:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
-	}
+// NewMailbox returns a mailbox of service snapshots calling notify.
+func NewMailbox(notify func(Service)) *Mailbox[Service] {
+	return newMailbox(notify, func(s Service) int64 { return s.Revision })
 }
 
-// offer makes snap the latest snapshot if it is newer, and wakes run. It
+// NewConfigMailbox returns a mailbox of config states calling notify.
+func NewConfigMailbox(notify func(ConfigState)) *Mailbox[ConfigState] {
+	return newMailbox(notify, func(s ConfigState) int64 { return s.Revision })
+}
+
+func newMailbox[T any](notify func(T), rev func(T) int64) *Mailbox[T] {
+	return &Mailbox[T]{notify: notify, rev: rev, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// Offer makes snap the latest snapshot if it is newer, and wakes Run. It
 // never blocks for longer than a short critical section.
-func (b *mailbox) offer(snap Service) {
+func (b *Mailbox[T]) Offer(snap T) {
 	b.mu.Lock()
-	if !b.has || snap.Revision > b.latest.Revision {
+	if !b.has || b.rev(snap) > b.rev(b.latest) {
 		b.latest, b.has = snap, true
 	}
 	b.mu.Unlock()
@@ -41,15 +51,15 @@ func (b *mailbox) offer(snap Service) {
 }
 
 // take returns the latest snapshot, if any.
-func (b *mailbox) take() (Service, bool) {
+func (b *Mailbox[T]) take() (T, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.latest, b.has
 }
 
-// run calls notify with every snapshot newer than the last one delivered,
-// until stop.
-func (b *mailbox) run() {
+// Run calls notify with every snapshot newer than the last one delivered,
+// until Stop.
+func (b *Mailbox[T]) Run() {
 	delivered, sent := int64(0), false
 	for {
 		select {
@@ -58,7 +68,7 @@ func (b *mailbox) run() {
 		case <-b.wake:
 		}
 		snap, ok := b.take()
-		if !ok || sent && snap.Revision <= delivered {
+		if !ok || sent && b.rev(snap) <= delivered {
 			continue
 		}
 		select {
@@ -67,15 +77,15 @@ func (b *mailbox) run() {
 		default:
 		}
 		b.notify(snap)
-		delivered, sent = snap.Revision, true
+		delivered, sent = b.rev(snap), true
 	}
 }
 
-// stop ends run without waiting for it: run checks done before every
-// notify, so once stop returns notify is never started again; a call
-// already under way finishes normally. Not waiting means stop is safe from
-// inside notify and while holding locks notify takes. stop may be called
+// Stop ends Run without waiting for it: Run checks done before every
+// notify, so once Stop returns notify is never started again; a call
+// already under way finishes normally. Not waiting means Stop is safe from
+// inside notify and while holding locks notify takes. Stop may be called
 // more than once.
-func (b *mailbox) stop() {
+func (b *Mailbox[T]) Stop() {
 	b.once.Do(func() { close(b.done) })
 }

@@ -80,7 +80,11 @@ type ServiceInfo struct {
 
 // ParseClusters splits a comma-joined cluster filter ("" = all clusters)
 // into its names, dropping blanks.
-func ParseClusters(s string) []string {
+func ParseClusters(s string) []string { return SplitList(s) }
+
+// SplitList splits a comma-separated list (of clusters, of beta IPs) into
+// its trimmed items, dropping blanks; nil for none.
+func SplitList(s string) []string {
 	if s == "" {
 		return nil
 	}

@@ -31,6 +31,7 @@ package upstream
 import (
 	"fmt"
 	"math"
+	"net"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -197,3 +198,64 @@ func isWordOrDash(r rune) bool  { return isASCIIAlnum(r) || r == '_' || r == '-'
 func isClusterRune(r rune) bool { return isWordOrDash(r) }
 func isGroupRune(r rune) bool   { return isWordOrDash(r) || r == ':' || r == '.' }
 func notCJKOrSpace(r rune) bool { return !isCJK(r) && !unicode.IsSpace(r) }
+
+// Config name rules, after Nacos's config ParamUtils.isValid: letters and
+// digits (any script, as Java's Character.isLetterOrDigit) and '_', '-',
+// '.', ':'. Lengths as Nacos's tables and checks: dataId 255, group 128,
+// tenant 128 (UTF-16 code units).
+var (
+	dataIDRule = textRule{field: "dataId", max: 255, allowed: isConfigRune}
+	cfgGroup   = textRule{field: "group", max: 128, allowed: isConfigRune}
+	tenantRule = textRule{field: "tenant", max: 128, allowed: isConfigRune}
+)
+
+func isConfigRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == '.' || r == ':'
+}
+
+// ValidateConfigKey checks k.Normalize() against Nacos's config name
+// rules. It returns nil or a *FieldError naming the first offending field
+// (dataId, group, tenant).
+func ValidateConfigKey(k ConfigKey) error {
+	k = k.Normalize()
+	for _, c := range []struct {
+		rule  textRule
+		value string
+	}{
+		{dataIDRule, k.DataID},
+		{cfgGroup, k.Group},
+		{tenantRule, k.Namespace},
+	} {
+		if err := c.rule.check(c.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateConfigPublish checks a publish: the key, non-blank content of at
+// most maxBytes (UTF-8), valid UTF-8 everywhere, and beta IPs that are IP
+// addresses.
+func ValidateConfigPublish(p ConfigPublish, maxBytes int) error {
+	if err := ValidateConfigKey(p.Key); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(p.Content) == "":
+		return invalid("content", "must not be blank")
+	case len(p.Content) > maxBytes:
+		return invalid("content", "must be at most %d bytes, got %d", maxBytes, len(p.Content))
+	case !utf8.ValidString(p.Content):
+		return invalid("content", "must be valid UTF-8")
+	case len(p.Type) > 32:
+		return invalid("type", "must be at most 32 characters")
+	case len(p.AppName) > 128:
+		return invalid("appName", "must be at most 128 characters")
+	}
+	for _, ip := range p.BetaIPs {
+		if net.ParseIP(ip) == nil {
+			return invalid("betaIps", "%q is not an IP address", ip)
+		}
+	}
+	return nil
+}

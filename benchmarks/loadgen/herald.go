@@ -88,6 +88,9 @@ func StartHerald(ctx context.Context, bin, dir string, extra, env []string) (*He
 	args := append([]string{
 		"-grpc.addr", grpcAddr, "-admin.addr", adminAddr, "-http.addr", "127.0.0.1:0",
 		"-log.level", "warn", "-fanout.mergeWindow", "0",
+		// Its own data directory: never the working directory's, which
+		// another Herald may hold (the directory is locked).
+		"-upstream.embedded.dataDir", filepath.Join(dir, "data"),
 	}, extra...)
 	h := &Herald{Bin: bin, Args: args, Env: env, GRPCAddr: grpcAddr, AdminAddr: adminAddr,
 		LogPath: filepath.Join(dir, "herald.log"), exited: make(chan struct{})}

@@ -28,7 +28,8 @@ import (
 type Daemon struct {
 	cfg      conf.Config
 	log      *slog.Logger
-	reg      upstream.Registry
+	backend  backend
+	reg      upstream.Registry // backend.reg
 	hub      *fanout.Hub
 	grpc     *gateway.Server
 	http     *http1.Server
@@ -54,7 +55,7 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		start func() error
 		stop  func()
 	}{
-		{d.openRegistry, d.closeRegistry},
+		{d.openBackend, d.closeBackend},
 		{d.startTelemetry, d.stopTelemetry},
 		{d.startTracking, d.stopTracking},
 		{d.startHub, func() { d.hub.Close() }},
@@ -82,25 +83,32 @@ func (d *Daemon) stopParts() {
 	d.stops = nil
 }
 
-func (d *Daemon) openRegistry() error {
-	reg, err := newRegistry(d.cfg, d.log)
-	d.reg = reg
-	return err
+func (d *Daemon) openBackend() error {
+	b, err := newBackend(d.cfg, d.log)
+	if err != nil {
+		return err
+	}
+	d.backend, d.reg = b, b.reg
+	return nil
 }
 
-func (d *Daemon) closeRegistry() {
-	if err := d.reg.Close(); err != nil {
-		d.log.Warn("registry close", "err", err)
-	}
-}
+func (d *Daemon) closeBackend() { d.backend.close(d.log) }
 
 // startHub starts the push engine, observed by the tracker and traced.
 func (d *Daemon) startHub() error {
 	cfg := d.cfg
 	observer, tracing := d.hubTelemetry(d.recorder)
 	var err error
-	d.hub, err = fanout.NewHub(fanout.Sources{fanout.KindNaming: fanout.NamingSource(d.reg)}, fanout.Options{
-		Naming:     fanout.Policy{MergeWindow: cfg.Fanout.MergeWindow, StallTimeout: cfg.Fanout.StallTimeout},
+	sources := fanout.Sources{fanout.KindNaming: fanout.NamingSource(d.reg)}
+	if d.backend.config != nil {
+		sources[fanout.KindConfig] = fanout.ConfigSource(d.backend.config)
+	}
+	d.hub, err = fanout.NewHub(sources, fanout.Options{
+		Naming: fanout.Policy{MergeWindow: cfg.Fanout.MergeWindow, StallTimeout: cfg.Fanout.StallTimeout},
+		// Config pushes go at once, as Nacos's, and a listener that never
+		// acknowledges is given up after its attempts, never disconnected.
+		Config: fanout.Policy{StallTimeout: -1, MaxAttempts: cfg.Config.PushMaxAttempts,
+			ConfirmTimeout: cfg.Config.PushConfirmTimeout},
 		Workers:    cfg.Fanout.Workers,
 		AckTimeout: cfg.Session.AckTimeout,
 		RetryBase:  cfg.Fanout.RetryBase,
@@ -127,6 +135,7 @@ func (d *Daemon) startGateway() error {
 		DetectTimeout:   cfg.Session.DetectTimeout,
 		PushQueue:       cfg.Session.PushQueue,
 		Requests:        d.tel.requests,
+		Config:          d.backend.config,
 		Logger:          d.log,
 		Kitex: gateway.KitexTuning{
 			WriteBufferSize:       cfg.GRPC.WriteBufferSize,

@@ -23,6 +23,7 @@ func startTest(t *testing.T) *Daemon {
 	t.Helper()
 	cfg := conf.Default()
 	cfg.GRPC.Addr, cfg.HTTP.Addr, cfg.Admin.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Upstream.Embedded.DataDir = t.TempDir()
 	d, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

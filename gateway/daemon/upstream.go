@@ -17,30 +17,44 @@ import (
 // Version is Herald's version, sent upstream as the client version.
 var Version = "dev"
 
-// newRegistry builds the registry cfg.Upstream selects. A nacos upstream
+// backend is where Herald's data lives or comes from: the registry and the
+// config center, and how to release them (in order).
+type backend struct {
+	reg    upstream.Registry
+	config upstream.ConfigStore // nil: the backend serves no configuration
+	closes []func() error
+}
+
+// close releases the backend, newest part first.
+func (b backend) close(log *slog.Logger) {
+	for i := len(b.closes) - 1; i >= 0; i-- {
+		if err := b.closes[i](); err != nil {
+			log.Warn("backend close", "err", err)
+		}
+	}
+}
+
+// newBackend builds the backend cfg.Upstream selects. A nacos upstream
 // connects in the background: unreachable at start is a degraded state
 // (logged, shown by /healthz and /v1/upstream), not an error.
-func newRegistry(cfg conf.Config, log *slog.Logger) (upstream.Registry, error) {
+func newBackend(cfg conf.Config, log *slog.Logger) (backend, error) {
 	u := cfg.Upstream
 	switch u.Kind {
 	case "", conf.UpstreamEmbedded:
-		reg, err := openEmbedded(u.Embedded, log.With("component", "registry"))
-		if err != nil {
-			return nil, err
-		}
-		return reg, nil
+		return openEmbedded(cfg, log)
 	case conf.UpstreamNacos:
 		l, err := nacoslink.New(nacoslink.Options{
 			Servers: u.Servers, RequestTimeout: u.RequestTimeout, Linger: zeroIsNone(u.Linger),
 			ResyncGrace: zeroIsNone(u.ResyncGrace), ClientVersion: "Herald:" + Version, AppName: cfg.Node,
-			Logger: log.With("component", "upstream"),
+			MaxConfigBytes: cfg.Config.MaxContentBytes,
+			Logger:         log.With("component", "upstream"),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("upstream: %w", err)
+			return backend{}, fmt.Errorf("upstream: %w", err)
 		}
-		return l, nil
+		return backend{reg: l, config: l, closes: []func() error{l.Close}}, nil
 	default:
-		return nil, fmt.Errorf("upstream.kind %q is not supported", u.Kind)
+		return backend{}, fmt.Errorf("upstream.kind %q is not supported", u.Kind)
 	}
 }
 

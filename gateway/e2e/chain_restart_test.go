@@ -72,7 +72,7 @@ func restartOn(t *testing.T, cfg conf.Config, addr string) *daemon.Daemon {
 
 func TestChainCoreKilledAndRestarted(t *testing.T) {
 	coreCfg := testConfig(t)
-	core := startHerald(t, coreCfg)
+	core := startCore(t, coreCfg)
 	coreAddr := core.GRPCAddr().String()
 	edge := startHerald(t, edgeConfig(t, coreAddr))
 	waitUpstreamReady(t, edge)

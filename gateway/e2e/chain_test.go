@@ -28,29 +28,57 @@ import (
 func chained() bool { return os.Getenv("HERALD_E2E_CHAIN") != "" }
 
 // throughChain, when HERALD_E2E_CHAIN is set, turns a Herald with the
-// embedded registry into an edge in front of a fresh core, so that every
-// end-to-end test runs through a chained gateway (the drop-in claim).
+// embedded registry into an edge in front of a core, so that every
+// end-to-end test runs through a chained gateway (the drop-in claim). The
+// core holds the data directory; an edge started again with the same
+// configuration (a restart) finds the same core still running, as an edge
+// restarted in front of a live core would.
 func throughChain(t *testing.T, cfg conf.Config) conf.Config {
 	t.Helper()
 	if !chained() || cfg.Upstream.Kind != conf.UpstreamEmbedded {
 		return cfg
 	}
+	core := chainCore(t, cfg)
+	cfg.Upstream.Kind = conf.UpstreamNacos
+	cfg.Upstream.Servers = []string{core.GRPCAddr().String()}
+	cfg.Upstream.ResyncGrace = 200 * time.Millisecond
+	return cfg
+}
+
+// chainCores are the cores throughChain started, by data directory.
+var chainCores = struct {
+	sync.Mutex
+	byDir map[string]*daemon.Daemon
+}{byDir: map[string]*daemon.Daemon{}}
+
+// chainCore is the core for cfg's data directory, started on first use.
+func chainCore(t *testing.T, cfg conf.Config) *daemon.Daemon {
+	t.Helper()
+	dir := cfg.Upstream.Embedded.DataDir
+	chainCores.Lock()
+	defer chainCores.Unlock()
+	if core := chainCores.byDir[dir]; core != nil && dir != "" {
+		return core
+	}
 	coreCfg := testConfig(t)
 	coreCfg.Node = "core"
 	// The core holds the registry: persistent instances and their health
-	// checks live there, so it gets the test's embedded settings (a
-	// restarted edge with the same config finds the same data directory).
+	// checks live there, so it gets the test's embedded settings.
 	coreCfg.Upstream.Embedded = cfg.Upstream.Embedded
+	coreCfg.Config = cfg.Config
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	core, err := daemon.Start(coreCfg, log)
 	if err != nil {
 		t.Fatalf("start core: %v", err)
 	}
-	t.Cleanup(core.Stop)
-	cfg.Upstream.Kind = conf.UpstreamNacos
-	cfg.Upstream.Servers = []string{core.GRPCAddr().String()}
-	cfg.Upstream.ResyncGrace = 200 * time.Millisecond
-	return cfg
+	chainCores.byDir[dir] = core
+	t.Cleanup(func() {
+		core.Stop()
+		chainCores.Lock()
+		delete(chainCores.byDir, dir)
+		chainCores.Unlock()
+	})
+	return core
 }
 
 // awaitChain waits until an edge made by throughChain is connected, so

@@ -29,6 +29,9 @@ import (
 var sdkDir string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(listenerProcessEnv) != "" {
+		os.Exit(runListenerProcess())
+	}
 	dir, err := os.MkdirTemp("", "herald-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -53,10 +56,22 @@ func testConfig(t *testing.T) conf.Config {
 	return cfg
 }
 
-// startHerald runs Herald until the test ends.
+// startHerald runs Herald until the test ends (through a chained gateway
+// when HERALD_E2E_CHAIN is set, see throughChain).
 func startHerald(t *testing.T, cfg conf.Config) *daemon.Daemon {
 	t.Helper()
-	cfg = throughChain(t, cfg)
+	return startDaemon(t, throughChain(t, cfg))
+}
+
+// startCore runs Herald with cfg as it is, never through a chain: a core
+// that a test stops and restarts on its own data directory.
+func startCore(t *testing.T, cfg conf.Config) *daemon.Daemon {
+	t.Helper()
+	return startDaemon(t, cfg)
+}
+
+func startDaemon(t *testing.T, cfg conf.Config) *daemon.Daemon {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := daemon.Start(cfg, log)
 	if err != nil {

@@ -123,6 +123,7 @@ func (l *Link) attach(s *session) {
 	for _, r := range l.regs {
 		r.dirty, r.sent, r.failures, r.retryAt = true, nil, 0, time.Time{}
 	}
+	l.resetConfigs()
 	l.log.Info("upstream connected", "server", s.server, "connectionId", s.id)
 }
 

@@ -66,6 +66,8 @@ type Link struct {
 	subs   map[upstream.ServiceKey]*subscription
 	unsubs []upstream.ServiceKey // expired subscriptions to end upstream
 	regs   map[upstream.ServiceKey]*registration
+	cfgs   map[upstream.ConfigKey]*configWatch
+	cfgRev int64 // last config revision handed out (config.go)
 	count  Counters
 	closed bool
 }
@@ -99,6 +101,7 @@ func New(o Options) (*Link, error) {
 		kick: make(chan struct{}, 1), stop: make(chan struct{}),
 		subs: make(map[upstream.ServiceKey]*subscription),
 		regs: make(map[upstream.ServiceKey]*registration),
+		cfgs: make(map[upstream.ConfigKey]*configWatch),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.state.lastErr = errors.New("not connected yet")
@@ -144,6 +147,7 @@ func (l *Link) Close() error {
 		for _, sub := range l.subs {
 			sub.stopAll()
 		}
+		l.stopConfigs()
 		l.mu.Unlock()
 	})
 	return nil

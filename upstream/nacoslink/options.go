@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/herald-gateway/herald/upstream"
 )
 
 // Options configures a Link. Zero durations take the defaults below; a
@@ -32,6 +34,9 @@ type Options struct {
 	ClientVersion string
 	// AppName is the AppName label of the connection. Default "herald".
 	AppName string
+	// MaxConfigBytes bounds a forwarded publish's content. Default
+	// upstream.DefaultMaxConfigBytes.
+	MaxConfigBytes int
 	// Logger receives connection events. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock (tests inject one). Default time.Now.
@@ -80,6 +85,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.AppName == "" {
 		o.AppName = "herald"
+	}
+	if o.MaxConfigBytes <= 0 {
+		o.MaxConfigBytes = upstream.DefaultMaxConfigBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -26,6 +26,14 @@ func (l *Link) onServerRequest(s *session, typ string, body []byte) string {
 		}
 		l.pushed(s, req)
 		return nacoswire.TypeNotifySubscriberResponse
+	case nacoswire.TypeConfigChangeNotifyRequest:
+		var req nacoswire.ConfigChangeNotifyRequest
+		if err := json.Unmarshal(body, &req); err != nil {
+			l.log.Warn("upstream config push not understood", "err", err)
+		} else {
+			l.configPushed(s, req)
+		}
+		return "ConfigChangeNotifyResponse"
 	case nacoswire.TypeConnectResetRequest:
 		s.fail(errReset)
 		return nacoswire.TypeConnectResetResponse

@@ -14,6 +14,11 @@ type Counters struct {
 	Notified     uint64 `json:"notified"`     // snapshots forwarded to local subscribers
 	Registers    uint64 `json:"registers"`    // batch registrations sent
 	Deregisters  uint64 `json:"deregisters"`  // deregistrations sent
+
+	ConfigListens  uint64 `json:"configListens"`  // keys listened (or unlistened) upstream
+	ConfigQueries  uint64 `json:"configQueries"`  // ConfigQueryRequests sent
+	ConfigPushes   uint64 `json:"configPushes"`   // ConfigChangeNotifyRequests received
+	ConfigNotified uint64 `json:"configNotified"` // config states offered to local watchers
 }
 
 // Status is the link's state for the admin API (GET /v1/upstream).
@@ -21,6 +26,7 @@ type Status struct {
 	Connection    ConnStatus  `json:"connection"`
 	Subscriptions []SubStatus `json:"subscriptions"`
 	Registrations []RegStatus `json:"registrations"`
+	Configs       []CfgStatus `json:"configs"`
 	Counters      Counters    `json:"counters"`
 }
 
@@ -46,6 +52,18 @@ type SubStatus struct {
 	Revision   int64  `json:"revision"`
 	Pushes     uint64 `json:"pushes"`
 	Held       bool   `json:"held"` // a loss of instances is being held back
+}
+
+// CfgStatus is one listened configuration.
+type CfgStatus struct {
+	Config    string `json:"config"`
+	LocalRefs int    `json:"localRefs"`
+	Lingering bool   `json:"lingering"`
+	Listening bool   `json:"listening"` // on the current connection
+	InSync    bool   `json:"inSync"`    // the cache answers for it
+	Exists    bool   `json:"exists"`
+	Md5       string `json:"md5,omitempty"`
+	Pushes    uint64 `json:"pushes"`
 }
 
 // RegStatus is one service's forwarded registrations.
@@ -83,6 +101,12 @@ func (l *Link) Status() Status {
 		st.Registrations = append(st.Registrations, RegStatus{Service: r.key.String(),
 			Owners: len(r.owners), Instances: len(r.union()), Synced: !r.dirty})
 	}
+	for _, w := range l.cfgs {
+		st.Configs = append(st.Configs, CfgStatus{Config: w.key.String(), LocalRefs: len(w.boxes),
+			Lingering: len(w.boxes) == 0, Listening: w.listening, InSync: w.inSync(l.sess != nil),
+			Exists: w.state != nil && w.state.Config != nil, Md5: w.md5(), Pushes: w.pushes})
+	}
+	sortBy(st.Configs, func(c CfgStatus) string { return c.Config })
 	sortBy(st.Subscriptions, func(s SubStatus) string { return s.Service })
 	sortBy(st.Registrations, func(r RegStatus) string { return r.Service })
 	return st

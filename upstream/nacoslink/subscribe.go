@@ -48,7 +48,7 @@ func (l *Link) Subscribe(key upstream.ServiceKey, notify func(upstream.Service))
 
 // unsubscribe removes one local subscriber; the last one starts the
 // linger.
-func (l *Link) unsubscribe(sub *subscription, b *upstream.Mailbox) {
+func (l *Link) unsubscribe(sub *subscription, b *upstream.Mailbox[upstream.Service]) {
 	l.mu.Lock()
 	if _, ok := sub.boxes[b]; ok {
 		delete(sub.boxes, b)
@@ -108,6 +108,7 @@ func (l *Link) sync(s *session) {
 	for _, key := range todo {
 		l.subscribeUpstream(s, key, true)
 	}
+	l.syncConfigs(s)
 	l.flushDirty()
 }
 

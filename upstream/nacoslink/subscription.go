@@ -11,16 +11,16 @@ import (
 // its local subscribers. Its fields are protected by Link.mu.
 type subscription struct {
 	key       upstream.ServiceKey
-	boxes     map[*upstream.Mailbox]struct{} // local subscribers
-	idleSince time.Time                      // last local subscriber left (zero while used)
-	upstream  bool                           // subscribed on the current session
-	snap      *upstream.Service              // last snapshot notified (nil before the first)
-	ready     chan struct{}                  // closed when snap is first set
-	held      *heldSnap                      // a loss of instances not yet forwarded
-	pushes    uint64                         // upstream pushes received
-	lastRef   int64                          // newest upstream lastRefTime seen on this session
-	failures  int                            // upstream subscribes failed in a row
-	retryAt   time.Time                      // no new attempt before this
+	boxes     map[*upstream.Mailbox[upstream.Service]]struct{} // local subscribers
+	idleSince time.Time                                        // last local subscriber left (zero while used)
+	upstream  bool                                             // subscribed on the current session
+	snap      *upstream.Service                                // last snapshot notified (nil before the first)
+	ready     chan struct{}                                    // closed when snap is first set
+	held      *heldSnap                                        // a loss of instances not yet forwarded
+	pushes    uint64                                           // upstream pushes received
+	lastRef   int64                                            // newest upstream lastRefTime seen on this session
+	failures  int                                              // upstream subscribes failed in a row
+	retryAt   time.Time                                        // no new attempt before this
 }
 
 // heldSnap is an upstream snapshot not yet forwarded (see the package doc).
@@ -31,7 +31,7 @@ type heldSnap struct {
 }
 
 func newSubscription(key upstream.ServiceKey) *subscription {
-	return &subscription{key: key, boxes: make(map[*upstream.Mailbox]struct{}), ready: make(chan struct{})}
+	return &subscription{key: key, boxes: make(map[*upstream.Mailbox[upstream.Service]]struct{}), ready: make(chan struct{})}
 }
 
 // publish makes instances the next snapshot and offers it to every local
@@ -114,5 +114,5 @@ func (sub *subscription) stopAll() {
 	for b := range sub.boxes {
 		b.Stop()
 	}
-	sub.boxes = map[*upstream.Mailbox]struct{}{}
+	sub.boxes = map[*upstream.Mailbox[upstream.Service]]struct{}{}
 }
