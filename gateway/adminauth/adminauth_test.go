@@ -10,9 +10,12 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/common/config"
+	"github.com/cloudwego/hertz/pkg/common/hlog"
 	"github.com/cloudwego/hertz/pkg/common/ut"
 	"github.com/cloudwego/hertz/pkg/route"
 )
+
+func init() { hlog.SetLevel(hlog.LevelWarn) }
 
 const token = "s3cret-admin-token-0123"
 

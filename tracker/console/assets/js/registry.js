@@ -53,8 +53,10 @@ function columns(info) {
 
 function traceCell(info, id) {
   if (!id) return '';
-  if (!info.traceUrl) return h('code', {}, id);
-  return h('a', { href: info.traceUrl.replace('{traceId}', encodeURIComponent(id)), target: '_blank', rel: 'noopener noreferrer' }, h('code', {}, id));
+  // The first 12 hex digits tell traces apart; the whole id is the title.
+  const label = h('code', { title: id }, id.length > 12 ? `${id.slice(0, 12)}…` : id);
+  if (!info.traceUrl) return label;
+  return h('a', { href: info.traceUrl.replace('{traceId}', encodeURIComponent(id)), target: '_blank', rel: 'noopener noreferrer' }, label);
 }
 
 // subject names what was queried, for summaries and empty results.
@@ -103,7 +105,7 @@ export async function registryPage(root, ctx) {
       return;
     }
     const ats = recs.map((x) => x.at);
-    const lo = Math.min(...ats), hi = Math.max(...ats), pad = Math.max(1000, (hi - lo) * 0.03);
+    const lo = Math.min(...ats), hi = Math.max(...ats), pad = Math.max(50, (hi - lo) * 0.04);
     const pick = (id) => {
       for (const tr of results.querySelectorAll('tr.picked')) tr.classList.remove('picked');
       const tr = results.querySelector(`tr[data-id="${CSS.escape(id)}"]`);

@@ -48,10 +48,14 @@ export function fmtTime(ms) {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}.${p.fractionalSecond}`;
 }
 
-// fmtShort is the time of day, for axis labels.
-export function fmtShort(ms, withDate) {
+// fmtAxis is a time for an axis spanning span ms: the date only past 20
+// hours, seconds below 2 hours, milliseconds below 10 seconds.
+export function fmtAxis(ms, span) {
   const p = parts(ms);
-  return (withDate ? `${p.month}-${p.day} ` : '') + `${p.hour}:${p.minute}`;
+  let s = `${p.hour}:${p.minute}`;
+  if (span < 2 * 60 * 60 * 1000) s += `:${p.second}`;
+  if (span < 10 * 1000) s += `.${p.fractionalSecond}`;
+  return span > 20 * 60 * 60 * 1000 ? `${p.month}-${p.day} ${s}` : s;
 }
 
 // zoneName names the viewer's zone: "Asia/Kolkata (UTC+05:30)".
@@ -245,13 +249,12 @@ export function timeline({ from, to, events, lanes, onPick, caption }) {
   const H = top + lanes.length * lane + 26;
   const span = Math.max(1, to - from);
   const x = (t) => left + ((Math.min(Math.max(t, from), to) - from) / span) * (W - left - right);
-  const withDate = span > 20 * 60 * 60 * 1000;
   const ticks = [];
   for (let i = 0; i <= 4; i++) {
     const t = from + (span * i) / 4;
     ticks.push(h('g', {},
       h('line', { x1: x(t), x2: x(t), y1: top, y2: H - 22, class: 'tick' }),
-      h('text', { x: x(t), y: H - 8, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle', class: 'axis' }, fmtShort(t, withDate))));
+      h('text', { x: x(t), y: H - 8, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle', class: 'axis' }, fmtAxis(t, span))));
   }
   const rows = lanes.map((name, i) => h('g', {},
     h('text', { x: left - 8, y: top + i * lane + lane / 2 + 4, 'text-anchor': 'end', class: 'lane' }, name),
