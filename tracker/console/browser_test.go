@@ -132,12 +132,6 @@ func eval[T any](b *browser, expr string) T {
 	return v
 }
 
-// open loads a console URL and waits for its first render.
-func (b *browser) open(path string) {
-	b.t.Helper()
-	b.do(chromedp.Navigate(b.origin+path), chromedp.WaitReady(chromedp.CSS("html[data-renders]")))
-}
-
 // act runs steps that make the console render (a query, a page), and
 // waits for that render: the console resolves heraldConsole.rendered(n)
 // when its n-th render is done.

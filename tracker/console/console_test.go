@@ -330,6 +330,10 @@ func TestConsole(t *testing.T) {
 	}
 	b.screenshot("config")
 
+	// Signing out ends the session: the console asks for the token again.
+	b.do(chromedp.Click(chromedp.CSS("#logout button")), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	b.do(chromedp.Navigate(origin+"/console/"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+
 	b.checkNoOutsideRequests()
 }
 
