@@ -9,7 +9,6 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -46,9 +45,9 @@ func BenchmarkDispatch(b *testing.B) {
 
 // BenchmarkDispatchTraced is BenchmarkDispatch with a change span and a
 // span per push: sampler off (ids only), ratio 0.01 and always (change
-// spans batched to an exporter that discards them; push spans made SDK
-// spans on the push path and handed to it in batches, a worst case of
-// what the exporter's side does).
+// spans batched to an exporter that discards them; push spans queued as
+// values, as the batcher does; what the exporter's side then makes of
+// them is gateway/telemetry's benchmark).
 func BenchmarkDispatchTraced(b *testing.B) {
 	samplers := []struct {
 		name string
@@ -64,21 +63,11 @@ func BenchmarkDispatchTraced(b *testing.B) {
 				sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 			defer tp.Shutdown(context.Background())
 			benchDispatch(b, 1000, func(o *Options) {
-				o.Tracer = tp.Tracer(testScope.Name)
-				o.PushSpans = &benchRecorder{exp: tracetest.NewNoopExporter()}
+				o.Tracer = tp.Tracer("fanout-bench")
+				o.PushSpans = &queueRecorder{}
 			})
 		})
 	}
-	// The push path alone: push spans queued as values, as the batcher
-	// does, and made SDK spans by no one.
-	b.Run("always-queued", func(b *testing.B) {
-		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
-		defer tp.Shutdown(context.Background())
-		benchDispatch(b, 1000, func(o *Options) {
-			o.Tracer = tp.Tracer(testScope.Name)
-			o.PushSpans = &queueRecorder{}
-		})
-	})
 }
 
 // queueRecorder queues push spans in batches of 2048 and forgets them.
@@ -96,39 +85,23 @@ func (r *queueRecorder) RecordPush(ps PushSpan) {
 	}
 }
 
-// benchRecorder makes each push span an SDK span and exports them in
-// batches of 2048.
-type benchRecorder struct {
-	exp   sdktrace.SpanExporter
-	mu    sync.Mutex // protects batch
-	batch []sdktrace.ReadOnlySpan
-}
-
-func (r *benchRecorder) RecordPush(ps PushSpan) {
-	s := ps.Span(nil, testScope)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.batch = append(r.batch, s); len(r.batch) == 2048 {
-		_ = r.exp.ExportSpans(context.Background(), r.batch)
-		r.batch = r.batch[:0]
-	}
-}
-
 func benchDispatch(b *testing.B, n int, with func(*Options)) {
 	reg := upstream.NewEmbedded()
 	defer reg.Close()
 	opts := Options{Workers: 32}
 	with(&opts)
-	hub, err := NewHub(reg, opts)
+	hub, err := NewHub(NamingSource(reg), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer hub.Close()
 	key := upstream.ServiceKey{Name: "bench"}.Normalize()
+	topic := NamingTopic(key)
 	var wg sync.WaitGroup
 	subs := make([]*subscription, n)
 	for i := range subs {
-		su := &subscription{hub: hub, sub: &benchSub{id: "c" + strconv.Itoa(i), hub: hub, wg: &wg}, key: key}
+		su := &subscription{hub: hub, sub: &benchSub{id: "c" + strconv.Itoa(i), hub: hub, wg: &wg},
+			topic: topic, policy: &hub.opts.Naming}
 		subs[i] = su
 	}
 	rev := time.Now().UnixMilli()
@@ -137,16 +110,12 @@ func benchDispatch(b *testing.B, n int, with func(*Options)) {
 	for i := 0; i < b.N; i++ {
 		rev++
 		wg.Add(n)
-		snap := upstream.Service{Key: key, Revision: rev}
-		var change trace.Span
-		var sc trace.SpanContext
-		if hub.tracing() {
-			change = hub.startChange(snap, time.Now())
-			sc = change.SpanContext()
-		}
-		hub.send(snap, group{enc: benchEnc}, subs, sc, time.Now())
+		snap := NamingSnapshot(upstream.Service{Key: key, Revision: rev})
+		var change changeTrace
+		hub.tr.changed(&change, topic, rev, time.Now())
+		hub.send(topic, snap, group{enc: benchEnc}, subs, change.context(), time.Now())
 		wg.Wait()
-		endChange(change, rev, n, time.Now())
+		hub.tr.dispatched(change, rev, n, time.Now())
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/push")
 }

@@ -30,10 +30,10 @@ func (c *fakeClock) Add(d time.Duration) time.Time { return time.Unix(0, c.ns.Ad
 // testEncoder encodes a push as its revision; every call gets a new id.
 type testEncoder struct{ n atomic.Int64 }
 
-func (e *testEncoder) Encode(svc upstream.Service, clusters string) (*Push, error) {
+func (e *testEncoder) Encode(_ Topic, snap Snapshot, _ string) (*Push, error) {
 	id := strconv.FormatInt(e.n.Add(1), 10)
-	return &Push{Key: svc.Key, Revision: svc.Revision, Clusters: clusters, Hosts: len(svc.Instances),
-		RequestID: id, Frame: []byte(strconv.FormatInt(svc.Revision, 10))}, nil
+	return &Push{Items: len(snap.Service().Instances), RequestID: id,
+		Frame: []byte(strconv.FormatInt(snap.Revision, 10))}, nil
 }
 
 // fakeSub records what the Hub sends it.
@@ -163,6 +163,7 @@ type rig struct {
 	hub   *Hub
 	obs   *recorder
 	key   upstream.ServiceKey
+	topic Topic
 }
 
 func newRig(t *testing.T, window time.Duration) *rig {
@@ -175,12 +176,14 @@ func newRigWith(t *testing.T, window time.Duration, tune func(*Options)) *rig {
 	t.Helper()
 	r := &rig{t: t, clock: newFakeClock(), reg: upstream.NewEmbedded(), obs: &recorder{},
 		key: upstream.ServiceKey{Name: "svc"}.Normalize()}
+	r.topic = NamingTopic(r.key)
 	opts := Options{
-		MergeWindow: window, AckTimeout: 5 * time.Second, RetryBase: time.Second, RetryMax: 8 * time.Second,
-		StallTimeout: time.Minute, Tick: 10 * time.Millisecond, Now: r.clock.Now, Manual: true, Observer: r.obs,
+		Naming:     Policy{MergeWindow: window, StallTimeout: time.Minute},
+		AckTimeout: 5 * time.Second, RetryBase: time.Second, RetryMax: 8 * time.Second,
+		Tick: 10 * time.Millisecond, Now: r.clock.Now, Manual: true, Observer: r.obs,
 	}
 	tune(&opts)
-	hub, err := NewHub(r.reg, opts)
+	hub, err := NewHub(NamingSource(r.reg), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +195,7 @@ func newRigWith(t *testing.T, window time.Duration, tune func(*Options)) *rig {
 // subscribe subscribes f and returns the revision it was answered with.
 func (r *rig) subscribe(f *fakeSub) int64 {
 	r.t.Helper()
-	snap, err := r.hub.Subscribe(context.Background(), f, r.key, "")
+	snap, err := r.hub.Subscribe(context.Background(), f, r.topic, "")
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -222,3 +225,5 @@ func (r *rig) advance(d time.Duration) { r.hub.Advance(r.clock.Add(d)) }
 var errQueueFull = errors.New("queue full")
 
 func upstreamKey(name string) upstream.ServiceKey { return upstream.ServiceKey{Name: name}.Normalize() }
+
+func namingTopic(name string) Topic { return NamingTopic(upstreamKey(name)) }

@@ -10,19 +10,28 @@ import (
 
 	"github.com/panjf2000/ants/v2"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/herald-gateway/herald/upstream"
 )
+
+// Policy is how the topics of one kind are pushed. Zero values take the
+// defaults noted.
+type Policy struct {
+	// MergeWindow collects a topic's changes this long and pushes the
+	// newest when it closes; 0 pushes every change at once.
+	MergeWindow time.Duration
+	// StallTimeout closes a connection whose pushes of this kind stay
+	// unacknowledged this long; default 3m, negative never.
+	StallTimeout time.Duration
+}
 
 // Options configure a Hub. Zero values take the defaults noted.
 type Options struct {
-	MergeWindow  time.Duration // collect a service's changes this long; 0 pushes at once
-	Workers      int           // send worker pool size; default 32
-	AckTimeout   time.Duration // default 5s
-	RetryBase    time.Duration // first retry delay, doubling; default 1s
-	RetryMax     time.Duration // retry delay cap; default 30s
-	StallTimeout time.Duration // close a connection unacknowledged this long; default 3m
-	Tick         time.Duration // timer resolution; default 20ms
+	Naming     Policy        // how naming topics are pushed
+	Config     Policy        // how config topics are pushed
+	Workers    int           // send worker pool size; default 32
+	AckTimeout time.Duration // default 5s
+	RetryBase  time.Duration // first retry delay, doubling; default 1s
+	RetryMax   time.Duration // retry delay cap; default 30s
+	Tick       time.Duration // timer resolution; default 20ms
 	// Now is the clock; default time.Now. With Manual set, nothing runs on
 	// its own and the caller drives time with Hub.Advance.
 	Now    func() time.Time
@@ -32,8 +41,8 @@ type Options struct {
 	// Tracer makes a span per change (see trace.go); its sampler must be
 	// parent-based. Nil makes none, and outcomes carry no trace id.
 	Tracer trace.Tracer
-	// MaxPerSubscriber caps the subscriptions (service and cluster filter
-	// pairs) one subscriber may hold, so one client cannot make the
+	// MaxPerSubscriber caps the subscriptions (topic and view pairs) one
+	// subscriber may hold, so one client cannot make the
 	// gateway subscribe upstream without bound; 0 means no cap. A
 	// subscription beyond it gets ErrTooManySubscriptions.
 	MaxPerSubscriber int
@@ -56,7 +65,8 @@ func (o *Options) defaults() {
 	def(&o.AckTimeout, 5*time.Second)
 	def(&o.RetryBase, time.Second)
 	def(&o.RetryMax, 30*time.Second)
-	def(&o.StallTimeout, 3*time.Minute)
+	def(&o.Naming.StallTimeout, 3*time.Minute)
+	def(&o.Config.StallTimeout, 3*time.Minute)
 	def(&o.Tick, 20*time.Millisecond)
 	if o.Now == nil {
 		o.Now = time.Now
@@ -66,16 +76,25 @@ func (o *Options) defaults() {
 	}
 }
 
+// policy is the Policy of kind k.
+func (o *Options) policy(k Kind) Policy {
+	if k == KindConfig {
+		return o.Config
+	}
+	return o.Naming
+}
+
 // chunkSize is how many subscriptions one worker task serves.
 const chunkSize = 128
 
 // Hub keeps the subscriptions of all connections and pushes every change
-// of a subscribed service to them, holding one upstream subscription per
-// service, opened with the first subscriber and closed with the last.
+// of a subscribed topic to them, holding one watch of the Source per
+// topic, opened with the first subscriber and closed with the last.
 type Hub struct {
-	reg      upstream.Registry
+	src      Source
 	opts     Options
 	log      *slog.Logger
+	tr       *tracer // the tracing side channel; nil traces nothing
 	pool     *ants.Pool
 	wheel    *timerWheel
 	acks     *ackIndex
@@ -84,35 +103,35 @@ type Hub struct {
 	done     chan struct{}
 	wg       sync.WaitGroup
 
-	// mu protects services, bySub and closed. Lock order: mu, then
-	// service.mu, then subscription.mu.
-	mu       sync.Mutex
-	services map[upstream.ServiceKey]*service
-	bySub    map[string]map[subRef]struct{}
-	closed   bool
+	// mu protects feeds, bySub and closed. Lock order: mu, then feed.mu,
+	// then subscription.mu.
+	mu     sync.Mutex
+	feeds  map[Topic]*feed
+	bySub  map[string]map[subRef]struct{}
+	closed bool
 }
 
 // subRef names one subscription of a connection.
 type subRef struct {
-	key      upstream.ServiceKey
-	clusters string
+	topic Topic
+	view  string
 }
 
-// NewHub returns a running Hub reading changes from reg. Each subscriber
+// NewHub returns a running Hub reading changes from src. Each subscriber
 // brings its own Encoder.
-func NewHub(reg upstream.Registry, opts Options) (*Hub, error) {
+func NewHub(src Source, opts Options) (*Hub, error) {
 	opts.defaults()
 	pool, err := ants.NewPool(opts.Workers)
 	if err != nil {
 		return nil, fmt.Errorf("fanout worker pool: %w", err)
 	}
 	h := &Hub{
-		reg: reg, opts: opts, log: opts.Logger, pool: pool,
-		wheel:    newTimerWheel(opts.Tick, opts.Now()),
-		acks:     newAckIndex(),
-		done:     make(chan struct{}),
-		services: make(map[upstream.ServiceKey]*service),
-		bySub:    make(map[string]map[subRef]struct{}),
+		src: src, opts: opts, log: opts.Logger, pool: pool, tr: newTracer(opts.Tracer, opts.PushSpans),
+		wheel: newTimerWheel(opts.Tick, opts.Now()),
+		acks:  newAckIndex(),
+		done:  make(chan struct{}),
+		feeds: make(map[Topic]*feed),
+		bySub: make(map[string]map[subRef]struct{}),
 	}
 	if !opts.Manual {
 		h.wg.Add(1)
@@ -142,58 +161,58 @@ func (h *Hub) tickLoop() {
 // and merge windows. The Hub calls it on its own unless Options.Manual.
 func (h *Hub) Advance(now time.Time) { h.wheel.advance(now) }
 
-// Subscribe adds (or renews) sub's subscription to key with a cluster
-// filter and returns the snapshot the subscriber should be answered with.
-// Later pushes to sub carry only newer revisions. key must be normalised
-// and valid.
-func (h *Hub) Subscribe(ctx context.Context, sub Subscriber, key upstream.ServiceKey, clusters string) (upstream.Service, error) {
-	svc, err := h.attach(sub.ID(), key, clusters)
+// Subscribe adds (or renews) sub's subscription to topic t seen through
+// view and returns the snapshot the subscriber should be answered with.
+// Later pushes to sub carry only newer revisions. t must be normalised and
+// valid.
+func (h *Hub) Subscribe(ctx context.Context, sub Subscriber, t Topic, view string) (Snapshot, error) {
+	f, err := h.attach(sub.ID(), t, view)
 	if err != nil {
-		return upstream.Service{}, err
+		return Snapshot{}, err
 	}
-	snap, err := svc.current(ctx, h.reg)
+	snap, err := f.current(ctx, h.src)
 	if err != nil {
-		h.Unsubscribe(sub.ID(), key, clusters)
-		return upstream.Service{}, err
+		h.Unsubscribe(sub.ID(), t, view)
+		return Snapshot{}, err
 	}
-	_, snap = svc.add(sub, clusters, snap)
+	_, snap = f.add(sub, view, snap)
 	return snap, nil
 }
 
 // attach records the subscription in the Hub's indexes and returns the
-// service entry, opening the upstream subscription for a new service.
-func (h *Hub) attach(id string, key upstream.ServiceKey, clusters string) (*service, error) {
+// topic's feed, opening the watch for a new topic.
+func (h *Hub) attach(id string, t Topic, view string) (*feed, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, ErrClosed
 	}
 	refs := h.bySub[id]
-	ref := subRef{key, clusters}
+	ref := subRef{t, view}
 	if _, renew := refs[ref]; !renew && h.opts.MaxPerSubscriber > 0 && len(refs) >= h.opts.MaxPerSubscriber {
 		return nil, fmt.Errorf("%w: %s already holds %d", ErrTooManySubscriptions, id, len(refs))
 	}
-	svc := h.services[key]
-	if svc == nil {
-		svc = &service{hub: h, key: key, subs: make(map[subKey]*subscription)}
-		cancel, err := h.reg.Subscribe(key, svc.notify)
+	f := h.feeds[t]
+	if f == nil {
+		f = &feed{hub: h, topic: t, policy: h.opts.policy(t.Kind), subs: make(map[subKey]*subscription)}
+		cancel, err := h.src.Watch(t, f.notify)
 		if err != nil {
-			return nil, fmt.Errorf("subscribe upstream %s: %w", key, err)
+			return nil, fmt.Errorf("watch %s: %w", t, err)
 		}
-		svc.cancel = cancel
-		h.services[key] = svc
+		f.cancel = cancel
+		h.feeds[t] = f
 	}
 	if refs == nil {
 		refs = make(map[subRef]struct{})
 		h.bySub[id] = refs
 	}
 	refs[ref] = struct{}{}
-	return svc, nil
+	return f, nil
 }
 
 // Unsubscribe removes one subscription. Removing an absent one is a no-op.
-func (h *Hub) Unsubscribe(id string, key upstream.ServiceKey, clusters string) {
-	h.detach(id, []subRef{{key, clusters}}, "unsubscribed")
+func (h *Hub) Unsubscribe(id string, t Topic, view string) {
+	h.detach(id, []subRef{{t, view}}, "unsubscribed")
 }
 
 // RemoveSubscriber drops every subscription of the connection id.
@@ -207,8 +226,8 @@ func (h *Hub) RemoveSubscriber(id string) {
 	h.detach(id, refs, "connection closed")
 }
 
-// detach removes subscriptions of one connection; services left without
-// subscribers lose their upstream subscription.
+// detach removes subscriptions of one connection; topics left without
+// subscribers lose their watch.
 func (h *Hub) detach(id string, refs []subRef, reason string) {
 	var gone []*subscription
 	var cancels []func()
@@ -220,17 +239,17 @@ func (h *Hub) detach(id string, refs []subRef, reason string) {
 				delete(h.bySub, id)
 			}
 		}
-		svc := h.services[ref.key]
-		if svc == nil {
+		f := h.feeds[ref.topic]
+		if f == nil {
 			continue
 		}
-		su, left := svc.remove(subKey{id, ref.clusters})
+		su, left := f.remove(subKey{id, ref.view})
 		if su != nil {
 			gone = append(gone, su)
 		}
 		if left == 0 {
-			delete(h.services, ref.key)
-			cancels = append(cancels, svc.cancel)
+			delete(h.feeds, ref.topic)
+			cancels = append(cancels, f.cancel)
 		}
 	}
 	h.mu.Unlock()
@@ -253,19 +272,13 @@ func (h *Hub) Ack(connID, requestID string, ok bool) {
 
 // send hands one encoded revision to subscriptions through the pool;
 // change is the change span the pushes belong to.
-func (h *Hub) send(snap upstream.Service, g group, subs []*subscription, change trace.SpanContext, now time.Time) {
-	clusters := g.clusters
-	encoded, err := g.enc.Encode(snap, clusters)
+func (h *Hub) send(t Topic, snap Snapshot, g group, subs []*subscription, change trace.SpanContext, now time.Time) {
+	push, err := g.enc.Encode(t, snap, g.view)
 	if err != nil {
-		h.log.Error("encode push", "service", snap.Key.String(), "clusters", clusters, "err", err)
+		h.log.Error("encode push", "topic", t.String(), "view", g.view, "err", err)
 		return
 	}
-	push := encoded
-	if change.IsValid() {
-		cp := *encoded
-		cp.Trace = change
-		push = &cp
-	}
+	push.Topic, push.Revision, push.View, push.Changed, push.Trace = t, snap.Revision, g.view, snap.Changed, change
 	for len(subs) > 0 {
 		chunk := subs[:min(chunkSize, len(subs))]
 		subs = subs[len(chunk):]
@@ -297,14 +310,24 @@ func (h *Hub) observe(o Outcome) {
 	}
 }
 
-// Stats counts services with an upstream subscription and subscriptions.
-func (h *Hub) Stats() (services, subscriptions int) {
+// Stats counts the topics of kind k that are watched and the
+// subscriptions to them.
+func (h *Hub) Stats(k Kind) (topics, subscriptions int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, refs := range h.bySub {
-		subscriptions += len(refs)
+		for ref := range refs {
+			if ref.topic.Kind == k {
+				subscriptions++
+			}
+		}
 	}
-	return len(h.services), subscriptions
+	for t := range h.feeds {
+		if t.Kind == k {
+			topics++
+		}
+	}
+	return topics, subscriptions
 }
 
 // Retrying counts subscriptions whose push waits for a retry: the retry

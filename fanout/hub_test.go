@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/herald-gateway/herald/upstream"
 )
 
 // waitEvents waits until n outcomes were observed.
@@ -30,7 +28,7 @@ func (r *rig) waitOffered(id string, rev int64) {
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		r.hub.mu.Lock()
-		svc := r.hub.services[r.key]
+		svc := r.hub.feeds[r.topic]
 		r.hub.mu.Unlock()
 		svc.mu.Lock()
 		su := svc.subs[subKey{id, ""}]
@@ -55,7 +53,7 @@ func (r *rig) waitLatest(rev int64) {
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		r.hub.mu.Lock()
-		svc := r.hub.services[r.key]
+		svc := r.hub.feeds[r.topic]
 		r.hub.mu.Unlock()
 		if svc != nil {
 			svc.mu.Lock()
@@ -115,7 +113,7 @@ func TestOrderingAndSupersession(t *testing.T) {
 		t.Fatalf("revisions %d, %d; want %d then %d", ps[0].Revision, ps[1].Revision, first, newest)
 	}
 	// An old revision offered late is ignored.
-	r.hub.services[r.key].subs[subKey{"c1", ""}].offer(ps[0], r.clock.Now())
+	r.hub.feeds[r.topic].subs[subKey{"c1", ""}].offer(ps[0], r.clock.Now())
 	if n := len(f.sent()); n != 2 {
 		t.Fatalf("old revision was sent again (%d pushes)", n)
 	}
@@ -128,9 +126,9 @@ func TestSupersession(t *testing.T) {
 	f := newFakeSub("c1")
 	r.change(1) // a known service: the initial snapshot equals the answer
 	base := r.subscribe(f)
-	su := r.hub.services[r.key].subs[subKey{"c1", ""}]
+	su := r.hub.feeds[r.topic].subs[subKey{"c1", ""}]
 	now := r.clock.Now()
-	push := func(rev int64, id string) *Push { return &Push{Key: r.key, Revision: base + rev, RequestID: id} }
+	push := func(rev int64, id string) *Push { return &Push{Topic: r.topic, Revision: base + rev, RequestID: id} }
 	su.offer(push(1, "a"), now)
 	su.offer(push(2, "b"), now)
 	su.offer(push(3, "c"), now)
@@ -169,8 +167,8 @@ func TestMergeWindow(t *testing.T) {
 	}
 	r.advance(20 * time.Millisecond)
 	ps := f.waitPushes(t, 1)
-	if len(ps) != 1 || ps[0].Revision != last || ps[0].Hosts != 5 {
-		t.Fatalf("got %d pushes, first rev %d hosts %d; want one of rev %d with 5 hosts", len(ps), ps[0].Revision, ps[0].Hosts, last)
+	if len(ps) != 1 || ps[0].Revision != last || ps[0].Items != 5 {
+		t.Fatalf("got %d pushes, first rev %d hosts %d; want one of rev %d with 5 hosts", len(ps), ps[0].Revision, ps[0].Items, last)
 	}
 }
 
@@ -276,7 +274,7 @@ func TestRemoveSubscriberDrops(t *testing.T) {
 	newest := r.change(2)
 	r.waitOffered("c1", newest)
 	r.hub.RemoveSubscriber("c1")
-	if svcs, subs := r.hub.Stats(); svcs != 0 || subs != 0 {
+	if svcs, subs := r.hub.Stats(KindNaming); svcs != 0 || subs != 0 {
 		t.Fatalf("stats after remove: %d services, %d subscriptions", svcs, subs)
 	}
 	drops := 0
@@ -320,7 +318,7 @@ func TestOneUpstreamSubscriptionPerService(t *testing.T) {
 		subs[i] = newFakeSub("c" + string(rune('a'+i%26)) + string(rune('a'+i/26)))
 		r.subscribe(subs[i])
 	}
-	if svcs, n := r.hub.Stats(); svcs != 1 || n != len(subs) {
+	if svcs, n := r.hub.Stats(KindNaming); svcs != 1 || n != len(subs) {
 		t.Fatalf("stats %d services, %d subscriptions", svcs, n)
 	}
 	rev := r.change(1)
@@ -347,7 +345,7 @@ func TestStatus(t *testing.T) {
 	p := acker.waitPushes(t, 1)[0]
 	silent.waitPushes(t, 1)
 	r.hub.Ack("a", p.RequestID, true)
-	st := r.hub.Status(r.key)
+	st := r.hub.Status(r.topic)
 	if st.Revision != rev || len(st.Subscribers) != 2 {
 		t.Fatalf("status %+v", st)
 	}
@@ -358,7 +356,7 @@ func TestStatus(t *testing.T) {
 	if b.ConnID != "b" || b.Acked != answered || b.InFlight != rev || b.UnackedSince.IsZero() {
 		t.Fatalf("silent subscriber %+v", b)
 	}
-	if got := r.hub.Status(upstreamKey("other")); got.Revision != 0 || len(got.Subscribers) != 0 {
+	if got := r.hub.Status(namingTopic("other")); got.Revision != 0 || len(got.Subscribers) != 0 {
 		t.Fatalf("unknown service status %+v", got)
 	}
 }
@@ -396,11 +394,11 @@ type countingEncoder struct {
 	revs map[int64]int
 }
 
-func (e *countingEncoder) Encode(svc upstream.Service, clusters string) (*Push, error) {
+func (e *countingEncoder) Encode(t Topic, snap Snapshot, view string) (*Push, error) {
 	e.mu.Lock()
-	e.revs[svc.Revision]++
+	e.revs[snap.Revision]++
 	e.mu.Unlock()
-	return e.testEncoder.Encode(svc, clusters)
+	return e.testEncoder.Encode(t, snap, view)
 }
 
 func (e *countingEncoder) count(rev int64) int {
@@ -416,7 +414,7 @@ func TestMaxPerSubscriber(t *testing.T) {
 	r := newRigWith(t, 0, func(o *Options) { o.MaxPerSubscriber = 2 })
 	f, other := newFakeSub("c1"), newFakeSub("c2")
 	sub := func(s *fakeSub, name string) error {
-		_, err := r.hub.Subscribe(context.Background(), s, upstreamKey(name), "")
+		_, err := r.hub.Subscribe(context.Background(), s, namingTopic(name), "")
 		return err
 	}
 	for _, name := range []string{"a", "b", "a"} {
@@ -427,13 +425,13 @@ func TestMaxPerSubscriber(t *testing.T) {
 	if err := sub(f, "c"); !errors.Is(err, ErrTooManySubscriptions) {
 		t.Fatalf("third service: err %v, want ErrTooManySubscriptions", err)
 	}
-	if svcs, n := r.hub.Stats(); svcs != 2 || n != 2 {
+	if svcs, n := r.hub.Stats(KindNaming); svcs != 2 || n != 2 {
 		t.Fatalf("after the refusal: %d services, %d subscriptions; want 2 and 2", svcs, n)
 	}
 	if err := sub(other, "c"); err != nil {
 		t.Fatalf("another subscriber: %v", err)
 	}
-	r.hub.Unsubscribe("c1", upstreamKey("a"), "")
+	r.hub.Unsubscribe("c1", namingTopic("a"), "")
 	if err := sub(f, "c"); err != nil {
 		t.Fatalf("after unsubscribing one: %v", err)
 	}

@@ -27,7 +27,7 @@ func (h *Hub) logOutcome(o Outcome) {
 	}
 	attrs := []slog.Attr{
 		slog.String("pushId", o.ConnID+"/"+o.RequestID),
-		slog.String("service", o.Key.String()),
+		slog.String("topic", o.Topic.String()),
 		slog.Int64("revision", o.Revision),
 		slog.String("clientIp", o.Client.IP),
 		slog.Int("attempt", o.Attempt),

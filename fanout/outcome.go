@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/herald-gateway/herald/upstream"
 )
 
 // Event is what happened to a push.
@@ -40,15 +38,16 @@ type Outcome struct {
 	At        time.Time // when the event happened
 	ConnID    string
 	Client    ClientInfo
-	Key       upstream.ServiceKey
-	Clusters  string
+	Topic     Topic
+	View      string // the subscription's view (naming: cluster filter)
 	Revision  int64
 	RequestID string
 	Attempt   int       // 1 for the first send, 2 for the first retry, ...
-	Hosts     int       // instances in the pushed view
+	Items     int       // what the push described: instances in the view (naming), content bytes (config)
+	Digest    string    // config: md5 of the pushed content
 	Bytes     int       // encoded size
 	SentAt    time.Time // when this attempt was queued (zero if never sent)
-	Changed   time.Time // when the registry made the revision (may be zero)
+	Changed   time.Time // when the source made the revision (may be zero)
 	Reason    string    // why it failed or was dropped
 	// TraceID is the trace of the change pushed; SpanID the attempt's
 	// span (zero for a push never sent). Both are zero when the Hub has

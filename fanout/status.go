@@ -3,15 +3,13 @@ package fanout
 import (
 	"sort"
 	"time"
-
-	"github.com/herald-gateway/herald/upstream"
 )
 
 // SubscriberStatus is one subscription's delivery state.
 type SubscriberStatus struct {
 	ConnID       string
 	Client       ClientInfo
-	Clusters     string
+	View         string    // naming: the cluster filter
 	Newest       int64     // newest revision answered, sent or waiting for it
 	Acked        int64     // newest revision it acknowledged (or was answered with)
 	InFlight     int64     // revision awaiting its ack; 0 if none
@@ -19,38 +17,38 @@ type SubscriberStatus struct {
 	RetryAt      time.Time // zero unless a retry is scheduled
 }
 
-// ServiceStatus is the delivery state of one service now.
-type ServiceStatus struct {
-	Key         upstream.ServiceKey
+// TopicStatus is the delivery state of one topic now.
+type TopicStatus struct {
+	Topic       Topic
 	Revision    int64 // newest revision the Hub has (0 when nobody subscribes)
 	Subscribers []SubscriberStatus
 }
 
-// Status reports, for a service, the newest revision and every current
+// Status reports, for a topic, the newest revision and every current
 // subscriber with what it has acknowledged; ordered by connection id.
-func (h *Hub) Status(key upstream.ServiceKey) ServiceStatus {
-	st := ServiceStatus{Key: key}
+func (h *Hub) Status(t Topic) TopicStatus {
+	st := TopicStatus{Topic: t}
 	h.mu.Lock()
-	svc := h.services[key]
+	f := h.feeds[t]
 	h.mu.Unlock()
-	if svc == nil {
+	if f == nil {
 		return st
 	}
-	svc.mu.Lock()
-	if svc.latest != nil {
-		st.Revision = svc.latest.Revision
+	f.mu.Lock()
+	if f.latest != nil {
+		st.Revision = f.latest.Revision
 	}
-	subs := make([]*subscription, 0, len(svc.subs))
-	for _, su := range svc.subs {
+	subs := make([]*subscription, 0, len(f.subs))
+	for _, su := range f.subs {
 		subs = append(subs, su)
 	}
-	svc.mu.Unlock()
+	f.mu.Unlock()
 	for _, su := range subs {
 		st.Subscribers = append(st.Subscribers, su.status())
 	}
 	sort.Slice(st.Subscribers, func(i, j int) bool {
 		a, b := st.Subscribers[i], st.Subscribers[j]
-		return a.ConnID < b.ConnID || a.ConnID == b.ConnID && a.Clusters < b.Clusters
+		return a.ConnID < b.ConnID || a.ConnID == b.ConnID && a.View < b.View
 	})
 	return st
 }

@@ -5,20 +5,19 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/herald-gateway/herald/upstream"
 )
 
-// subscription is one connection's interest in one service with one
-// cluster filter, and the state of the pushes to it. It keeps at most one
+// subscription is one connection's interest in one topic seen through one
+// view, and the state of the pushes to it. It keeps at most one
 // push in flight: a newer revision waits in next (replacing any older one
 // waiting there), and a failed or timed-out push is retried after a backoff
 // with whatever is newest by then. Revisions only go forward.
 type subscription struct {
-	hub      *Hub
-	sub      Subscriber
-	key      upstream.ServiceKey
-	clusters string
+	hub    *Hub
+	sub    Subscriber
+	topic  Topic
+	view   string
+	policy *Policy // the feed's
 
 	// mu protects every field below.
 	mu           sync.Mutex
@@ -29,7 +28,7 @@ type subscription struct {
 	retryAt      time.Time         // when next is retried; zero when no retry is due
 	failures     int               // consecutive failed attempts, for the backoff
 	unackedSince time.Time         // since when a push has been outstanding; zero if none
-	first        trace.SpanContext // span of the first attempt of the current retry chain
+	chain        trace.SpanContext // span of the first attempt of the current retry chain (tracer side channel)
 	closed       bool
 }
 
@@ -39,8 +38,7 @@ type attempt struct {
 	n        int // attempt number, from 1
 	sentAt   time.Time
 	deadline time.Time
-	spanID   trace.SpanID       // the attempt's span (under push.Trace); invalid when not traced
-	first    *trace.SpanContext // for a traced retry, the span it links to
+	span     attemptSpan // the tracer's; zero when not traced
 }
 
 // answered records that the client was answered with revision rev (the
@@ -77,22 +75,14 @@ func (s *subscription) offer(p *Push, now time.Time) {
 
 // startLocked makes p the push in flight.
 func (s *subscription) startLocked(p *Push, n int, now time.Time) *attempt {
-	a := &attempt{push: p, n: n, sentAt: now, deadline: now.Add(s.hub.opts.AckTimeout)}
-	// Under a parent-based sampler an unsampled change has no sampled
-	// pushes: skip their (non-recording) spans; outcomes keep the trace id.
-	if s.hub.tracingPushes() && p.Trace.IsSampled() {
-		a.spanID = newSpanID()
-		if n == 1 {
-			s.first = pushSpanContext(p.Trace, a.spanID)
-		} else if s.first.IsValid() {
-			first := s.first
-			a.first = &first
-		}
-	}
+	a := &attempt{push: p, n: n, sentAt: now, deadline: now.Add(s.hub.opts.AckTimeout),
+		span: s.hub.tr.attempt(p, n, &s.chain)}
 	s.inflight = a
 	if s.unackedSince.IsZero() {
 		s.unackedSince = now
-		s.hub.wheel.schedule(now.Add(s.hub.opts.StallTimeout), stallCheck{s, now})
+		if stall := s.policy.StallTimeout; stall > 0 {
+			s.hub.wheel.schedule(now.Add(stall), stallCheck{s, now})
+		}
 	}
 	return a
 }
@@ -201,7 +191,7 @@ func (s *subscription) status() SubscriberStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := SubscriberStatus{
-		ConnID: s.sub.ID(), Client: s.sub.Client(), Clusters: s.clusters,
+		ConnID: s.sub.ID(), Client: s.sub.Client(), View: s.view,
 		Newest: s.newest, Acked: s.acked, UnackedSince: s.unackedSince, RetryAt: s.retryAt,
 	}
 	if s.inflight != nil {
@@ -240,17 +230,14 @@ func (s *subscription) close(now time.Time, reason string) {
 func (s *subscription) emit(ev Event, p *Push, a *attempt, now time.Time, reason string) {
 	o := Outcome{
 		Event: ev, At: now, ConnID: s.sub.ID(), Client: s.sub.Client(),
-		Key: s.key, Clusters: s.clusters, Revision: p.Revision, RequestID: p.RequestID,
-		Hosts: p.Hosts, Bytes: len(p.Frame), Changed: p.Changed,
+		Topic: s.topic, View: s.view, Revision: p.Revision, RequestID: p.RequestID,
+		Items: p.Items, Digest: p.Digest, Bytes: len(p.Frame), Changed: p.Changed,
 		Reason: reason, TraceID: p.Trace.TraceID(),
 	}
 	if a != nil {
-		o.Attempt, o.SentAt = a.n, a.sentAt
-		if a.spanID.IsValid() {
-			o.SpanID = a.spanID
-			if ev != EventSent && ev != EventRetried {
-				s.hub.recordPush(&o, a)
-			}
+		o.Attempt, o.SentAt, o.SpanID = a.n, a.sentAt, a.span.id
+		if ev != EventSent && ev != EventRetried {
+			s.hub.tr.resolved(&o, p, a.span)
 		}
 	}
 	s.hub.observe(o)
@@ -273,6 +260,6 @@ func (t ackDeadline) fire(now time.Time) { t.s.expire(t.a, now) }
 func (t retryDue) fire(now time.Time)    { t.s.retry(now) }
 func (t stallCheck) fire(now time.Time) {
 	if t.s.stalled(t.since) {
-		t.s.sub.Close("pushes unacknowledged for " + t.s.hub.opts.StallTimeout.String())
+		t.s.sub.Close("pushes unacknowledged for " + t.s.policy.StallTimeout.String())
 	}
 }

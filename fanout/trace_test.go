@@ -1,70 +1,95 @@
 package fanout
 
 import (
-	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// tracedRig is a rig whose Hub traces with sampler into an in-memory
-// exporter.
-func tracedRig(t *testing.T, sampler sdktrace.Sampler) (*rig, *tracetest.InMemoryExporter) {
+// tracedRig is a rig whose Hub traces with sampler: change spans into an
+// in-memory exporter, push spans into a recorder.
+func tracedRig(t *testing.T, sampler sdktrace.Sampler) (*rig, *spans) {
 	t.Helper()
+	sp := newSpans(t, sampler)
+	return newRigWith(t, 0, sp.options), sp
+}
+
+// spans collects what a traced Hub makes: SDK change spans and push span
+// values.
+type spans struct {
+	tp  *sdktrace.TracerProvider
+	exp *tracetest.InMemoryExporter
+
+	mu     sync.Mutex // protects pushes
+	pushes []PushSpan
+}
+
+func newSpans(t *testing.T, sampler sdktrace.Sampler) *spans {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSampler(sampler))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	r := newRigWith(t, 0, traceTo(tp, exp))
-	return r, exp
+	return &spans{tp: tp, exp: exp}
 }
 
-// traceTo sets a Hub's Tracer to tp's and hands its push spans straight
-// to exp, as tp's syncer does with the change spans.
-func traceTo(tp *sdktrace.TracerProvider, exp sdktrace.SpanExporter) func(*Options) {
-	return func(o *Options) {
-		o.Tracer = tp.Tracer(testScope.Name)
-		o.PushSpans = exportRecorder{exp}
+// options sets a Hub's Tracer and push span recorder to sp.
+func (sp *spans) options(o *Options) {
+	o.Tracer = sp.tp.Tracer("fanout-test")
+	o.PushSpans = sp
+}
+
+// RecordPush implements PushSpanRecorder.
+func (sp *spans) RecordPush(ps PushSpan) {
+	sp.mu.Lock()
+	sp.pushes = append(sp.pushes, ps)
+	sp.mu.Unlock()
+}
+
+// changes and pushOf return the spans of revision rev.
+func (sp *spans) changes(rev int64) []tracetest.SpanStub {
+	var out []tracetest.SpanStub
+	for _, s := range sp.exp.GetSpans() {
+		if s.Name == SpanChange && attrs(s.Attributes)[AttrRevision].AsInt64() == rev {
+			out = append(out, s)
+		}
 	}
+	return out
 }
 
-var testScope = instrumentation.Scope{Name: "fanout-test"}
-
-// exportRecorder exports each push span on its own.
-type exportRecorder struct{ exp sdktrace.SpanExporter }
-
-func (r exportRecorder) RecordPush(ps PushSpan) {
-	_ = r.exp.ExportSpans(context.Background(), []sdktrace.ReadOnlySpan{ps.Span(nil, testScope)})
+func (sp *spans) all() []PushSpan {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return append([]PushSpan(nil), sp.pushes...)
 }
 
-// waitChange waits until exp holds the change span of revision rev and n
-// push spans of that revision, and returns them.
-func waitChange(t *testing.T, exp *tracetest.InMemoryExporter, rev int64, n int) (tracetest.SpanStub, []tracetest.SpanStub) {
+func (sp *spans) pushOf(rev int64) []PushSpan {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	var out []PushSpan
+	for _, ps := range sp.pushes {
+		if ps.Revision == rev {
+			out = append(out, ps)
+		}
+	}
+	return out
+}
+
+// waitChange waits until the change span of revision rev and n push spans
+// of that revision are in, and returns them.
+func waitChange(t *testing.T, sp *spans, rev int64, n int) (tracetest.SpanStub, []PushSpan) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		var change tracetest.SpanStub
-		var pushes []tracetest.SpanStub
-		for _, s := range exp.GetSpans() {
-			if attrs(s)[AttrRevision].AsInt64() != rev {
-				continue
-			}
-			switch s.Name {
-			case SpanChange:
-				change = s
-			case SpanPush:
-				pushes = append(pushes, s)
-			}
-		}
-		if change.SpanContext.IsValid() && len(pushes) >= n {
-			return change, pushes
+		changes, pushes := sp.changes(rev), sp.pushOf(rev)
+		if len(changes) > 0 && len(pushes) >= n {
+			return changes[0], pushes
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("revision %d: change span %v, %d push spans, want %d", rev, change.SpanContext.IsValid(), len(pushes), n)
+			t.Fatalf("revision %d: %d change spans, %d push spans, want 1 and %d", rev, len(changes), len(pushes), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -97,26 +122,25 @@ func pushToThree(t *testing.T, r *rig) int64 {
 // with the push's attributes; the retry is linked to the first attempt.
 // Every outcome carries the trace id and its attempt's span id.
 func TestTraceShapeWithRetry(t *testing.T) {
-	r, exp := tracedRig(t, sdktrace.AlwaysSample())
+	r, sp := tracedRig(t, sdktrace.AlwaysSample())
 	rev := pushToThree(t, r)
 	// The change span ends once its pushes went out, which may be after
 	// they were acknowledged; the registry's first announcement on
 	// subscribe may have a change span of its own.
-	change, pushes := waitChange(t, exp, rev, 4)
-	spans := exp.GetSpans()
+	change, pushes := waitChange(t, sp, rev, 4)
 	if !change.SpanContext.IsValid() || len(pushes) != 4 {
-		t.Fatalf("got %d spans (change valid %v, %d pushes), want a change and 4 pushes", len(spans), change.SpanContext.IsValid(), len(pushes))
+		t.Fatalf("change valid %v, %d pushes; want a change and 4 pushes", change.SpanContext.IsValid(), len(pushes))
 	}
-	byConn := map[string][]tracetest.SpanStub{}
+	byConn := map[string][]PushSpan{}
 	for _, p := range pushes {
-		if p.Parent.SpanID() != change.SpanContext.SpanID() || p.SpanContext.TraceID() != change.SpanContext.TraceID() {
-			t.Errorf("push span %v is not a child of the change span", attrs(p)[AttrConnID])
+		if p.Change.SpanID() != change.SpanContext.SpanID() || p.SpanContext().TraceID() != change.SpanContext.TraceID() {
+			t.Errorf("push span of %s is not a child of the change span", p.ConnID)
 		}
 		checkPushAttrs(t, p, r)
-		byConn[attrs(p)[AttrConnID].AsString()] = append(byConn[attrs(p)[AttrConnID].AsString()], p)
+		byConn[p.ConnID] = append(byConn[p.ConnID], p)
 	}
 	for _, id := range []string{"a", "b"} {
-		if got := byConn[id]; len(got) != 1 || attrs(got[0])[AttrResult].AsString() != "acked" || len(got[0].Links) != 0 {
+		if got := byConn[id]; len(got) != 1 || got[0].Event != EventAcked || got[0].First.IsValid() {
 			t.Errorf("%s: want one acked push span without links, got %d", id, len(got))
 		}
 	}
@@ -125,9 +149,9 @@ func TestTraceShapeWithRetry(t *testing.T) {
 }
 
 // checkPushAttrs asserts a push span carries every attribute of a push.
-func checkPushAttrs(t *testing.T, p tracetest.SpanStub, r *rig) {
+func checkPushAttrs(t *testing.T, p PushSpan, r *rig) {
 	t.Helper()
-	a := attrs(p)
+	a := attrs(p.AppendAttributes(nil))
 	for _, k := range []attribute.Key{AttrNamespace, AttrGroup, AttrService, AttrRevision, AttrClientIP,
 		AttrConnID, AttrPushID, AttrAttempt, AttrResult, AttrPayloadBytes} {
 		if _, ok := a[k]; !ok {
@@ -135,42 +159,42 @@ func checkPushAttrs(t *testing.T, p tracetest.SpanStub, r *rig) {
 		}
 	}
 	if a[AttrService].AsString() != r.key.Name || a[AttrClientIP].AsString() != "127.0.0.1" || a[AttrPayloadBytes].AsInt64() == 0 {
-		t.Errorf("push span attributes %v", p.Attributes)
+		t.Errorf("push span attributes %v", a)
 	}
 }
 
 // checkRetry asserts c's two attempts: a timed-out first, and a retry
 // linked to it and acknowledged.
-func checkRetry(t *testing.T, c []tracetest.SpanStub) {
+func checkRetry(t *testing.T, c []PushSpan) {
 	t.Helper()
 	if len(c) != 2 {
 		t.Fatalf("c: %d push spans, want 2", len(c))
 	}
 	first, retry := c[0], c[1]
-	if attrs(first)[AttrAttempt].AsInt64() != 1 {
+	if first.Attempt != 1 {
 		first, retry = retry, first
 	}
-	if got := attrs(first)[AttrResult].AsString(); got != "timeout" {
-		t.Errorf("c first attempt result %q, want timeout", got)
+	if first.Event != EventTimedOut {
+		t.Errorf("c first attempt result %q, want timeout", first.Event)
 	}
-	if got := attrs(retry); got[AttrAttempt].AsInt64() != 2 || got[AttrResult].AsString() != "acked" {
-		t.Errorf("c retry attempt %d result %q, want 2 acked", got[AttrAttempt].AsInt64(), got[AttrResult].AsString())
+	if retry.Attempt != 2 || retry.Event != EventAcked {
+		t.Errorf("c retry attempt %d result %q, want 2 acked", retry.Attempt, retry.Event)
 	}
-	if len(retry.Links) != 1 || retry.Links[0].SpanContext.SpanID() != first.SpanContext.SpanID() {
-		t.Errorf("retry links %+v, want one link to the first attempt %s", retry.Links, first.SpanContext.SpanID())
+	if retry.First.SpanID() != first.SpanID || first.First.IsValid() {
+		t.Errorf("retry links to %s, want the first attempt %s", retry.First.SpanID(), first.SpanID)
 	}
-	if !retry.StartTime.After(first.EndTime) && !retry.StartTime.Equal(first.EndTime) {
-		t.Errorf("retry started %v before the first attempt ended %v", retry.StartTime, first.EndTime)
+	if retry.SentAt.Before(first.At) {
+		t.Errorf("retry started %v before the first attempt ended %v", retry.SentAt, first.At)
 	}
 }
 
 // checkOutcomeIDs asserts every outcome carries the change's trace id and,
 // when sent, the span id of one of the push spans.
-func checkOutcomeIDs(t *testing.T, outs []Outcome, tid trace.TraceID, pushes []tracetest.SpanStub) {
+func checkOutcomeIDs(t *testing.T, outs []Outcome, tid trace.TraceID, pushes []PushSpan) {
 	t.Helper()
 	ids := map[trace.SpanID]bool{}
 	for _, p := range pushes {
-		ids[p.SpanContext.SpanID()] = true
+		ids[p.SpanID] = true
 	}
 	for _, o := range outs {
 		if o.TraceID != tid {
@@ -185,10 +209,10 @@ func checkOutcomeIDs(t *testing.T, outs []Outcome, tid trace.TraceID, pushes []t
 // With sampling off nothing is exported, yet every outcome still carries
 // a trace id, so tracker records are complete whatever the sampling.
 func TestTraceIDsWithSamplingOff(t *testing.T) {
-	r, exp := tracedRig(t, sdktrace.ParentBased(sdktrace.NeverSample()))
+	r, sp := tracedRig(t, sdktrace.ParentBased(sdktrace.NeverSample()))
 	pushToThree(t, r)
-	if n := len(exp.GetSpans()); n != 0 {
-		t.Errorf("%d spans exported with sampling off", n)
+	if n := len(sp.exp.GetSpans()) + len(sp.all()); n != 0 {
+		t.Errorf("%d spans made with sampling off", n)
 	}
 	outs := r.obs.outcomes()
 	for _, o := range outs {
@@ -211,10 +235,10 @@ func TestNoTracerNoTraceID(t *testing.T) {
 	}
 }
 
-// attrs indexes a span's attributes by key.
-func attrs(s tracetest.SpanStub) map[attribute.Key]attribute.Value {
-	m := make(map[attribute.Key]attribute.Value, len(s.Attributes))
-	for _, kv := range s.Attributes {
+// attrs indexes attributes by key.
+func attrs(kvs []attribute.KeyValue) map[attribute.Key]attribute.Value {
+	m := make(map[attribute.Key]attribute.Value, len(kvs))
+	for _, kv := range kvs {
 		m[kv.Key] = kv.Value
 	}
 	return m
@@ -224,10 +248,8 @@ func attrs(s tracetest.SpanStub) map[attribute.Key]attribute.Value {
 // event per later change; it ends at dispatch with the revision pushed,
 // and the push is its child.
 func TestTraceMergedChanges(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	r := newRigWith(t, 500*time.Millisecond, traceTo(tp, exp))
+	sp := newSpans(t, sdktrace.AlwaysSample())
+	r := newRigWith(t, 500*time.Millisecond, sp.options)
 	f := newFakeSub("a")
 	r.subscribe(f)
 	r.waitLatest(r.change(1))
@@ -236,15 +258,8 @@ func TestTraceMergedChanges(t *testing.T) {
 	r.advance(500*time.Millisecond + 20*time.Millisecond) // the window closes
 	r.hub.Ack(f.id, f.waitPushes(t, 1)[0].RequestID, true)
 	r.waitEvents(2)
-	waitChange(t, exp, last, 1)
-	var changes, pushes []tracetest.SpanStub
-	for _, s := range exp.GetSpans() {
-		if s.Name == SpanChange {
-			changes = append(changes, s)
-		} else {
-			pushes = append(pushes, s)
-		}
-	}
+	waitChange(t, sp, last, 1)
+	changes, pushes := sp.exp.GetSpans(), sp.all()
 	if len(changes) != 1 || len(pushes) != 1 {
 		t.Fatalf("%d change spans, %d push spans; want 1 and 1", len(changes), len(pushes))
 	}
@@ -252,10 +267,10 @@ func TestTraceMergedChanges(t *testing.T) {
 	// The registry may also announce the first revision on subscribe:
 	// every change after the window's first is a merged event.
 	if n := len(c.Events); n == 0 || c.Events[n-1].Name != "merged" || c.Events[n-1].Attributes[0].Value.AsInt64() != last ||
-		attrs(c)[AttrRevision].AsInt64() != last || attrs(c)[AttrSubscribers].AsInt64() != 1 {
+		attrs(c.Attributes)[AttrRevision].AsInt64() != last || attrs(c.Attributes)[AttrSubscribers].AsInt64() != 1 {
 		t.Errorf("change span events %v attributes %v", c.Events, c.Attributes)
 	}
-	if pushes[0].Parent.SpanID() != c.SpanContext.SpanID() || attrs(pushes[0])[AttrRevision].AsInt64() != last {
-		t.Errorf("push span not the merged change's child for revision %d: %v", last, pushes[0].Attributes)
+	if pushes[0].Change.SpanID() != c.SpanContext.SpanID() || pushes[0].Revision != last {
+		t.Errorf("push span not the merged change's child for revision %d: %+v", last, pushes[0])
 	}
 }

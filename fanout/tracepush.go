@@ -5,11 +5,6 @@ import (
 	"math/rand/v2"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/sdk/instrumentation"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -20,11 +15,8 @@ import (
 // (benchmarks/RESULTS.md). Instead the Hub gives each attempt under a
 // sampled change a span id of its own and, once the attempt is resolved,
 // hands a PushSpan (a plain value) to Options.PushSpans; the exporter's
-// side turns batches of them into what an SDK span would have been: SDK
-// ReadOnlySpans (PushSpan.Span: same name, kind, trace id, parent, link,
-// times, attributes and status, TestPushSpanIsTheSDKSpan) for any
-// SpanExporter, or over OTLP the very messages the OTLP exporter makes of
-// those (gateway/telemetry).
+// side (gateway/telemetry) turns batches of them into what an SDK span
+// would have been.
 
 // PushSpanRecorder takes the span of every resolved push attempt under a
 // sampled change. RecordPush is called on the push path from several
@@ -44,17 +36,74 @@ type PushSpan struct {
 	First  trace.SpanContext
 }
 
-// tracingPushes reports whether push attempts under a sampled change get
-// a span (Options.Tracer and Options.PushSpans set).
-func (h *Hub) tracingPushes() bool { return h.opts.Tracer != nil && h.opts.PushSpans != nil }
+// SpanContext is the push span's own context, as the SDK's parent-based
+// sampler makes it under its change.
+func (ps *PushSpan) SpanContext() trace.SpanContext { return pushSpanContext(ps.Change, ps.SpanID) }
 
-// pushSpanContext is the context of push span id under change, as the
-// SDK's parent-based sampler makes it.
 func pushSpanContext(change trace.SpanContext, id trace.SpanID) trace.SpanContext {
 	return trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: change.TraceID(), SpanID: id,
 		TraceFlags: change.TraceFlags() | trace.FlagsSampled, TraceState: change.TraceState(),
 	})
+}
+
+// PushSpanAttrs is the most attributes a push span has.
+const PushSpanAttrs = 11
+
+// AppendAttributes appends the push span's attributes to dst.
+func (ps *PushSpan) AppendAttributes(dst []attribute.KeyValue) []attribute.KeyValue {
+	dst = appendTopicAttrs(dst, ps.Topic, ps.Revision)
+	dst = append(dst, AttrClientIP.String(ps.Client.IP), AttrConnID.String(ps.ConnID),
+		AttrPushID.String(ps.ConnID+"/"+ps.RequestID), AttrAttempt.Int(ps.Attempt),
+		AttrPayloadBytes.Int(ps.Bytes), AttrResult.String(ps.Event.String()))
+	if ps.Event != EventAcked {
+		dst = append(dst, AttrReason.String(ps.Reason))
+	}
+	return dst
+}
+
+// attemptSpan is a push attempt's span id (invalid when the attempt has no
+// span) and, for a traced retry, the span it links to.
+type attemptSpan struct {
+	id    trace.SpanID
+	first *trace.SpanContext
+}
+
+// attempt gives attempt n of push p its span: under a sampled change only
+// (a parent-based sampler makes no sampled pushes under an unsampled
+// change; outcomes keep the trace id). chain is the subscription's first
+// attempt of the current retry chain, which a first attempt sets and a
+// retry links to.
+func (tr *tracer) attempt(p *Push, n int, chain *trace.SpanContext) attemptSpan {
+	if tr == nil || tr.pushes == nil {
+		return attemptSpan{}
+	}
+	if n == 1 {
+		*chain = trace.SpanContext{}
+	}
+	if !p.Trace.IsSampled() {
+		return attemptSpan{}
+	}
+	a := attemptSpan{id: newSpanID()}
+	if n == 1 {
+		*chain = pushSpanContext(p.Trace, a.id)
+	} else if chain.IsValid() {
+		first := *chain
+		a.first = &first
+	}
+	return a
+}
+
+// resolved hands the span of an attempt, resolved by o, to the recorder.
+func (tr *tracer) resolved(o *Outcome, p *Push, a attemptSpan) {
+	if !a.id.IsValid() {
+		return
+	}
+	ps := PushSpan{Outcome: *o, Change: p.Trace}
+	if a.first != nil {
+		ps.First = *a.first
+	}
+	tr.pushes.RecordPush(ps)
 }
 
 // newSpanID is a random non-zero span id. math/rand/v2's global source is
@@ -65,50 +114,4 @@ func newSpanID() trace.SpanID {
 		binary.BigEndian.PutUint64(id[:], rand.Uint64())
 	}
 	return id
-}
-
-// recordPush hands the span of attempt a, resolved by o, to the recorder.
-func (h *Hub) recordPush(o *Outcome, a *attempt) {
-	ps := PushSpan{Outcome: *o, Change: a.push.Trace}
-	if a.first != nil {
-		ps.First = *a.first
-	}
-	h.opts.PushSpans.RecordPush(ps)
-}
-
-// Span returns ps as an SDK span of resource res and instrumentation scope
-// scope, ready for a sdktrace.SpanExporter.
-func (ps *PushSpan) Span(res *resource.Resource, scope instrumentation.Scope) sdktrace.ReadOnlySpan {
-	stub := tracetest.SpanStub{
-		Name: SpanPush, SpanKind: trace.SpanKindProducer,
-		SpanContext: pushSpanContext(ps.Change, ps.SpanID),
-		Parent:      ps.Change,
-		StartTime:   ps.SentAt, EndTime: ps.At,
-		Attributes: ps.AppendAttributes(make([]attribute.KeyValue, 0, PushSpanAttrs)),
-		Resource:   res, InstrumentationLibrary: scope,
-	}
-	if ps.First.IsValid() {
-		stub.Links = []sdktrace.Link{{SpanContext: ps.First,
-			Attributes: []attribute.KeyValue{AttrAttempt.Int(1)}}}
-	}
-	if ps.Event != EventAcked {
-		stub.Status = sdktrace.Status{Code: codes.Error, Description: ps.Event.String()}
-	}
-	return stub.Snapshot()
-}
-
-// PushSpanAttrs is the most attributes a push span has.
-const PushSpanAttrs = 11
-
-// AppendAttributes appends the push span's attributes to dst.
-func (ps *PushSpan) AppendAttributes(dst []attribute.KeyValue) []attribute.KeyValue {
-	dst = append(dst, AttrNamespace.String(ps.Key.Namespace), AttrGroup.String(ps.Key.Group),
-		AttrService.String(ps.Key.Name), AttrRevision.Int64(ps.Revision),
-		AttrClientIP.String(ps.Client.IP), AttrConnID.String(ps.ConnID),
-		AttrPushID.String(ps.ConnID+"/"+ps.RequestID), AttrAttempt.Int(ps.Attempt),
-		AttrPayloadBytes.Int(ps.Bytes), AttrResult.String(ps.Event.String()))
-	if ps.Event != EventAcked {
-		dst = append(dst, AttrReason.String(ps.Reason))
-	}
-	return dst
 }

@@ -32,7 +32,7 @@ func startTestServer(t *testing.T, transport string, limit int, log *slog.Logger
 	t.Helper()
 	reg := upstream.NewEmbedded()
 	t.Cleanup(func() { reg.Close() })
-	hub, err := fanout.NewHub(reg, fanout.Options{})
+	hub, err := fanout.NewHub(fanout.NamingSource(reg), fanout.Options{})
 	if err != nil {
 		t.Fatalf("hub: %v", err)
 	}

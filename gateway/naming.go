@@ -6,21 +6,15 @@ import (
 	"fmt"
 
 	"github.com/herald-gateway/herald/fanout"
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+	"github.com/herald-gateway/herald/internal/nacospb"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
-// namingRequest is the common body of naming requests (A.8).
-type namingRequest struct {
-	request
-	Namespace   string `json:"namespace"`
-	ServiceName string `json:"serviceName"`
-	GroupName   string `json:"groupName"`
-}
-
-// key returns the normalised, validated service key.
-func (r namingRequest) key() (upstream.ServiceKey, error) {
-	k := upstream.ServiceKey{Namespace: r.Namespace, Group: r.GroupName, Name: r.ServiceName}.Normalize()
+// serviceKey returns the normalised, validated service key a naming
+// request names (A.8).
+func serviceKey(r nacoswire.NamingRequest) (upstream.ServiceKey, error) {
+	k := r.Key().Normalize()
 	if err := upstream.ValidateKey(k); err != nil {
 		return k, invalid(err)
 	}
@@ -32,30 +26,19 @@ func (r namingRequest) key() (upstream.ServiceKey, error) {
 // errors through.
 func invalid(err error) error {
 	if errors.Is(err, upstream.ErrInvalid) || errors.Is(err, fanout.ErrTooManySubscriptions) {
-		return errorf(errInvalidParam, "%v", err)
+		return errorf(nacoswire.ErrInvalidParam, "%v", err)
 	}
 	return err
 }
 
-type instanceRequest struct {
-	namingRequest
-	Type     string             `json:"type"`
-	Instance *upstream.Instance `json:"instance"`
-}
-
-type typedResponse struct {
-	response
-	Type string `json:"type"`
-}
-
 // decodeInstance decodes an InstanceRequest or PersistentInstanceRequest
 // body and returns it with its normalised, validated key.
-func decodeInstance(p *nacospb.Payload) (instanceRequest, upstream.ServiceKey, error) {
-	var req instanceRequest
+func decodeInstance(p *nacospb.Payload) (nacoswire.InstanceRequest, upstream.ServiceKey, error) {
+	var req nacoswire.InstanceRequest
 	if err := decodeBody(p, &req); err != nil {
 		return req, upstream.ServiceKey{}, err
 	}
-	key, err := req.key()
+	key, err := serviceKey(req.NamingRequest)
 	return req, key, err
 }
 
@@ -65,47 +48,41 @@ func (s *Server) instance(ctx context.Context, c *conn, p *nacospb.Payload) (*na
 		return nil, err
 	}
 	switch req.Type {
-	case "registerInstance":
+	case nacoswire.RegisterInstance:
 		if req.Instance == nil {
-			return nil, errorf(errInvalidParam, "instance: required for registerInstance")
+			return nil, errorf(nacoswire.ErrInvalidParam, "instance: required for registerInstance")
 		}
 		err = s.registerSlot(ctx, c, key, []upstream.Instance{*req.Instance})
-	case "deregisterInstance":
+	case nacoswire.DeregisterInstance:
 		err = s.deregisterSlot(ctx, c, key)
 	default:
-		return nil, errorf(errInvalidParam, "type: unknown InstanceRequest type %q (want registerInstance or deregisterInstance)", req.Type)
+		return nil, errorf(nacoswire.ErrInvalidParam, "type: unknown InstanceRequest type %q (want registerInstance or deregisterInstance)", req.Type)
 	}
 	if err != nil {
 		return nil, invalid(err)
 	}
-	return newPayload("InstanceResponse", typedResponse{response: echo(req.request), Type: req.Type})
-}
-
-type batchInstanceRequest struct {
-	namingRequest
-	Type      string              `json:"type"`
-	Instances []upstream.Instance `json:"instances"`
+	return nacoswire.NewPayload(nacoswire.TypeInstanceResponse, nacoswire.TypedResponse{Response: answer(req.Request), Type: req.Type})
 }
 
 func (s *Server) batchInstance(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
-	var req batchInstanceRequest
+	var req nacoswire.BatchInstanceRequest
 	if err := decodeBody(p, &req); err != nil {
 		return nil, err
 	}
-	key, err := req.key()
+	key, err := serviceKey(req.NamingRequest)
 	if err != nil {
 		return nil, err
 	}
-	if req.Type != "batchRegisterInstance" {
-		return nil, errorf(errInvalidParam, "type: unknown BatchInstanceRequest type %q (want batchRegisterInstance)", req.Type)
+	if req.Type != nacoswire.BatchRegisterInstance {
+		return nil, errorf(nacoswire.ErrInvalidParam, "type: unknown BatchInstanceRequest type %q (want batchRegisterInstance)", req.Type)
 	}
 	if len(req.Instances) == 0 {
-		return nil, errorf(errInvalidParam, "instances: at least one instance is required")
+		return nil, errorf(nacoswire.ErrInvalidParam, "instances: at least one instance is required")
 	}
 	if err := s.registerSlot(ctx, c, key, req.Instances); err != nil {
 		return nil, invalid(err)
 	}
-	return newPayload("BatchInstanceResponse", typedResponse{response: echo(req.request), Type: req.Type})
+	return nacoswire.NewPayload(nacoswire.TypeBatchInstanceResponse, nacoswire.TypedResponse{Response: answer(req.Request), Type: req.Type})
 }
 
 // registerSlot fills the connection's slot in key, serialised with the
@@ -114,7 +91,7 @@ func (s *Server) registerSlot(ctx context.Context, c *conn, key upstream.Service
 	c.regMu.Lock()
 	defer c.regMu.Unlock()
 	if _, err := c.session(); err != nil {
-		return errorf(errUnregistered, "Connection is unregistered.")
+		return errUnregisteredConn()
 	}
 	if err := s.reg.Register(ctx, c.id, key, ins); err != nil {
 		return fmt.Errorf("register %s: %w", key, err)
@@ -133,29 +110,18 @@ func (s *Server) deregisterSlot(ctx context.Context, c *conn, key upstream.Servi
 	return c.trackRegistration(key, false)
 }
 
-func echo(r request) response {
-	resp := okResponse()
-	resp.RequestID = r.RequestID
-	return resp
-}
-
-type subscribeRequest struct {
-	namingRequest
-	Subscribe bool   `json:"subscribe"`
-	Clusters  string `json:"clusters"`
-}
-
-type serviceInfoResponse struct {
-	response
-	ServiceInfo upstream.ServiceInfo `json:"serviceInfo"`
+// serviceInfo answers a subscribe or query with a view of snap.
+func serviceInfo(typ string, req nacoswire.Request, snap upstream.Service, clusters string, healthyOnly bool) (*nacospb.Payload, error) {
+	info := snap.Info(clusters, healthyOnly, false)
+	return nacoswire.NewPayload(typ, nacoswire.ServiceInfoResponse{Response: answer(req), ServiceInfo: &info})
 }
 
 func (s *Server) subscribe(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
-	var req subscribeRequest
+	var req nacoswire.SubscribeServiceRequest
 	if err := decodeBody(p, &req); err != nil {
 		return nil, err
 	}
-	key, err := req.key()
+	key, err := serviceKey(req.NamingRequest)
 	if err != nil {
 		return nil, err
 	}
@@ -166,15 +132,13 @@ func (s *Server) subscribe(ctx context.Context, c *conn, p *nacospb.Payload) (*n
 	if req.Subscribe {
 		snap, err = s.subscribeConn(ctx, c, key, req.Clusters)
 	} else {
-		s.hub.Unsubscribe(c.id, key, req.Clusters)
+		s.hub.Unsubscribe(c.id, fanout.NamingTopic(key), req.Clusters)
 		snap, err = s.reg.Query(ctx, key)
 	}
 	if err != nil {
 		return nil, invalid(err)
 	}
-	return newPayload("SubscribeServiceResponse", serviceInfoResponse{
-		response: echo(req.request), ServiceInfo: snap.Info(req.Clusters, false, false),
-	})
+	return serviceInfo(nacoswire.TypeSubscribeServiceResponse, req.Request, snap, req.Clusters, false)
 }
 
 // subscribeConn subscribes the connection, serialised with its release
@@ -183,9 +147,10 @@ func (s *Server) subscribeConn(ctx context.Context, c *conn, key upstream.Servic
 	c.regMu.Lock()
 	defer c.regMu.Unlock()
 	if _, err := c.session(); err != nil {
-		return upstream.Service{}, errorf(errUnregistered, "Connection is unregistered.")
+		return upstream.Service{}, errUnregisteredConn()
 	}
-	return s.hub.Subscribe(ctx, c, key, clusters)
+	snap, err := s.hub.Subscribe(ctx, c, fanout.NamingTopic(key), clusters)
+	return snap.Service(), err
 }
 
 // validateClusters checks each name of a comma-joined cluster filter.
@@ -198,19 +163,12 @@ func validateClusters(clusters string) error {
 	return nil
 }
 
-type serviceQueryRequest struct {
-	namingRequest
-	Cluster     string `json:"cluster"`
-	HealthyOnly bool   `json:"healthyOnly"`
-	UDPPort     int    `json:"udpPort"`
-}
-
 func (s *Server) queryService(ctx context.Context, _ *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
-	var req serviceQueryRequest
+	var req nacoswire.ServiceQueryRequest
 	if err := decodeBody(p, &req); err != nil {
 		return nil, err
 	}
-	key, err := req.key()
+	key, err := serviceKey(req.NamingRequest)
 	if err != nil {
 		return nil, err
 	}
@@ -221,22 +179,7 @@ func (s *Server) queryService(ctx context.Context, _ *conn, p *nacospb.Payload) 
 	if err != nil {
 		return nil, invalid(err)
 	}
-	return newPayload("QueryServiceResponse", serviceInfoResponse{
-		response: echo(req.request), ServiceInfo: snap.Info(req.Cluster, req.HealthyOnly, false),
-	})
-}
-
-type serviceListRequest struct {
-	namingRequest
-	PageNo   int    `json:"pageNo"`
-	PageSize int    `json:"pageSize"`
-	Selector string `json:"selector"`
-}
-
-type serviceListResponse struct {
-	response
-	Count        int      `json:"count"`
-	ServiceNames []string `json:"serviceNames"`
+	return serviceInfo(nacoswire.TypeQueryServiceResponse, req.Request, snap, req.Cluster, req.HealthyOnly)
 }
 
 // maxPageSize bounds one ServiceList page.
@@ -245,7 +188,7 @@ const maxPageSize = 10000
 // listServices answers one page of bare service names. A selector is not
 // supported yet and is ignored (the Go SDK sends "" by default).
 func (s *Server) listServices(ctx context.Context, _ *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
-	var req serviceListRequest
+	var req nacoswire.ServiceListRequest
 	if err := decodeBody(p, &req); err != nil {
 		return nil, err
 	}
@@ -254,7 +197,7 @@ func (s *Server) listServices(ctx context.Context, _ *conn, p *nacospb.Payload) 
 		return nil, invalid(err)
 	}
 	if req.PageSize < 1 || req.PageSize > maxPageSize {
-		return nil, errorf(errInvalidParam, "pageSize: must be 1..%d, got %d", maxPageSize, req.PageSize)
+		return nil, errorf(nacoswire.ErrInvalidParam, "pageSize: must be 1..%d, got %d", maxPageSize, req.PageSize)
 	}
 	total, names, err := s.reg.List(ctx, ns.Namespace, ns.Group, req.PageNo, req.PageSize)
 	if err != nil {
@@ -263,7 +206,7 @@ func (s *Server) listServices(ctx context.Context, _ *conn, p *nacospb.Payload) 
 	if names == nil {
 		names = []string{}
 	}
-	return newPayload("ServiceListResponse", serviceListResponse{
-		response: echo(req.request), Count: total, ServiceNames: names,
+	return nacoswire.NewPayload(nacoswire.TypeServiceListResponse, nacoswire.ServiceListResponse{
+		Response: answer(req.Request), Count: total, ServiceNames: names,
 	})
 }

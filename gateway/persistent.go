@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+	"github.com/herald-gateway/herald/internal/nacospb"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -20,22 +21,22 @@ func (s *Server) persistentInstance(ctx context.Context, _ *conn, p *nacospb.Pay
 		return nil, err
 	}
 	if req.Instance == nil {
-		return nil, errorf(errInvalidParam, "instance: required for PersistentInstanceRequest %s", req.Type)
+		return nil, errorf(nacoswire.ErrInvalidParam, "instance: required for PersistentInstanceRequest %s", req.Type)
 	}
 	in := *req.Instance
 	owner := upstream.PersistentOwner(in)
 	switch req.Type {
-	case "registerInstance":
+	case nacoswire.RegisterInstance:
 		err = s.reg.Register(ctx, owner, key, []upstream.Instance{in})
-	case "deregisterInstance":
+	case nacoswire.DeregisterInstance:
 		if err = upstream.ValidateInstance(in); err == nil {
 			err = s.reg.Deregister(ctx, owner, key)
 		}
 	default:
-		return nil, errorf(errInvalidParam, "type: unknown PersistentInstanceRequest type %q (want registerInstance or deregisterInstance)", req.Type)
+		return nil, errorf(nacoswire.ErrInvalidParam, "type: unknown PersistentInstanceRequest type %q (want registerInstance or deregisterInstance)", req.Type)
 	}
 	if err != nil {
 		return nil, invalid(fmt.Errorf("%s %s: %w", req.Type, key, err))
 	}
-	return newPayload("InstanceResponse", typedResponse{response: echo(req.request), Type: req.Type})
+	return nacoswire.NewPayload(nacoswire.TypeInstanceResponse, nacoswire.TypedResponse{Response: answer(req.Request), Type: req.Type})
 }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -16,28 +17,30 @@ type requestIDs struct{ n atomic.Uint64 }
 
 func (r *requestIDs) next() string { return strconv.FormatUint(r.n.Add(1), 10) }
 
-// notifySubscriberRequest is the naming push (NACOS_PROTOCOL.md A.5).
-type notifySubscriberRequest struct {
-	request
-	Namespace   string               `json:"namespace"`
-	ServiceName string               `json:"serviceName"`
-	GroupName   string               `json:"groupName"`
-	ServiceInfo upstream.ServiceInfo `json:"serviceInfo"`
-}
-
 // pushEncoder implements fanout.Encoder for the gRPC wire.
 type pushEncoder struct{ ids *requestIDs }
 
-// Encode builds one NotifySubscriberRequest payload for the filtered view.
-func (e pushEncoder) Encode(svc upstream.Service, clusters string) (*fanout.Push, error) {
+// Encode builds the push of one topic revision for a view.
+func (e pushEncoder) Encode(t fanout.Topic, snap fanout.Snapshot, view string) (*fanout.Push, error) {
+	switch t.Kind {
+	case fanout.KindNaming:
+		return e.naming(snap.Service(), view)
+	default:
+		return nil, fmt.Errorf("encode push %s: no gRPC push for this kind", t)
+	}
+}
+
+// naming builds one NotifySubscriberRequest payload for the view of the
+// cluster filter clusters.
+func (e pushEncoder) naming(svc upstream.Service, clusters string) (*fanout.Push, error) {
 	id := e.ids.next()
 	info := svc.Info(clusters, false, false)
-	p, err := newPayload("NotifySubscriberRequest", notifySubscriberRequest{
-		request:     request{RequestID: id, Module: "naming"},
+	p, err := nacoswire.NewPayload(nacoswire.TypeNotifySubscriberRequest, nacoswire.NotifySubscriberRequest{
+		Request:     nacoswire.Request{RequestID: id, Module: "naming"},
 		Namespace:   svc.Key.Namespace,
 		ServiceName: svc.Key.Name,
 		GroupName:   svc.Key.Group,
-		ServiceInfo: info,
+		ServiceInfo: &info,
 	})
 	if err != nil {
 		return nil, err
@@ -46,10 +49,7 @@ func (e pushEncoder) Encode(svc upstream.Service, clusters string) (*fanout.Push
 	if err != nil {
 		return nil, fmt.Errorf("encode push %s: %w", svc.Key, err)
 	}
-	return &fanout.Push{
-		Key: svc.Key, Revision: svc.Revision, Clusters: clusters, Changed: svc.Changed,
-		Hosts: len(info.Hosts), RequestID: id, Frame: b,
-	}, nil
+	return &fanout.Push{Items: len(info.Hosts), RequestID: id, Frame: b}, nil
 }
 
 // Send implements fanout.Subscriber: it queues the push on the stream.

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -22,7 +23,7 @@ func BenchmarkEncodePush(b *testing.B) {
 			enc := pushEncoder{ids: &requestIDs{}}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := enc.Encode(svc, ""); err != nil {
+				if _, err := enc.Encode(fanout.NamingTopic(svc.Key), fanout.NamingSnapshot(svc), ""); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"time"
+
+	"github.com/herald-gateway/herald/internal/nacoswire"
 )
 
 // RequestObserver is told of every client request served: the protocol
@@ -22,7 +24,7 @@ func (s *Server) observeRequest(typ string, start time.Time, code int) {
 	if s.opts.Requests == nil {
 		return
 	}
-	if _, known := unaryHandlers[typ]; !known && typ != "ServerCheckRequest" {
+	if _, known := unaryHandlers[typ]; !known && typ != nacoswire.TypeServerCheckRequest {
 		typ = typeOther
 	}
 	s.opts.Requests.Observe("grpc", typ, time.Since(start), code)

@@ -18,10 +18,10 @@ import (
 	"github.com/cloudwego/kitex/server"
 
 	"github.com/herald-gateway/herald/fanout"
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb/birequeststream"
-	requestsvc "github.com/herald-gateway/herald/gateway/kitex_gen/nacospb/request"
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb/requeststream"
+	"github.com/herald-gateway/herald/internal/nacospb"
+	"github.com/herald-gateway/herald/internal/nacospb/birequeststream"
+	requestsvc "github.com/herald-gateway/herald/internal/nacospb/request"
+	"github.com/herald-gateway/herald/internal/nacospb/requeststream"
 	"github.com/herald-gateway/herald/upstream"
 )
 

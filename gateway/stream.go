@@ -5,18 +5,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+	"github.com/herald-gateway/herald/internal/nacospb"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 )
 
 // streamHandler adapts the Server to Kitex's BiRequestStream service.
 type streamHandler struct{ s *Server }
-
-type connectionSetupRequest struct {
-	request
-	ClientVersion string            `json:"clientVersion"`
-	Tenant        string            `json:"tenant"`
-	Labels        map[string]string `json:"labels"`
-}
 
 // RequestBiStream serves /BiRequestStream/requestBiStream: the first
 // ConnectionSetupRequest turns the transport into a session; after that
@@ -27,7 +21,7 @@ func (h streamHandler) RequestBiStream(stream nacospb.BiRequestStream_RequestBiS
 	s := h.s
 	c := connFrom(stream.Context())
 	if c == nil {
-		return errorf(errServer, "stream outside a tracked transport")
+		return errorf(nacoswire.ErrServer, "stream outside a tracked transport")
 	}
 	defer s.closeConn(c, "stream ended")
 	for {
@@ -42,9 +36,9 @@ func (h streamHandler) RequestBiStream(stream nacospb.BiRequestStream_RequestBiS
 
 // onStreamMessage handles one client message on the stream.
 func (s *Server) onStreamMessage(c *conn, stream msgSender, p *nacospb.Payload) {
-	typ := payloadType(p)
+	typ := nacoswire.Type(p)
 	switch {
-	case typ == "ConnectionSetupRequest":
+	case typ == nacoswire.TypeConnectionSetupRequest:
 		s.setUp(c, stream, p)
 	case strings.HasSuffix(typ, "Response"):
 		s.onAck(c, p)
@@ -60,7 +54,7 @@ func (s *Server) onStreamMessage(c *conn, stream msgSender, p *nacospb.Payload) 
 // waiting for any reply, and a 301 would make it reconnect. No reply is
 // sent.
 func (s *Server) setUp(c *conn, stream msgSender, p *nacospb.Payload) {
-	var req connectionSetupRequest
+	var req nacoswire.ConnectionSetupRequest
 	if err := decodeBody(p, &req); err != nil {
 		s.log.Warn("bad ConnectionSetupRequest; closing", "conn", c.id, "err", err)
 		go s.closeConn(c, "bad ConnectionSetupRequest")
@@ -86,20 +80,16 @@ func (s *Server) setUp(c *conn, stream msgSender, p *nacospb.Payload) {
 	s.log.Debug("session set up", "conn", c.id, "client", info.IP, "version", info.Version)
 }
 
-type ackBody struct {
-	response
-}
-
 // onAck matches a client response to the server request it answers, by
 // requestId only (the type name is not reliable: Go acks config pushes
 // with NotifySubscriberResponse).
 func (s *Server) onAck(c *conn, p *nacospb.Payload) {
-	var body ackBody
-	if err := json.Unmarshal(payloadBody(p), &body); err != nil {
-		s.log.Warn("undecodable ack", "conn", c.id, "type", payloadType(p), "err", err)
+	var body nacoswire.Response
+	if err := json.Unmarshal(nacoswire.Body(p), &body); err != nil {
+		s.log.Warn("undecodable ack", "conn", c.id, "type", nacoswire.Type(p), "err", err)
 		return
 	}
-	ok := body.ResultCode == codeSuccess
+	ok := body.OK()
 	if !c.probeAnswered(body.RequestID, ok) {
 		s.hub.Ack(c.id, body.RequestID, ok)
 	}

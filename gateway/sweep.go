@@ -1,6 +1,10 @@
 package gateway
 
-import "time"
+import (
+	"time"
+
+	"github.com/herald-gateway/herald/internal/nacoswire"
+)
 
 // probeAnswered resolves the outstanding ClientDetectionRequest if
 // requestID is its id; it reports whether it was.
@@ -82,15 +86,11 @@ func (c *conn) check(now time.Time, idleTimeout time.Duration) verdict {
 	return verdictOK
 }
 
-type clientDetectionRequest struct {
-	request
-}
-
 // probe sends a ClientDetectionRequest; the answer must come within
 // DetectTimeout.
 func (s *Server) probe(c *conn, now time.Time) {
 	id := s.enc.ids.next()
-	p, err := newPayload("ClientDetectionRequest", clientDetectionRequest{request{RequestID: id, Module: "internal"}})
+	p, err := nacoswire.NewPayload(nacoswire.TypeClientDetectionRequest, nacoswire.Internal(id))
 	if err != nil {
 		s.log.Error("encode ClientDetectionRequest", "err", err)
 		return

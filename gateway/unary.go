@@ -5,7 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+	"github.com/herald-gateway/herald/internal/nacospb"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 )
 
 // unaryFunc serves one request type for a set-up connection.
@@ -14,13 +15,13 @@ type unaryFunc func(s *Server, ctx context.Context, c *conn, p *nacospb.Payload)
 // unaryHandlers maps metadata.type to its handler. Types missing here are
 // answered with errorCode 302.
 var unaryHandlers = map[string]unaryFunc{
-	"HealthCheckRequest":        (*Server).healthCheck,
-	"InstanceRequest":           (*Server).instance,
-	"BatchInstanceRequest":      (*Server).batchInstance,
-	"PersistentInstanceRequest": (*Server).persistentInstance,
-	"SubscribeServiceRequest":   (*Server).subscribe,
-	"ServiceQueryRequest":       (*Server).queryService,
-	"ServiceListRequest":        (*Server).listServices,
+	nacoswire.TypeHealthCheckRequest:        (*Server).healthCheck,
+	nacoswire.TypeInstanceRequest:           (*Server).instance,
+	nacoswire.TypeBatchInstanceRequest:      (*Server).batchInstance,
+	nacoswire.TypePersistentInstanceRequest: (*Server).persistentInstance,
+	nacoswire.TypeSubscribeServiceRequest:   (*Server).subscribe,
+	nacoswire.TypeServiceQueryRequest:       (*Server).queryService,
+	nacoswire.TypeServiceListRequest:        (*Server).listServices,
 }
 
 // requestHandler adapts the Server to Kitex's Request service.
@@ -35,13 +36,13 @@ func (h requestHandler) Request(ctx context.Context, p *nacospb.Payload) (*nacos
 	if err != nil {
 		var ne *nacosError
 		if !errors.As(err, &ne) {
-			h.s.log.Error("request failed", "type", payloadType(p), "err", err)
-			ne = errorf(errServer, "%s failed: %v", payloadType(p), err)
+			h.s.log.Error("request failed", "type", nacoswire.Type(p), "err", err)
+			ne = errorf(nacoswire.ErrServer, "%s failed: %v", nacoswire.Type(p), err)
 		}
-		h.s.observeRequest(payloadType(p), start, ne.code)
+		h.s.observeRequest(nacoswire.Type(p), start, ne.code)
 		return errorPayload(ne), nil
 	}
-	h.s.observeRequest(payloadType(p), start, 200)
+	h.s.observeRequest(nacoswire.Type(p), start, 200)
 	return resp, nil
 }
 
@@ -49,35 +50,29 @@ func (h requestHandler) Request(ctx context.Context, p *nacospb.Payload) (*nacos
 // no connection; then unknown type (302), connection not set up (301),
 // oversize or undecodable body (400/502), and finally the handler.
 func (s *Server) unary(ctx context.Context, p *nacospb.Payload) (*nacospb.Payload, error) {
-	typ := payloadType(p)
+	typ := nacoswire.Type(p)
 	c := connFrom(ctx)
-	if typ == "ServerCheckRequest" {
+	if typ == nacoswire.TypeServerCheckRequest {
 		return serverCheck(c)
 	}
 	h, ok := unaryHandlers[typ]
 	if !ok {
 		if typ == "" {
-			return nil, errorf(errNoHandler, "request has no metadata.type")
+			return nil, errorf(nacoswire.ErrNoHandler, "request has no metadata.type")
 		}
-		return nil, errorf(errNoHandler, "unknown request type %q", typ)
+		return nil, errorf(nacoswire.ErrNoHandler, "unknown request type %q", typ)
 	}
 	if c == nil {
-		return nil, errorf(errServer, "request outside a tracked transport")
+		return nil, errorf(nacoswire.ErrServer, "request outside a tracked transport")
 	}
 	if _, err := c.session(); err != nil {
-		return nil, errorf(errUnregistered, "Connection is unregistered.")
+		return nil, errUnregisteredConn()
 	}
 	c.touch(time.Now())
-	if n := len(payloadBody(p)); n > s.opts.MaxMessageBytes {
-		return nil, errorf(errInvalidParam, "%s body is %d bytes, over the %d-byte limit", typ, n, s.opts.MaxMessageBytes)
+	if n := len(nacoswire.Body(p)); n > s.opts.MaxMessageBytes {
+		return nil, errorf(nacoswire.ErrInvalidParam, "%s body is %d bytes, over the %d-byte limit", typ, n, s.opts.MaxMessageBytes)
 	}
 	return h(s, ctx, c, p)
-}
-
-type serverCheckResponse struct {
-	response
-	ConnectionID              string `json:"connectionId"`
-	SupportAbilityNegotiation bool   `json:"supportAbilityNegotiation"`
 }
 
 // serverCheck returns the transport's connection id. Ability negotiation
@@ -85,17 +80,16 @@ type serverCheckResponse struct {
 // for one.
 func serverCheck(c *conn) (*nacospb.Payload, error) {
 	if c == nil {
-		return nil, errorf(errServer, "request outside a tracked transport")
+		return nil, errorf(nacoswire.ErrServer, "request outside a tracked transport")
 	}
-	return newPayload("ServerCheckResponse", serverCheckResponse{response: okResponse(), ConnectionID: c.id})
+	return nacoswire.NewPayload(nacoswire.TypeServerCheckResponse, nacoswire.ServerCheckResponse{
+		Response: nacoswire.Success(""), ConnectionID: c.id})
 }
 
 func (s *Server) healthCheck(_ context.Context, _ *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
-	var req request
+	var req nacoswire.Request
 	if err := decodeBody(p, &req); err != nil {
 		return nil, err
 	}
-	resp := okResponse()
-	resp.RequestID = req.RequestID
-	return newPayload("HealthCheckResponse", resp)
+	return nacoswire.NewPayload(nacoswire.TypeHealthCheckResponse, answer(req))
 }

@@ -12,7 +12,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/herald-gateway/herald/fanout"
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+	"github.com/herald-gateway/herald/internal/nacospb"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -68,8 +69,8 @@ func FuzzUnary(f *testing.F) {
 		var r struct {
 			ResultCode *int `json:"resultCode"`
 		}
-		if err := json.Unmarshal(payloadBody(resp), &r); err != nil || r.ResultCode == nil {
-			t.Fatalf("%s %q: response %s %s has no resultCode (%v)", typ, body, payloadType(resp), payloadBody(resp), err)
+		if err := json.Unmarshal(nacoswire.Body(resp), &r); err != nil || r.ResultCode == nil {
+			t.Fatalf("%s %q: response %s %s has no resultCode (%v)", typ, body, nacoswire.Type(resp), nacoswire.Body(resp), err)
 		}
 	})
 }
@@ -78,7 +79,7 @@ func FuzzUnary(f *testing.F) {
 // merge window is never advanced), so no push meets the fake outbox.
 func fuzzServer(f *testing.F) *Server {
 	reg := upstream.NewEmbedded()
-	hub, err := fanout.NewHub(reg, fanout.Options{MergeWindow: time.Hour, Manual: true})
+	hub, err := fanout.NewHub(fanout.NamingSource(reg), fanout.Options{Naming: fanout.Policy{MergeWindow: time.Hour}, Manual: true})
 	if err != nil {
 		f.Fatal(err)
 	}

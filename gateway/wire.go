@@ -4,34 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
-	"github.com/herald-gateway/herald/gateway/nacoswire"
+	"github.com/herald-gateway/herald/internal/nacospb"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 )
-
-// Nacos response codes (NACOS_PROTOCOL.md A.2). resultCode is 200 or 500;
-// errorCode says why a call failed.
-const (
-	codeSuccess       = 200
-	codeFail          = 500
-	errUnregistered   = 301 // request before ConnectionSetupRequest
-	errNoHandler      = 302 // unknown metadata.type
-	errInvalidParam   = 400 // bad field values
-	errServer         = 500 // unexpected failure
-	errNotImplemented = 501 // a known request Herald does not serve yet
-	errBadGateway     = 502 // body JSON does not parse
-)
-
-// response is the base of every Nacos response body (shared with the
-// upstream link through nacoswire).
-type response = nacoswire.Response
-
-func okResponse() response { return response{ResultCode: codeSuccess, Success: true} }
-
-// request is the base of every Nacos request body.
-type request = nacoswire.Request
 
 // nacosError is a failure answered to the client as an ErrorResponse with
-// the given errorCode.
+// the given errorCode (nacoswire.Err*).
 type nacosError struct {
 	code int
 	msg  string
@@ -43,37 +21,29 @@ func errorf(code int, format string, args ...any) *nacosError {
 	return &nacosError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-// errorBody is the JSON of an ErrorResponse.
-func errorBody(code int, msg string) response {
-	return response{ResultCode: codeFail, ErrorCode: code, Success: false, Message: msg}
-}
-
-// newPayload wraps a JSON body of the named type (nacoswire.NewPayload).
-func newPayload(typ string, body any) (*nacospb.Payload, error) {
-	return nacoswire.NewPayload(typ, body)
+// errUnregisteredConn is the answer to a request before ConnectionSetup.
+func errUnregisteredConn() *nacosError {
+	return errorf(nacoswire.ErrUnregistered, "Connection is unregistered.")
 }
 
 // errorPayload is the ErrorResponse payload for e.
 func errorPayload(e *nacosError) *nacospb.Payload {
-	p, _ := newPayload("ErrorResponse", errorBody(e.code, e.msg)) // a plain struct always encodes
+	p, _ := nacoswire.NewPayload(nacoswire.TypeErrorResponse, nacoswire.Failure(e.code, e.msg)) // a plain struct always encodes
 	return p
 }
 
-// payloadType returns metadata.type, or "" when the payload has none.
-func payloadType(p *nacospb.Payload) string { return nacoswire.Type(p) }
-
-// payloadBody returns the JSON body bytes (nil when absent).
-func payloadBody(p *nacospb.Payload) []byte { return nacoswire.Body(p) }
+// answer is the successful response to req.
+func answer(req nacoswire.Request) nacoswire.Response { return nacoswire.Success(req.RequestID) }
 
 // decodeBody parses a request body into v; a parse failure is errorCode 502
 // as in the reference server.
 func decodeBody(p *nacospb.Payload, v any) error {
-	body := payloadBody(p)
+	body := nacoswire.Body(p)
 	if len(body) == 0 {
-		return errorf(errBadGateway, "%s: empty body", payloadType(p))
+		return errorf(nacoswire.ErrBadGateway, "%s: empty body", nacoswire.Type(p))
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return errorf(errBadGateway, "%s: body is not valid JSON for this type: %v", payloadType(p), err)
+		return errorf(nacoswire.ErrBadGateway, "%s: body is not valid JSON for this type: %v", nacoswire.Type(p), err)
 	}
 	return nil
 }

@@ -15,9 +15,9 @@ import (
 	"github.com/herald-gateway/herald/upstream"
 )
 
-// StatusSource reports the live delivery state of a service (the Hub).
+// StatusSource reports the live delivery state of a topic (the Hub).
 type StatusSource interface {
-	Status(key upstream.ServiceKey) fanout.ServiceStatus
+	Status(t fanout.Topic) fanout.TopicStatus
 }
 
 // API serves the tracker's HTTP endpoints:

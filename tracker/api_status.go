@@ -40,7 +40,7 @@ func (a *API) serviceStatus(_ context.Context, c *app.RequestContext) {
 		a.fail(c, err)
 		return
 	}
-	st := a.Status.Status(key)
+	st := a.Status.Status(fanout.NamingTopic(key))
 	out := statusJSON{Namespace: key.Namespace, Group: key.Group, Service: key.Name, Revision: st.Revision,
 		Subscribers: make([]subscriberJSON, 0, len(st.Subscribers))}
 	for _, s := range st.Subscribers {
@@ -58,7 +58,7 @@ func (a *API) serviceStatus(_ context.Context, c *app.RequestContext) {
 func toSubscriberJSON(s fanout.SubscriberStatus, latest int64) subscriberJSON {
 	j := subscriberJSON{
 		ConnID: s.ConnID, ClientIP: s.Client.IP, ClientVersion: s.Client.Version, ClientApp: s.Client.App,
-		Clusters: s.Clusters, Acked: s.Acked, InFlight: s.InFlight, UpToDate: s.Acked >= latest,
+		Clusters: s.View, Acked: s.Acked, InFlight: s.InFlight, UpToDate: s.Acked >= latest,
 	}
 	if !s.UnackedSince.IsZero() {
 		j.UnackedSince = s.UnackedSince.UnixMilli()

@@ -22,6 +22,7 @@ import (
 // appendRecord and the decoder's field table; the round-trip tests fail
 // until all are done.
 type wireRecord struct {
+	Kind          string `json:"k,omitempty"` // "" for naming
 	PushID        string `json:"p,omitempty"`
 	Result        string `json:"r,omitempty"`
 	At            int64  `json:"t,omitempty"`
@@ -51,18 +52,35 @@ type wireRecord struct {
 // encoding/json, errors) goes through encoding/json.
 func decodeRecord(data string) (Record, error) {
 	if r, ok := decodeFast(data); ok {
-		return r, nil
+		return withKind(r), nil
 	}
 	var w wireRecord
 	if err := json.Unmarshal([]byte(data), &w); err != nil {
 		return Record{}, fmt.Errorf("decode record: %w", err)
 	}
-	return fromWire(&w), nil
+	return withKind(fromWire(&w)), nil
+}
+
+// storedKind is how a kind is stored: naming, the records written before
+// kinds existed and most of those written since, as nothing.
+func storedKind(kind string) string {
+	if kind == KindNaming {
+		return ""
+	}
+	return kind
+}
+
+// withKind gives a decoded record its kind back.
+func withKind(r Record) Record {
+	if r.Kind == "" {
+		r.Kind = KindNaming
+	}
+	return r
 }
 
 func toWire(r *Record) wireRecord {
 	return wireRecord{
-		PushID: r.PushID, Result: r.Result, At: r.At, Sent: r.Sent, Acked: r.Acked,
+		Kind: storedKind(r.Kind), PushID: r.PushID, Result: r.Result, At: r.At, Sent: r.Sent, Acked: r.Acked,
 		Attempt: r.Attempt, Namespace: r.Namespace, Group: r.Group, Service: r.Service,
 		Clusters: r.Clusters, ClientIP: r.ClientIP, ConnID: r.ConnID,
 		ClientVersion: r.ClientVersion, ClientApp: r.ClientApp, Instances: r.Instances,
@@ -73,7 +91,7 @@ func toWire(r *Record) wireRecord {
 
 func fromWire(w *wireRecord) Record {
 	return Record{
-		PushID: w.PushID, Result: w.Result, At: w.At, Sent: w.Sent, Acked: w.Acked,
+		Kind: w.Kind, PushID: w.PushID, Result: w.Result, At: w.At, Sent: w.Sent, Acked: w.Acked,
 		Attempt: w.Attempt, Namespace: w.Namespace, Group: w.Group, Service: w.Service,
 		Clusters: w.Clusters, ClientIP: w.ClientIP, ConnID: w.ConnID,
 		ClientVersion: w.ClientVersion, ClientApp: w.ClientApp, Instances: w.Instances,

@@ -54,6 +54,8 @@ func (d *fastDecoder) field(r *Record, name string) bool {
 
 func stringField(r *Record, name string) *string {
 	switch name {
+	case "k":
+		return &r.Kind
 	case "p":
 		return &r.PushID
 	case "r":

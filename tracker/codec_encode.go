@@ -17,6 +17,7 @@ func encodeRecord(r *Record) []byte {
 func appendRecord(b []byte, r *Record) []byte {
 	b = append(b, '{')
 	first := len(b) // a member before this one needs a comma
+	b = appendStrMember(b, first, "k", storedKind(r.Kind))
 	b = appendStrMember(b, first, "p", r.PushID)
 	b = appendStrMember(b, first, "r", r.Result)
 	b = appendNumMember(b, first, "t", r.At)

@@ -8,16 +8,22 @@ import "strings"
 const (
 	keyPrefix        = "herald:trk:"
 	serviceKeyPrefix = keyPrefix + "svc:"
+	configKeyPrefix  = keyPrefix + "cfg:"
 	ipKeyPrefix      = keyPrefix + "ip:"
 	keyPattern       = keyPrefix + "*" // SCAN MATCH for every stream key
 )
 
-// serviceKey is "herald:trk:svc:{<ns>|<group>|<service>}" with each part
-// escaped by escapeKeyPart.
-func serviceKey(namespace, group, service string) string {
+// topicKey is "herald:trk:svc:{<ns>|<group>|<service>}" for a naming
+// topic and "herald:trk:cfg:{<ns>|<group>|<dataId>}" for a config topic,
+// each part escaped by escapeKeyPart.
+func topicKey(kind, namespace, group, service string) string {
+	prefix := serviceKeyPrefix
+	if kind == KindConfig {
+		prefix = configKeyPrefix
+	}
 	var b strings.Builder
-	b.Grow(len(serviceKeyPrefix) + len(namespace) + len(group) + len(service) + 4)
-	b.WriteString(serviceKeyPrefix)
+	b.Grow(len(prefix) + len(namespace) + len(group) + len(service) + 4)
+	b.WriteString(prefix)
 	b.WriteByte('{')
 	escapeKeyPart(&b, namespace)
 	b.WriteByte('|')
@@ -39,12 +45,12 @@ func ipKey(ip string) string {
 	return b.String()
 }
 
-// recordKeys returns the streams r belongs to: its service and its client
+// recordKeys returns the streams r belongs to: its topic and its client
 // IP, each only if named.
 func recordKeys(r *Record) []string {
 	keys := make([]string, 0, 2)
 	if r.Service != "" {
-		keys = append(keys, serviceKey(r.Namespace, r.Group, r.Service))
+		keys = append(keys, topicKey(r.Kind, r.Namespace, r.Group, r.Service))
 	}
 	if r.ClientIP != "" {
 		keys = append(keys, ipKey(r.ClientIP))

@@ -4,11 +4,11 @@ import "testing"
 
 func TestKeys(t *testing.T) {
 	tests := []struct{ got, want string }{
-		{serviceKey("prod", "DEFAULT_GROUP", "orders"), "herald:trk:svc:{prod|DEFAULT_GROUP|orders}"},
-		{serviceKey("", "", "a"), "herald:trk:svc:{||a}"},
-		{serviceKey("n|s", "g{", "s}"), "herald:trk:svc:{n%7Cs|g%7B|s%7D}"},
-		{serviceKey("50%", "g", "a b\t\x7f"), "herald:trk:svc:{50%25|g|a%20b%09%7F}"},
-		{serviceKey("ns", "g", "服务"), "herald:trk:svc:{ns|g|服务}"},
+		{topicKey(KindNaming, "prod", "DEFAULT_GROUP", "orders"), "herald:trk:svc:{prod|DEFAULT_GROUP|orders}"},
+		{topicKey(KindNaming, "", "", "a"), "herald:trk:svc:{||a}"},
+		{topicKey(KindNaming, "n|s", "g{", "s}"), "herald:trk:svc:{n%7Cs|g%7B|s%7D}"},
+		{topicKey(KindNaming, "50%", "g", "a b\t\x7f"), "herald:trk:svc:{50%25|g|a%20b%09%7F}"},
+		{topicKey(KindNaming, "ns", "g", "服务"), "herald:trk:svc:{ns|g|服务}"},
 		{ipKey("10.0.0.7"), "herald:trk:ip:{10.0.0.7}"},
 		{ipKey("fe80::1%eth0"), "herald:trk:ip:{fe80::1%25eth0}"},
 	}
@@ -29,7 +29,7 @@ func TestServiceKeysAreDistinct(t *testing.T) {
 	}
 	seen := make(map[string][3]string)
 	for _, n := range names {
-		k := serviceKey(n[0], n[1], n[2])
+		k := topicKey(KindNaming, n[0], n[1], n[2])
 		if prev, dup := seen[k]; dup {
 			t.Errorf("%q and %q share the key %q", prev, n, k)
 		}
@@ -44,7 +44,7 @@ func FuzzServiceKey(f *testing.F) {
 		if [3]string{a1, a2, a3} == [3]string{b1, b2, b3} {
 			return
 		}
-		if serviceKey(a1, a2, a3) == serviceKey(b1, b2, b3) {
+		if topicKey(KindNaming, a1, a2, a3) == topicKey(KindNaming, b1, b2, b3) {
 			t.Errorf("%q and %q share a key", []string{a1, a2, a3}, []string{b1, b2, b3})
 		}
 	})

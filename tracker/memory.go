@@ -76,7 +76,7 @@ func (s *MemoryStore) Append(_ context.Context, recs []Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range recs {
-		e := &memEntry{rec: recs[i]}
+		e := &memEntry{rec: withKind(recs[i])} // stored as the Redis store reads it back
 		e.rec.ID = ""
 		for _, key := range recordKeys(&e.rec) {
 			l := s.log(key)

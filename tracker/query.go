@@ -38,7 +38,7 @@ func (q Query) selected() error {
 // streamKey names the stream q reads; see RedisStore for the layout.
 func (q Query) streamKey() string {
 	if q.byService() {
-		return serviceKey(q.Namespace, q.Group, q.Service)
+		return topicKey(q.Kind, q.Namespace, q.Group, q.Service)
 	}
 	return ipKey(q.ClientIP)
 }

@@ -19,6 +19,7 @@ import (
 type Record struct {
 	ID            string `json:"id"`     // store-assigned, orders records in time within one stream (Redis: <entry id>:<index>)
 	PushID        string `json:"pushId"` // connection id + "/" + requestId: one push to one connection, across its events
+	Kind          string `json:"kind"`   // naming or config: what was pushed (KindNaming, KindConfig)
 	Result        string `json:"result"` // sent, retried, acked, failed, timeout, superseded, dropped
 	At            int64  `json:"at"`     // event time, epoch ms
 	Sent          int64  `json:"sent,omitempty"`
@@ -26,7 +27,7 @@ type Record struct {
 	Attempt       int    `json:"attempt"`
 	Namespace     string `json:"namespace"`
 	Group         string `json:"group"`
-	Service       string `json:"service"`
+	Service       string `json:"service"` // the service (naming) or dataId (config)
 	Clusters      string `json:"clusters"`
 	ClientIP      string `json:"clientIp"`
 	ConnID        string `json:"connectionId"`
@@ -42,9 +43,19 @@ type Record struct {
 	Reason        string `json:"reason,omitempty"`
 }
 
-// Query selects records of one service or one client IP in a time window.
+// Record kinds: what a record's push carried. Naming and config records of
+// the same names live in different streams.
+const (
+	KindNaming = "naming"
+	KindConfig = "config"
+)
+
+// Query selects records of one topic (a service, or with Kind config a
+// configuration named by Service = dataId) or of one client IP in a time
+// window.
 type Query struct {
 	// Exactly one of the two selections is set.
+	Kind                      string // of a topic selection; "" is KindNaming
 	Namespace, Group, Service string
 	ClientIP                  string
 

@@ -72,8 +72,8 @@ func fanoutOutcomes(n int) []fanout.Outcome {
 		outs[i] = fanout.Outcome{
 			Event: fanout.EventAcked, At: now, ConnID: r.ConnID,
 			Client: fanout.ClientInfo{IP: r.ClientIP, Version: r.ClientVersion, App: r.ClientApp},
-			Key:    key, Revision: now.UnixMilli(), RequestID: fmt.Sprint(i), Attempt: 1,
-			Hosts: 12, Bytes: 2048, SentAt: now.Add(-5 * time.Millisecond), Changed: now.Add(-9 * time.Millisecond),
+			Topic:  fanout.NamingTopic(key), Revision: now.UnixMilli(), RequestID: fmt.Sprint(i), Attempt: 1,
+			Items: 12, Bytes: 2048, SentAt: now.Add(-5 * time.Millisecond), Changed: now.Add(-9 * time.Millisecond),
 		}
 	}
 	return outs

@@ -50,7 +50,7 @@ func outcome(i int, ev fanout.Event) fanout.Outcome {
 	now := time.UnixMilli(1_700_000_000_000 + int64(i))
 	return fanout.Outcome{
 		Event: ev, At: now.Add(7 * time.Millisecond), ConnID: "c1", RequestID: "r",
-		Key: upstream.ServiceKey{Namespace: "public", Group: "G", Name: "s"}, Revision: int64(i),
+		Topic: fanout.NamingTopic(upstream.ServiceKey{Namespace: "public", Group: "G", Name: "s"}), Revision: int64(i),
 		Attempt: 1, SentAt: now, Changed: now.Add(-3 * time.Millisecond), Client: fanout.ClientInfo{IP: "10.0.0.9"},
 	}
 }

@@ -134,10 +134,11 @@ func (r *Recorder) drainQueue(batch *[]Record) {
 // toRecord turns a push outcome into a stored record.
 func toRecord(o fanout.Outcome, node string) Record {
 	rec := Record{
-		PushID: o.ConnID + "/" + o.RequestID, Result: o.Event.String(), At: o.At.UnixMilli(),
-		Attempt: o.Attempt, Namespace: o.Key.Namespace, Group: o.Key.Group, Service: o.Key.Name,
-		Clusters: o.Clusters, ClientIP: o.Client.IP, ConnID: o.ConnID, ClientVersion: o.Client.Version,
-		ClientApp: o.Client.App, Instances: o.Hosts, Revision: o.Revision, Bytes: o.Bytes,
+		Kind: o.Topic.Kind.String(), PushID: o.ConnID + "/" + o.RequestID, Result: o.Event.String(),
+		At: o.At.UnixMilli(), Attempt: o.Attempt,
+		Namespace: o.Topic.Namespace, Group: o.Topic.Group, Service: o.Topic.Name,
+		Clusters: o.View, ClientIP: o.Client.IP, ConnID: o.ConnID, ClientVersion: o.Client.Version,
+		ClientApp: o.Client.App, Instances: o.Items, Revision: o.Revision, Bytes: o.Bytes,
 		Node: node, Reason: o.Reason,
 	}
 	if o.TraceID.IsValid() {

@@ -144,8 +144,8 @@ type streamGroup struct {
 	recs []int
 }
 
-// serviceName selects a service stream.
-type serviceName struct{ namespace, group, service string }
+// serviceName selects a topic stream.
+type serviceName struct{ kind, namespace, group, service string }
 
 // groupByStream groups the batch by stream, streams in the order they
 // first appear. It builds each stream's key once, and all groups share
@@ -159,12 +159,12 @@ func groupByStream(recs []Record) []streamGroup {
 	for i := range recs {
 		r := &recs[i]
 		if r.Service != "" {
-			name := serviceName{r.Namespace, r.Group, r.Service}
+			name := serviceName{r.Kind, r.Namespace, r.Group, r.Service}
 			g, ok := services[name]
 			if !ok {
 				g = len(groups)
 				services[name] = g
-				groups = append(groups, streamGroup{key: serviceKey(r.Namespace, r.Group, r.Service)})
+				groups = append(groups, streamGroup{key: topicKey(r.Kind, r.Namespace, r.Group, r.Service)})
 			}
 			slots = append(slots, slot{g, i})
 		}

@@ -53,7 +53,7 @@ func BenchmarkRedisEncoding(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				key := serviceKey("prod", "DEFAULT_GROUP", "svc-"+strconv.Itoa(i%benchServices))
+				key := topicKey(KindNaming, "prod", "DEFAULT_GROUP", "svc-"+strconv.Itoa(i%benchServices))
 				msgs, err := client.XRevRangeN(ctx, key, "+", "-", 100).Result()
 				if err != nil || len(msgs) != 100 {
 					b.Fatalf("%d entries, err %v", len(msgs), err)

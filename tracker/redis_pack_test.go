@@ -28,7 +28,7 @@ func TestRedisPacksOneEntryPerStream(t *testing.T) {
 	recs[0], recs[1] = recs[1], recs[0] // the earliest record need not come first
 	mustAppend(t, s, recs...)
 
-	svc := xrange(t, look, serviceKey("ns", "g", "orders"))
+	svc := xrange(t, look, topicKey(KindNaming, "ns", "g", "orders"))
 	if len(svc) != 1 || !strings.HasPrefix(svc[0].ID, fmt.Sprint(t0, "-")) {
 		t.Fatalf("service stream: entries %v, want one with id %d-<seq>", entryIDs(svc), t0)
 	}
@@ -64,10 +64,10 @@ func TestRedisSplitsEntries(t *testing.T) {
 		many = append(many, rec(fmt.Sprint("m", i), t0, "ns", "g", "many", "10.0.0.2"))
 	}
 	mustAppend(t, s, append(spread, many...)...)
-	if got, want := entryIDs(xrange(t, look, serviceKey("ns", "g", "spread"))), []string{fmt.Sprint(t0, "-0"), fmt.Sprint(t0+3*packSpanMs/2, "-0")}; !slices.Equal(got, want) {
+	if got, want := entryIDs(xrange(t, look, topicKey(KindNaming, "ns", "g", "spread"))), []string{fmt.Sprint(t0, "-0"), fmt.Sprint(t0+3*packSpanMs/2, "-0")}; !slices.Equal(got, want) {
 		t.Errorf("records %d ms apart: entries %v, want %v", packSpanMs/2, got, want)
 	}
-	if got, want := entryIDs(xrange(t, look, serviceKey("ns", "g", "many"))), []string{fmt.Sprint(t0, "-0"), fmt.Sprint(t0, "-1"), fmt.Sprint(t0, "-2")}; !slices.Equal(got, want) {
+	if got, want := entryIDs(xrange(t, look, topicKey(KindNaming, "ns", "g", "many"))), []string{fmt.Sprint(t0, "-0"), fmt.Sprint(t0, "-1"), fmt.Sprint(t0, "-2")}; !slices.Equal(got, want) {
 		t.Errorf("%d records: entries %v, want %v", len(many), got, want)
 	}
 	q := svcQuery("ns", "g", "many")
@@ -157,7 +157,7 @@ func TestRedisLateEntry(t *testing.T) {
 	mustAppend(t, s, rec("new", t0+10, "ns", "g", "svc", "10.0.0.1"))
 	before := time.Now().UnixMilli()
 	mustAppend(t, s, rec("late0", t0+5, "ns", "g", "svc", "10.0.0.1"), rec("late1", t0+6, "ns", "g", "svc", "10.0.0.1"))
-	entries := xrange(t, look, serviceKey("ns", "g", "svc"))
+	entries := xrange(t, look, topicKey(KindNaming, "ns", "g", "svc"))
 	if len(entries) != 2 {
 		t.Fatalf("entries %v, want 2", entryIDs(entries))
 	}
@@ -179,7 +179,7 @@ func TestRedisLateEntry(t *testing.T) {
 func TestRedisReadsOneRecordEntries(t *testing.T) {
 	s, look, _ := newTestRedisStore(t)
 	r := fullRecord(baseTime())
-	id, err := look.XAdd(t.Context(), &redis.XAddArgs{Stream: serviceKey(r.Namespace, r.Group, r.Service), ID: fmt.Sprint(r.At, "-*"), Values: []any{recordField, encodeRecord(&r)}}).Result()
+	id, err := look.XAdd(t.Context(), &redis.XAddArgs{Stream: topicKey(KindNaming, r.Namespace, r.Group, r.Service), ID: fmt.Sprint(r.At, "-*"), Values: []any{recordField, encodeRecord(&r)}}).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func TestRedisKeySlotIsTheTag(t *testing.T) {
 	srv := redistest.StartWith(t, "--cluster-enabled", "yes")
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer c.Close()
-	for _, k := range []string{serviceKey("n}s", "g|x", "{svc}"), ipKey("fe80::1%eth0")} {
+	for _, k := range []string{topicKey(KindNaming, "n}s", "g|x", "{svc}"), ipKey("fe80::1%eth0")} {
 		tag := k[strings.IndexByte(k, '{') : strings.LastIndexByte(k, '}')+1]
 		slot, err1 := c.ClusterKeySlot(t.Context(), k).Result()
 		tagSlot, err2 := c.ClusterKeySlot(t.Context(), "other:"+tag).Result()
@@ -202,7 +202,7 @@ func TestRedisTrimDeletesEmptyStreams(t *testing.T) {
 
 func TestRedisCorruptEntryIsAnError(t *testing.T) {
 	s, look, _ := newTestRedisStore(t)
-	key := serviceKey("ns", "g", "svc")
+	key := topicKey(KindNaming, "ns", "g", "svc")
 	if err := look.XAdd(t.Context(), &redis.XAddArgs{Stream: key, Values: []any{"other", "x"}}).Err(); err != nil {
 		t.Fatal(err)
 	}

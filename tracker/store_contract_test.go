@@ -20,6 +20,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 	}{
 		{"FindByServiceAndIP", testFindByServiceAndIP},
 		{"NamespaceGroupIsolation", testNamespaceGroupIsolation},
+		{"KindIsolation", testKindIsolation},
 		{"WindowInclusive", testWindowInclusive},
 		{"Order", testOrder},
 		{"WindowWithinOneAppend", testWindowWithinOneAppend},
@@ -67,6 +68,30 @@ func testNamespaceGroupIsolation(t *testing.T, s Store) {
 	assertPushIDs(t, findAll(t, s, svcQuery("", "", "orders")), "none")
 	if got := findAll(t, s, Query{ClientIP: "10.0.0.1"}); len(got) != 4 {
 		t.Fatalf("by IP: %d records, want 4", len(got))
+	}
+}
+
+// A naming record and a config record with the same namespace, group and
+// name are in different streams; both are in their client IP's, each with
+// its kind.
+func testKindIsolation(t *testing.T, s Store) {
+	t0 := baseTime()
+	svc := rec("svc", t0, "ns", "g", "orders", "10.0.0.1")
+	cfg := rec("cfg", t0+1, "ns", "g", "orders", "10.0.0.1")
+	cfg.Kind = KindConfig
+	mustAppend(t, s, svc, cfg)
+	assertPushIDs(t, findAll(t, s, svcQuery("ns", "g", "orders")), "svc")
+	q := svcQuery("ns", "g", "orders")
+	q.Kind = KindConfig
+	got := findAll(t, s, q)
+	assertPushIDs(t, got, "cfg")
+	if got[0].Kind != KindConfig {
+		t.Errorf("config record read back with kind %q", got[0].Kind)
+	}
+	byIP := findAll(t, s, Query{ClientIP: "10.0.0.1"})
+	assertPushIDs(t, byIP, "cfg", "svc")
+	if byIP[0].Kind != KindConfig || byIP[1].Kind != KindNaming {
+		t.Errorf("by IP kinds %q, %q; want config, naming", byIP[0].Kind, byIP[1].Kind)
 	}
 }
 

@@ -25,7 +25,7 @@ func rec(pushID string, at int64, ns, group, service, ip string) Record {
 // field a store forgets.
 func fullRecord(at int64) Record {
 	return Record{
-		PushID: "1700000000000_10.0.0.7_51234/42", Result: "acked", At: at,
+		Kind: KindNaming, PushID: "1700000000000_10.0.0.7_51234/42", Result: "acked", At: at,
 		Sent: at - 7, Acked: at - 1, Attempt: 2,
 		Namespace: "prod", Group: "DEFAULT_GROUP", Service: "orders",
 		Clusters: "a,b", ClientIP: "10.0.0.7", ConnID: "1700000000000_10.0.0.7_51234",

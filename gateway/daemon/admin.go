@@ -12,6 +12,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/adminauth"
 	"github.com/herald-gateway/herald/gateway/hertzrun"
 	"github.com/herald-gateway/herald/tracker"
@@ -92,7 +93,7 @@ func (d *Daemon) startAdmin() error {
 func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 	st := stats{Node: d.cfg.Node}
 	st.Connections, st.Sessions = d.grpc.Stats()
-	st.Services, st.Subscriptions = d.hub.Stats()
+	st.Services, st.Subscriptions = d.hub.Stats(fanout.KindNaming)
 	st.HTTP.BeatInstances, st.HTTP.UDPSubscribers = d.http.Stats()
 	st.Pushes = d.hub.Counts()
 	st.Tracker = d.recorder.Stats()

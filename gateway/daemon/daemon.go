@@ -101,17 +101,16 @@ func (d *Daemon) startHub() error {
 	cfg := d.cfg
 	observer, tracing := d.hubTelemetry(d.recorder)
 	var err error
-	d.hub, err = fanout.NewHub(d.reg, fanout.Options{
-		MergeWindow:  cfg.Fanout.MergeWindow,
-		Workers:      cfg.Fanout.Workers,
-		AckTimeout:   cfg.Session.AckTimeout,
-		RetryBase:    cfg.Fanout.RetryBase,
-		RetryMax:     cfg.Fanout.RetryMax,
-		StallTimeout: cfg.Fanout.StallTimeout,
-		Observer:     observer,
-		Tracer:       tracing.Tracer(),
-		PushSpans:    tracing.Pushes,
-		Logger:       d.log.With("component", "fanout"),
+	d.hub, err = fanout.NewHub(fanout.Sources{fanout.KindNaming: fanout.NamingSource(d.reg)}, fanout.Options{
+		Naming:     fanout.Policy{MergeWindow: cfg.Fanout.MergeWindow, StallTimeout: cfg.Fanout.StallTimeout},
+		Workers:    cfg.Fanout.Workers,
+		AckTimeout: cfg.Session.AckTimeout,
+		RetryBase:  cfg.Fanout.RetryBase,
+		RetryMax:   cfg.Fanout.RetryMax,
+		Observer:   observer,
+		Tracer:     tracing.Tracer(),
+		PushSpans:  tracing.Pushes,
+		Logger:     d.log.With("component", "fanout"),
 
 		MaxPerSubscriber: cfg.Fanout.MaxSubscriptionsPerClient,
 	})

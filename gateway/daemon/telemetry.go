@@ -57,7 +57,7 @@ func (d *Daemon) observeState() error {
 			beats, udp := d.http.Stats()
 			return map[string]int{"grpc": conns, "http": beats, "udp": udp}
 		},
-		Subscriptions: d.hub.Stats,
+		Subscriptions: func() (int, int) { return d.hub.Stats(fanout.KindNaming) },
 		Pushes:        d.hub.Counts,
 		RetryQueue:    d.hub.Retrying,
 		Tracker:       d.recorder.Stats,

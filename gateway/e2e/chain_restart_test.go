@@ -19,6 +19,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/herald-gateway/herald/conf"
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/daemon"
 )
 
@@ -118,7 +119,7 @@ func TestChainCoreKilledAndRestarted(t *testing.T) {
 		return nil
 	})
 	eventually(t, "edge subscription redone on the new core", chainWait, func() error {
-		if svcs, _ := core2.Hub().Stats(); svcs < 1 {
+		if svcs, _ := core2.Hub().Stats(fanout.KindNaming); svcs < 1 {
 			return fmt.Errorf("core holds no subscription")
 		}
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/herald-gateway/herald/conf"
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/daemon"
 	"github.com/herald-gateway/herald/upstream/nacoslink"
 )
@@ -125,7 +126,7 @@ func upstreamStatus(t *testing.T, edge *daemon.Daemon) nacoslink.Status {
 }
 
 // coreSubscriptions is (services, subscriptions) held on the core.
-func coreSubscriptions(core *daemon.Daemon) (int, int) { return core.Hub().Stats() }
+func coreSubscriptions(core *daemon.Daemon) (int, int) { return core.Hub().Stats(fanout.KindNaming) }
 
 func TestChainRegistrationsBothWays(t *testing.T) {
 	core, edge := startChain(t)
@@ -179,7 +180,7 @@ func TestChainCoalescesSubscriptions(t *testing.T) {
 		t.Fatalf("subscribe through the edge: %v", err)
 	}
 	eventually(t, "200 local subscriptions on the edge", chainWait, func() error {
-		if _, subs := edge.Hub().Stats(); subs != clients {
+		if _, subs := edge.Hub().Stats(fanout.KindNaming); subs != clients {
 			return fmt.Errorf("edge holds %d subscriptions", subs)
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/nacostest"
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -66,7 +67,7 @@ func TestSubscriptionCapUDPStillLists(t *testing.T) {
 	if info := list("capped"); len(info.Hosts) != 1 || info.Hosts[0].IP != "10.3.3.3" {
 		t.Fatalf("list over the cap: %+v, want the registered instance", info)
 	}
-	if _, n := d.Hub().Stats(); n != 1 {
+	if _, n := d.Hub().Stats(fanout.KindNaming); n != 1 {
 		t.Fatalf("%d hub subscriptions, want 1 (the second refused)", n)
 	}
 }

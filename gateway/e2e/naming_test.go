@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+
+	"github.com/herald-gateway/herald/fanout"
 )
 
 const wait = 5 * time.Second
@@ -213,7 +215,7 @@ func TestUnsubscribeStopsCallbacks(t *testing.T) {
 	_, callsBefore := stopped.snapshot()
 	// Herald dropped the subscription (the SDK also stops calling back
 	// locally, so the callback alone would not prove it).
-	if _, subs := d.Hub().Stats(); subs != 0 {
+	if _, subs := d.Hub().Stats(fanout.KindNaming); subs != 0 {
 		t.Fatalf("%d subscriptions remain after unsubscribe", subs)
 	}
 	// A control subscriber on another client sees the next change, so

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/nacostest"
 )
 
@@ -135,7 +136,7 @@ func TestSlowClientIsolated(t *testing.T) {
 		if sessions != before-1 {
 			return fmt.Errorf("%d sessions, want %d", sessions, before-1)
 		}
-		if _, subs := d.Hub().Stats(); subs != services*len(fast) {
+		if _, subs := d.Hub().Stats(fanout.KindNaming); subs != services*len(fast) {
 			return fmt.Errorf("%d subscriptions, want %d", subs, services*len(fast))
 		}
 		return nil

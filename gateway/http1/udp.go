@@ -79,12 +79,12 @@ func (u *udpPusher) subscribe(ctx context.Context, key upstream.ServiceKey, clus
 	// Hub.Subscribe may wait for the registry (a remote one asks its
 	// upstream), so it runs without mu; settle squares the outcome with a
 	// drop or expiry that happened meanwhile.
-	snap, err := u.hub.Subscribe(ctx, sub, key, clusters)
+	snap, err := u.hub.Subscribe(ctx, sub, fanout.NamingTopic(key), clusters)
 	if err != nil {
 		return upstream.Service{}, fmt.Errorf("udp subscribe %s: %w", key, err)
 	}
 	u.settle(sub, ref, client, now)
-	return snap, nil
+	return snap.Service(), nil
 }
 
 // settle runs after sub's Hub subscription to ref was made without mu. If
@@ -99,7 +99,7 @@ func (u *udpPusher) settle(sub *udpSubscriber, ref subRef, client fanout.ClientI
 	case cur != nil:
 		cur.renew(ref, client, now)
 	default:
-		u.hub.Unsubscribe(sub.id, ref.key, ref.clusters)
+		u.hub.Unsubscribe(sub.id, fanout.NamingTopic(ref.key), ref.clusters)
 	}
 }
 
@@ -113,7 +113,7 @@ func (u *udpPusher) expire(now time.Time) {
 	for k, sub := range u.subs {
 		refs, empty := sub.stale(now.Add(-u.limits.expiry))
 		for _, r := range refs {
-			u.hub.Unsubscribe(sub.id, r.key, r.clusters)
+			u.hub.Unsubscribe(sub.id, fanout.NamingTopic(r.key), r.clusters)
 		}
 		if empty {
 			delete(u.subs, k)

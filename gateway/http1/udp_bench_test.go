@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -18,7 +19,7 @@ func BenchmarkUDPEncode(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := enc.Encode(svc, ""); err != nil {
+		if _, err := enc.Encode(fanout.NamingTopic(svc.Key), fanout.NamingSnapshot(svc), ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/herald-gateway/herald/fanout"
-	"github.com/herald-gateway/herald/upstream"
 )
 
 // gzipThreshold is the datagram size from which pushes are gzipped, as the
@@ -39,8 +38,13 @@ func newUDPEncoder() *udpEncoder {
 	return e
 }
 
-// Encode builds one datagram: data is the grouped ServiceInfo JSON.
-func (e *udpEncoder) Encode(svc upstream.Service, clusters string) (*fanout.Push, error) {
+// Encode builds one datagram: data is the grouped ServiceInfo JSON of the
+// view of the cluster filter clusters. UDP carries naming only.
+func (e *udpEncoder) Encode(t fanout.Topic, snap fanout.Snapshot, clusters string) (*fanout.Push, error) {
+	if t.Kind != fanout.KindNaming {
+		return nil, fmt.Errorf("encode udp push %s: UDP carries naming pushes only", t)
+	}
+	svc := snap.Service()
 	id := e.ids.Add(1)
 	info := svc.Info(clusters, false, true)
 	data, err := json.Marshal(info)
@@ -56,10 +60,7 @@ func (e *udpEncoder) Encode(svc upstream.Service, clusters string) (*fanout.Push
 			return nil, fmt.Errorf("gzip udp push %s: %w", svc.Key, err)
 		}
 	}
-	return &fanout.Push{
-		Key: svc.Key, Revision: svc.Revision, Clusters: clusters, Changed: svc.Changed,
-		Hosts: len(info.Hosts), RequestID: strconv.FormatInt(id, 10), Frame: msg,
-	}, nil
+	return &fanout.Push{Items: len(info.Hosts), RequestID: strconv.FormatInt(id, 10), Frame: msg}, nil
 }
 
 // gzipWriters reuses compressors: a new gzip.Writer allocates ~800 KB.

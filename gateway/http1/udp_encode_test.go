@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -23,7 +24,7 @@ func TestUDPEncode(t *testing.T) {
 		svc     upstream.Service
 		gzipped bool
 	}{{"small", small, false}, {"big", big, true}} {
-		p, err := enc.Encode(c.svc, "DEFAULT")
+		p, err := enc.Encode(fanout.NamingTopic(c.svc.Key), fanout.NamingSnapshot(c.svc), "DEFAULT")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,8 +61,8 @@ func TestUDPEncode(t *testing.T) {
 func TestUDPEncodeUniqueIDs(t *testing.T) {
 	enc := newUDPEncoder()
 	svc := upstream.Service{Key: upstream.ServiceKey{Name: "svc"}.Normalize(), Revision: 1}
-	a, _ := enc.Encode(svc, "")
-	b, _ := enc.Encode(svc, "")
+	a, _ := enc.Encode(fanout.NamingTopic(svc.Key), fanout.NamingSnapshot(svc), "")
+	b, _ := enc.Encode(fanout.NamingTopic(svc.Key), fanout.NamingSnapshot(svc), "")
 	if a.RequestID == b.RequestID {
 		t.Errorf("two encodings share request id %s", a.RequestID)
 	}

@@ -26,7 +26,7 @@ func TestUDPSubscriptionExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	subs := func() int { _, n := hub.Stats(); return n }
+	subs := func() int { _, n := hub.Stats(fanout.KindNaming); return n }
 	sub(0)
 	_, err := u.subscribe(ctx, beatKey, "", "127.0.0.2", 40000, fanout.ClientInfo{}, t0)
 	if !errors.Is(err, errUDPFull) || u.size() != 1 {
@@ -47,7 +47,7 @@ func TestUDPSubscriptionExpiry(t *testing.T) {
 // reg, allowing max subscribers; both stop when the test ends.
 func newTestPusher(t *testing.T, reg upstream.Registry, max int) (*fanout.Hub, *udpPusher) {
 	t.Helper()
-	hub, err := fanout.NewHub(reg, fanout.Options{Manual: true, Now: func() time.Time { return t0 }})
+	hub, err := fanout.NewHub(fanout.NamingSource(reg), fanout.Options{Manual: true, Now: func() time.Time { return t0 }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -207,7 +207,7 @@ func (b *spanBatcher) exportQueued() {
 		rest = rest[n:]
 	}
 	for i := 0; b.otlp == nil && i < len(pushes); i++ {
-		batch = b.export(append(batch, pushes[i].Span(b.res, b.scope)))
+		batch = b.export(append(batch, sdkPushSpan(&pushes[i], b.res, b.scope)))
 	}
 	for _, s := range spans {
 		batch = b.export(append(batch, s))

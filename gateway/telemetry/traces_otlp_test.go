@@ -48,7 +48,7 @@ func TestOTLPPushesAreTheExportersMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := exp.ExportSpans(context.Background(), []sdktrace.ReadOnlySpan{acked.Span(res, scope), retry.Span(res, scope)}); err != nil {
+	if err := exp.ExportSpans(context.Background(), []sdktrace.ReadOnlySpan{sdkPushSpan(&acked, res, scope), sdkPushSpan(&retry, res, scope)}); err != nil {
 		t.Fatal(err)
 	}
 	got := newOTLPPushes(res, scope).encode(pushes)

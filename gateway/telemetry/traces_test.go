@@ -142,7 +142,7 @@ func pushSpan(change trace.SpanContext, i int) fanout.PushSpan {
 	id := trace.SpanID{1, byte(i >> 8), byte(i)}
 	return fanout.PushSpan{Change: change, Outcome: fanout.Outcome{
 		Event: fanout.EventAcked, SentAt: now.Add(-time.Millisecond), At: now, ConnID: "c" + strconv.Itoa(i),
-		Key: upstream.ServiceKey{Name: "svc"}.Normalize(), Revision: 1, RequestID: "1", Attempt: 1,
+		Topic: fanout.NamingTopic(upstream.ServiceKey{Name: "svc"}.Normalize()), Revision: 1, RequestID: "1", Attempt: 1,
 		TraceID: change.TraceID(), SpanID: id,
 	}}
 }

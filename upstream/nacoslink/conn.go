@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/herald-gateway/herald/gateway/nacoswire"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 )
 
 // run is the link's connection manager: connect, serve, reconnect to the
@@ -96,7 +96,7 @@ func sweepPeriod(o Options) time.Duration {
 // healthCheck sends HealthCheckRequest and returns the failure streak.
 // Errors 300..399 count as healthy, as in the SDKs.
 func (l *Link) healthCheck(s *session, fails int) int {
-	err := s.call(l.ctx, "HealthCheckRequest", nacoswire.Request{Module: "internal"}, nil)
+	err := s.call(l.ctx, nacoswire.TypeHealthCheckRequest, nacoswire.Internal(""), nil)
 	var e *Error
 	if err == nil || errors.As(err, &e) && e.Code >= 300 && e.Code < 400 && e.Code != errUnregistered {
 		return 0

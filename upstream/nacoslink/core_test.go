@@ -38,7 +38,7 @@ func startCoreWith(t *testing.T, o gateway.Options) *core {
 	t.Helper()
 	o.Logger, o.ExitWait = quiet, 100*time.Millisecond
 	reg := upstream.NewEmbedded()
-	hub, err := fanout.NewHub(reg, fanout.Options{MergeWindow: 0, Logger: quiet})
+	hub, err := fanout.NewHub(fanout.NamingSource(reg), fanout.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,10 @@ package nacoslink
 import (
 	"testing"
 
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/herald-gateway/herald/internal/nacospb"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 )
 
 // Nothing an upstream sends may crash the link: server requests on the
@@ -33,7 +35,7 @@ func FuzzUpstreamMessages(f *testing.F) {
 		l.sess = s // pushes apply to the current session only
 		l.mu.Unlock()
 		l.onServerRequest(s, typ, body)
-		var out serviceInfoResponse
+		var out nacoswire.ServiceInfoResponse
 		_ = s.decode("ServiceQueryRequest", &nacospb.Payload{Metadata: &nacospb.Metadata{Type: typ},
 			Body: &anypb.Any{Value: body}}, &out)
 		l.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -64,7 +65,7 @@ func TestLingerReusesThenEndsUpstreamSubscription(t *testing.T) {
 	l.sweep(clk.Now())
 	l.wake()
 	eventually(t, "upstream unsubscribe", func() error {
-		if svcs, _ := c.hub.Stats(); svcs != 0 {
+		if svcs, _ := c.hub.Stats(fanout.KindNaming); svcs != 0 {
 			return errorf("core still holds %d subscribed services", svcs)
 		}
 		return nil
@@ -86,7 +87,7 @@ func TestNegativeLingerEndsAtOnce(t *testing.T) {
 	n.next(t, "first snapshot", count(0))
 	cancel()
 	eventually(t, "upstream unsubscribe without linger", func() error {
-		if svcs, _ := c.hub.Stats(); svcs != 0 {
+		if svcs, _ := c.hub.Stats(fanout.KindNaming); svcs != 0 {
 			return errorf("core still holds %d subscribed services", svcs)
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway"
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -105,7 +106,7 @@ func TestSubscribeCoalescesAndFollowsCore(t *testing.T) {
 	if st := l.Status(); st.Counters.Subscribes != 1 {
 		t.Fatalf("upstream subscribes = %d, want 1 for two local subscribers", st.Counters.Subscribes)
 	}
-	if services, _ := c.hub.Stats(); services != 1 {
+	if services, _ := c.hub.Stats(fanout.KindNaming); services != 1 {
 		t.Fatalf("core sees %d subscribed services, want 1", services)
 	}
 	q, err := l.Query(context.Background(), k)

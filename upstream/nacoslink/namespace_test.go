@@ -4,13 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
 // nacosPush is a NotifySubscriberRequest as a Nacos server sends it: the
 // serviceInfo alone, no namespace.
-func nacosPush(group, name string, hosts ...upstream.Instance) notifyRequest {
-	return notifyRequest{ServiceInfo: &upstream.ServiceInfo{Name: name, GroupName: group, Hosts: hosts, LastRefTime: 5}}
+func nacosPush(group, name string, hosts ...upstream.Instance) nacoswire.NotifySubscriberRequest {
+	return nacoswire.NotifySubscriberRequest{ServiceInfo: &upstream.ServiceInfo{Name: name, GroupName: group, Hosts: hosts, LastRefTime: 5}}
 }
 
 // attached makes s the link's current session without a network.

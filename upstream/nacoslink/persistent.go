@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -17,9 +18,9 @@ import (
 // fails, as it would against Nacos, and the client retries.
 
 // persistentRequest is the PersistentInstanceRequest for in.
-func persistentRequest(key upstream.ServiceKey, typ string, in upstream.Instance) instanceRequest {
+func persistentRequest(key upstream.ServiceKey, typ string, in upstream.Instance) nacoswire.InstanceRequest {
 	in.Ephemeral = false
-	return instanceRequest{namingRequest: naming(key), Type: typ, Instance: &in}
+	return nacoswire.InstanceRequest{NamingRequest: nacoswire.Naming(key), Type: typ, Instance: &in}
 }
 
 // registerPersistent forwards one persistent instance (the slot holds one).
@@ -54,7 +55,7 @@ func (l *Link) sendPersistent(ctx context.Context, key upstream.ServiceKey, typ 
 	if s == nil {
 		return errUpstreamDown
 	}
-	return s.call(ctx, "PersistentInstanceRequest", persistentRequest(key, typ, in), nil)
+	return s.call(ctx, nacoswire.TypePersistentInstanceRequest, persistentRequest(key, typ, in), nil)
 }
 
 // errUpstreamDown fails a request that cannot be kept for a redo.

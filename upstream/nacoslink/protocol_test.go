@@ -90,7 +90,7 @@ func TestClientDetectionKeepsConnection(t *testing.T) {
 	reg := upstream.NewEmbedded()
 	defer reg.Close()
 	quietLog := quiet
-	hub, err := fanout.NewHub(reg, fanout.Options{Logger: quietLog})
+	hub, err := fanout.NewHub(fanout.NamingSource(reg), fanout.Options{Logger: quietLog})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -57,8 +58,8 @@ func (l *Link) waitFirst(ctx context.Context, sub *subscription) (upstream.Servi
 
 // queryUpstream sends ServiceQueryRequest.
 func (l *Link) queryUpstream(ctx context.Context, s *session, key upstream.ServiceKey) (upstream.Service, error) {
-	var resp serviceInfoResponse
-	err := s.call(ctx, "ServiceQueryRequest", queryRequest{namingRequest: naming(key)}, &resp)
+	var resp nacoswire.ServiceInfoResponse
+	err := s.call(ctx, nacoswire.TypeServiceQueryRequest, nacoswire.ServiceQueryRequest{NamingRequest: nacoswire.Naming(key)}, &resp)
 	if err != nil {
 		return upstream.Service{}, fmt.Errorf("query %s: %w", key, err)
 	}
@@ -81,10 +82,10 @@ func (l *Link) List(ctx context.Context, namespace, group string, pageNo, pageSi
 	if s == nil {
 		return 0, nil, fmt.Errorf("list %s/%s: %w", key.Namespace, key.Group, ErrUnavailable)
 	}
-	req := listRequest{namingRequest: naming(key), PageNo: pageNo, PageSize: pageSize}
+	req := nacoswire.ServiceListRequest{NamingRequest: nacoswire.Naming(key), PageNo: pageNo, PageSize: pageSize}
 	req.ServiceName = ""
-	var resp listResponse
-	if err := s.call(ctx, "ServiceListRequest", req, &resp); err != nil {
+	var resp nacoswire.ServiceListResponse
+	if err := s.call(ctx, nacoswire.TypeServiceListRequest, req, &resp); err != nil {
 		return 0, nil, fmt.Errorf("list %s/%s: %w", key.Namespace, key.Group, err)
 	}
 	return resp.Count, resp.ServiceNames, nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -174,13 +175,13 @@ func (l *Link) sendUnion(ctx context.Context, s *session, key upstream.ServiceKe
 			return nil
 		}
 		in := sent[0]
-		err := s.call(ctx, "InstanceRequest", instanceRequest{namingRequest: naming(key),
-			Type: "deregisterInstance", Instance: &in}, nil)
+		err := s.call(ctx, nacoswire.TypeInstanceRequest, nacoswire.InstanceRequest{NamingRequest: nacoswire.Naming(key),
+			Type: nacoswire.DeregisterInstance, Instance: &in}, nil)
 		l.counted(err, &l.count.Deregisters)
 		return err
 	}
-	err := s.call(ctx, "BatchInstanceRequest", batchInstanceRequest{namingRequest: naming(key),
-		Type: "batchRegisterInstance", Instances: union}, nil)
+	err := s.call(ctx, nacoswire.TypeBatchInstanceRequest, nacoswire.BatchInstanceRequest{NamingRequest: nacoswire.Naming(key),
+		Type: nacoswire.BatchRegisterInstance, Instances: union}, nil)
 	l.counted(err, &l.count.Registers)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -15,19 +16,19 @@ var errReset = errors.New("upstream asked to reconnect (ConnectResetRequest)")
 // (NACOS_PROTOCOL.md A.5) and returns the ack type ("" = none).
 func (l *Link) onServerRequest(s *session, typ string, body []byte) string {
 	switch typ {
-	case "ClientDetectionRequest":
-		return "ClientDetectionResponse"
-	case "NotifySubscriberRequest":
-		var req notifyRequest
+	case nacoswire.TypeClientDetectionRequest:
+		return nacoswire.TypeClientDetectionResponse
+	case nacoswire.TypeNotifySubscriberRequest:
+		var req nacoswire.NotifySubscriberRequest
 		if err := json.Unmarshal(body, &req); err != nil || req.ServiceInfo == nil {
 			l.log.Warn("upstream push not understood", "err", err)
-			return "NotifySubscriberResponse"
+			return nacoswire.TypeNotifySubscriberResponse
 		}
 		l.pushed(s, req)
-		return "NotifySubscriberResponse"
-	case "ConnectResetRequest":
+		return nacoswire.TypeNotifySubscriberResponse
+	case nacoswire.TypeConnectResetRequest:
 		s.fail(errReset)
-		return "ConnectResetResponse"
+		return nacoswire.TypeConnectResetResponse
 	default:
 		l.log.Debug("upstream request ignored", "type", typ)
 		return ""
@@ -39,7 +40,7 @@ func (l *Link) onServerRequest(s *session, typ string, body []byte) string {
 // subscription of its group and name, or, when several namespaces
 // subscribe to it, makes each of them subscribe again (the answer carries
 // its own namespace's snapshot).
-func (l *Link) pushed(s *session, req notifyRequest) {
+func (l *Link) pushed(s *session, req nacoswire.NotifySubscriberRequest) {
 	key := upstream.ServiceKey{Namespace: req.Namespace, Group: req.GroupName, Name: req.ServiceName}
 	if key.Name == "" {
 		key.Name, key.Group = req.ServiceInfo.Name, req.ServiceInfo.GroupName

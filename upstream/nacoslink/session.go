@@ -9,15 +9,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb/birequeststream"
-	"github.com/herald-gateway/herald/gateway/nacoswire"
+	"github.com/herald-gateway/herald/internal/nacospb"
+	"github.com/herald-gateway/herald/internal/nacospb/birequeststream"
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
 // errUnregistered is Nacos errorCode 301: the upstream does not know the
 // connection (it restarted or dropped it); the session must be replaced.
-const errUnregistered = 301
+const errUnregistered = nacoswire.ErrUnregistered
 
 // Error is a failure answered by the upstream (an ErrorResponse or a typed
 // response with resultCode 500). Code 400 errors wrap upstream.ErrInvalid.
@@ -74,8 +74,8 @@ func dial(ctx context.Context, server string, o Options, handle serverHandler) (
 	}
 	s := &session{server: server, tr: tr, timeout: o.RequestTimeout, handle: handle,
 		done: make(chan struct{}), recvDone: make(chan struct{})}
-	var check serverCheckResponse
-	if err := s.call(ctx, "ServerCheckRequest", nacoswire.Request{Module: "internal"}, &check); err != nil {
+	var check nacoswire.ServerCheckResponse
+	if err := s.call(ctx, nacoswire.TypeServerCheckRequest, nacoswire.Internal(""), &check); err != nil {
 		tr.close()
 		return nil, fmt.Errorf("server check %s: %w", server, err)
 	}
@@ -102,7 +102,7 @@ func dial(ctx context.Context, server string, o Options, handle serverHandler) (
 func (s *session) awaitSetup(ctx context.Context) error {
 	deadline := time.Now().Add(s.timeout)
 	for {
-		err := s.call(ctx, "HealthCheckRequest", nacoswire.Request{Module: "internal"}, nil)
+		err := s.call(ctx, nacoswire.TypeHealthCheckRequest, nacoswire.Internal(""), nil)
 		var e *Error
 		if !errors.As(err, &e) || e.Code != errUnregistered {
 			if err == nil {
@@ -132,8 +132,8 @@ func (s *session) open(o Options) error {
 		return fmt.Errorf("open stream: %w", err)
 	}
 	s.stream, s.cancel = stream, cancel
-	err = s.send("ConnectionSetupRequest", setupRequest{
-		Request:       nacoswire.Request{Module: "internal"},
+	err = s.send(nacoswire.TypeConnectionSetupRequest, nacoswire.ConnectionSetupRequest{
+		Request:       nacoswire.Internal(""),
 		ClientVersion: o.ClientVersion, Labels: map[string]string{"source": "sdk", "module": "naming", "AppName": o.AppName},
 		ClientAbilities: map[string]any{},
 	})
@@ -183,7 +183,7 @@ func (s *session) serve(p *nacospb.Payload) {
 	if ack == "" {
 		return
 	}
-	resp := nacoswire.Response{ResultCode: nacoswire.CodeSuccess, Success: true, RequestID: base.RequestID}
+	resp := nacoswire.Success(base.RequestID)
 	if err := s.send(ack, resp); err != nil {
 		s.fail(err)
 	}
@@ -212,7 +212,7 @@ func (s *session) decode(typ string, resp *nacospb.Payload, out any) error {
 	if err := json.Unmarshal(raw, &base); err != nil {
 		return fmt.Errorf("upstream %s: answer %s is not JSON: %w", typ, nacoswire.Type(resp), err)
 	}
-	if !base.OK() || nacoswire.Type(resp) == "ErrorResponse" {
+	if !base.OK() || nacoswire.Type(resp) == nacoswire.TypeErrorResponse {
 		e := &Error{Type: typ, Code: base.ErrorCode, Message: base.Message}
 		if e.Code == errUnregistered && s.established.Load() {
 			s.fail(e) // the upstream forgot the connection: replace it

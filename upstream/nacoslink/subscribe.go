@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/herald-gateway/herald/internal/nacoswire"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -113,9 +114,9 @@ func (l *Link) sync(s *session) {
 // subscribeUpstream sends one SubscribeServiceRequest (or unsubscribe) on
 // s and applies the snapshot it returns.
 func (l *Link) subscribeUpstream(s *session, key upstream.ServiceKey, on bool) {
-	var resp serviceInfoResponse
-	err := s.call(l.ctx, "SubscribeServiceRequest",
-		subscribeRequest{namingRequest: naming(key), Subscribe: on}, &resp)
+	var resp nacoswire.ServiceInfoResponse
+	err := s.call(l.ctx, nacoswire.TypeSubscribeServiceRequest,
+		nacoswire.SubscribeServiceRequest{NamingRequest: nacoswire.Naming(key), Subscribe: on}, &resp)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	sub := l.subs[key]

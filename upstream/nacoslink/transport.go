@@ -16,8 +16,8 @@ import (
 	"github.com/cloudwego/kitex/pkg/rpcinfo/remoteinfo"
 	"github.com/cloudwego/kitex/transport"
 
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb/birequeststream"
-	"github.com/herald-gateway/herald/gateway/kitex_gen/nacospb/request"
+	"github.com/herald-gateway/herald/internal/nacospb/birequeststream"
+	"github.com/herald-gateway/herald/internal/nacospb/request"
 )
 
 // kitexTransport is one HTTP/2 connection to an upstream server carrying both

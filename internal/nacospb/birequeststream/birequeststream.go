@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	client "github.com/cloudwego/kitex/client"
 	kitex "github.com/cloudwego/kitex/pkg/serviceinfo"
 	streaming "github.com/cloudwego/kitex/pkg/streaming"
 	proto "github.com/cloudwego/prutal"
-	nacospb "github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+
+	nacospb "github.com/herald-gateway/herald/internal/nacospb"
 )
 
 var errInvalidMessageType = errors.New("invalid message type for service method handler")

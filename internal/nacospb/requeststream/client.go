@@ -4,13 +4,15 @@ package requeststream
 
 import (
 	"context"
+
 	client "github.com/cloudwego/kitex/client"
 	callopt "github.com/cloudwego/kitex/client/callopt"
 	streamcall "github.com/cloudwego/kitex/client/callopt/streamcall"
 	streamclient "github.com/cloudwego/kitex/client/streamclient"
 	streaming "github.com/cloudwego/kitex/pkg/streaming"
 	transport "github.com/cloudwego/kitex/transport"
-	nacospb "github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+
+	nacospb "github.com/herald-gateway/herald/internal/nacospb"
 )
 
 // Client is designed to provide IDL-compatible methods with call-option parameter for kitex framework.

@@ -4,9 +4,11 @@ package request
 
 import (
 	"context"
+
 	client "github.com/cloudwego/kitex/client"
 	callopt "github.com/cloudwego/kitex/client/callopt"
-	nacospb "github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+
+	nacospb "github.com/herald-gateway/herald/internal/nacospb"
 )
 
 // Client is designed to provide IDL-compatible methods with call-option parameter for kitex framework.

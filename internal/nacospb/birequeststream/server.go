@@ -3,7 +3,8 @@ package birequeststream
 
 import (
 	server "github.com/cloudwego/kitex/server"
-	nacospb "github.com/herald-gateway/herald/gateway/kitex_gen/nacospb"
+
+	nacospb "github.com/herald-gateway/herald/internal/nacospb"
 )
 
 // NewServer creates a server.Server with the given handler and options.
