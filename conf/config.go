@@ -18,6 +18,9 @@ type Config struct {
 	HTTP HTTPConfig `yaml:"http"`
 	// Admin configures Herald's own admin API listener.
 	Admin AdminConfig `yaml:"admin"`
+	// Console configures the push-track console served on the admin
+	// listener at /console/.
+	Console ConsoleConfig `yaml:"console"`
 	// Upstream selects the registry Herald fronts.
 	Upstream UpstreamConfig `yaml:"upstream"`
 	// Config configures the configuration center.
@@ -122,6 +125,15 @@ type AdminConfig struct {
 	// loopback, so the admin API is never exposed to clients by accident.
 	// Port 0 picks a free port.
 	Addr string `yaml:"addr" help:"admin API listen address (loopback by default)"`
+	// Token, when set, is required on every admin request (API, stats,
+	// metrics, console) as "Authorization: Bearer <token>" or the console's
+	// session cookie; /livez and /readyz stay open for probes. At least 16
+	// visible ASCII characters. Required (or TokenFile) when Addr is not
+	// loopback-only. Default empty: no token, loopback only.
+	Token string `yaml:"token" help:"admin bearer token (prefer tokenFile or the environment: flags show in ps)"`
+	// TokenFile names a file holding the token, read at start (a trailing
+	// newline is trimmed). At most one of Token and TokenFile.
+	TokenFile string `yaml:"tokenFile" help:"file holding the admin bearer token, read at start"`
 }
 
 // UpstreamConfig selects the service registry behind Herald.

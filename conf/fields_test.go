@@ -44,7 +44,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		"grpc.initialWindowSize", "grpc.initialConnWindowSize", "grpc.reuseWriteBuffer", "grpc.reuseFramerBuffer",
 		"http.addr", "http.maxBodyBytes", "http.udpAddr", "http.udpExpiry", "http.udpMaxSubscribers", "http.beatInterval",
 		"http.beatTimeout", "http.beatDeleteTimeout", "http.beatCheckInterval", "http.users", "http.tokenTtl",
-		"admin.addr", "upstream.kind",
+		"admin.addr", "admin.token", "admin.tokenFile", "console.traceURL", "upstream.kind",
 		"upstream.servers", "upstream.linger", "upstream.requestTimeout", "upstream.resyncGrace",
 		"upstream.embedded.dataDir", "upstream.embedded.healthCheck.checker", "upstream.embedded.healthCheck.path",
 		"upstream.embedded.healthCheck.interval", "upstream.embedded.healthCheck.timeout",

@@ -69,6 +69,7 @@ func (c *Config) Validate() error {
 	add(intRange("grpc.initialConnWindowSize", c.GRPC.InitialConnWindowSize, 0, maxGRPCWindowSize))
 	c.validateHTTP(add)
 	c.validateConfigCenter(add)
+	c.validateAdmin(add)
 	errs = append(errs, c.Upstream.validate()...)
 	errs = append(errs, c.validateEmbedded()...)
 	add(minDuration("session.idleTimeout", c.Session.IdleTimeout, minIdleTimeout))

@@ -70,6 +70,7 @@ type Recorder struct {
 	written atomic.Uint64 // records stored
 	down    atomic.Bool   // the last write failed
 	lagMs   atomic.Int64  // age of the oldest record of the last batch written, when written
+	held    atomic.Int64  // records in writeLoop's backlog, waiting for the store
 }
 
 // RecorderStats are the Recorder's counters.
@@ -78,6 +79,9 @@ type RecorderStats struct {
 	Dropped   uint64 `json:"dropped"`
 	Queued    int    `json:"queued"`
 	StoreDown bool   `json:"storeDown"`
+	// Backlog is the number of records held for the store (while it is
+	// down or slow), at most RecorderOptions.Backlog.
+	Backlog int `json:"backlog"`
 	// LagMs is how far behind the writer is: the age, at the time it was
 	// written, of the oldest record in the last batch stored.
 	LagMs int64 `json:"lagMs"`
@@ -131,7 +135,7 @@ func (r *Recorder) Observe(o fanout.Outcome) {
 func (r *Recorder) Stats() RecorderStats {
 	return RecorderStats{
 		Written: r.written.Load(), Dropped: r.dropped.Load(),
-		Queued: len(r.queue), StoreDown: r.down.Load(), LagMs: r.lagMs.Load(),
+		Queued: len(r.queue), StoreDown: r.down.Load(), LagMs: r.lagMs.Load(), Backlog: int(r.held.Load()),
 	}
 }
 

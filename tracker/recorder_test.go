@@ -113,8 +113,12 @@ func TestRecorderOutage(t *testing.T) {
 	// A new record joins the full backlog and displaces the oldest.
 	r.Observe(outcome(100, fanout.EventAcked))
 	waitUntil(t, "the oldest displaced", func() bool { return r.Stats().Dropped == 31 })
+	if s := r.Stats(); s.Backlog != 50 {
+		t.Fatalf("backlog while the store is down: %+v", s)
+	}
 	st.setDown(false)
 	waitUntil(t, "backlog written", func() bool { return st.count() == 50 })
+	waitUntil(t, "backlog emptied", func() bool { return r.Stats().Backlog == 0 })
 	if s := r.Stats(); s.StoreDown || s.Written != 50 || s.Dropped != 31 {
 		t.Fatalf("stats after recovery %+v", s)
 	}

@@ -63,6 +63,7 @@ func (r *Recorder) writeLoop() {
 				return
 			}
 			backlog = r.hold(backlog, batch)
+			r.held.Store(int64(len(backlog)))
 		case <-retry.C:
 		}
 		if len(backlog) == 0 || r.down.Load() && time.Since(lastTry) < r.opts.RetryEvery {
@@ -74,6 +75,7 @@ func (r *Recorder) writeLoop() {
 		} else {
 			backlog = append(backlog[:0], backlog[n:]...)
 		}
+		r.held.Store(int64(len(backlog)))
 	}
 }
 

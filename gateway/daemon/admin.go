@@ -13,8 +13,10 @@ import (
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 
 	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/gateway/adminauth"
 	"github.com/herald-gateway/herald/gateway/hertzrun"
 	"github.com/herald-gateway/herald/tracker"
+	"github.com/herald-gateway/herald/tracker/console"
 	"github.com/herald-gateway/herald/upstream/nacoslink"
 )
 
@@ -47,9 +49,17 @@ var quietHertz sync.Once
 
 // startAdmin serves Herald's own API with Hertz on the admin listener
 // (loopback by default): GET /healthz, /livez, /readyz, /metrics, /stats,
-// /v1/upstream and the tracker API.
+// /v1/upstream, the tracker API and the console at /console/, all behind
+// the admin token when one is configured (the probes /livez and /readyz
+// stay open).
 func (d *Daemon) startAdmin() error {
 	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelWarn) })
+	token, err := d.cfg.Admin.ReadToken()
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	d.guard = adminauth.New(token)
+	d.guard.Allow("/livez", "/readyz")
 	ln, err := net.Listen("tcp", d.cfg.Admin.Addr)
 	if err != nil {
 		return fmt.Errorf("admin listen %s: %w", d.cfg.Admin.Addr, err)
@@ -61,6 +71,7 @@ func (d *Daemon) startAdmin() error {
 	}
 	h := server.New(server.WithListener(ln), server.WithDisablePrintRoute(true),
 		server.WithExitWaitTime(time.Second))
+	h.Use(d.guard.Middleware()) // before any route: routes copy the middleware chain
 	h.GET("/healthz", d.serveHealth)
 	h.GET("/livez", d.serveLive)
 	h.GET("/readyz", d.serveReady)
@@ -69,6 +80,8 @@ func (d *Daemon) startAdmin() error {
 	h.GET("/v1/upstream", d.serveUpstream)
 	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
 	api.Register(h)
+	console.New(console.Options{Node: d.cfg.Node, TraceURL: d.cfg.Console.TraceURL,
+		MaxWindow: d.cfg.Tracker.Retention, Guard: d.guard}).Register(h.Engine)
 	d.admin = h
 	if err := hertzrun.Start(h, "admin", d.log); err != nil {
 		ln.Close()

@@ -19,6 +19,7 @@ import (
 	"github.com/herald-gateway/herald/conf"
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway"
+	"github.com/herald-gateway/herald/gateway/adminauth"
 	"github.com/herald-gateway/herald/gateway/http1"
 	"github.com/herald-gateway/herald/tracker"
 	"github.com/herald-gateway/herald/upstream"
@@ -36,6 +37,7 @@ type Daemon struct {
 	store    tracker.Store
 	recorder *tracker.Recorder
 	admin    *server.Hertz
+	guard    *adminauth.Guard // the admin token check
 	adLn     net.Listener
 	tel      telemetryParts
 	stopping atomic.Bool // Stop has begun: /readyz says so

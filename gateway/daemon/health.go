@@ -29,6 +29,9 @@ func (d *Daemon) serveLive(_ context.Context, c *app.RequestContext) {
 func (d *Daemon) serveReady(ctx context.Context, c *app.RequestContext) {
 	r := readiness{Reasons: d.notReady(ctx)}
 	r.Ready = len(r.Reasons) == 0
+	if !d.guard.Authorized(c) {
+		r.Reasons = nil // probes need no token; the reasons (addresses, errors) do
+	}
 	code := http.StatusOK
 	if !r.Ready {
 		code = http.StatusServiceUnavailable
