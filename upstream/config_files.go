@@ -38,9 +38,10 @@ const configFileVersion = 1
 
 // configFiles is a store's data directory for configurations.
 type configFiles struct {
-	dir   string
-	limit int
-	ids   historyIDs
+	writing func() // tests: called as a config file write begins
+	dir     string
+	limit   int
+	ids     historyIDs
 
 	// mu protects lines.
 	mu    sync.Mutex
@@ -91,6 +92,9 @@ func (f *configFiles) base(key ConfigKey) string {
 
 // save writes c as key's file, or removes it when c is nil.
 func (f *configFiles) save(key ConfigKey, c *Config) error {
+	if f.writing != nil {
+		f.writing()
+	}
 	path := f.base(key) + ".json"
 	if c == nil {
 		return removeFileDurably(f.dir, path)

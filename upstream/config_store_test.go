@@ -253,3 +253,40 @@ func TestLockDataDir(t *testing.T) {
 	}
 	again()
 }
+
+// A publish is made durable with no store lock held: while its write is
+// under way, reads and publishes of other keys go on, and the key itself
+// still reads its old content.
+func TestConfigPublishHoldsNoLock(t *testing.T) {
+	s := openConfig(t, t.TempDir())
+	publish(t, s, ConfigPublish{Key: ck, Content: "old"})
+	entered, release := make(chan struct{}), make(chan struct{})
+	s.files.writing = func() {
+		select {
+		case <-entered:
+		default:
+			close(entered)
+			<-release
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.PublishConfig(context.Background(), ConfigPublish{Key: ck, Content: "new"})
+		done <- err
+	}()
+	<-entered
+	if st, _ := s.GetConfig(context.Background(), ck); st.Config.Content != "old" {
+		t.Fatalf("content during the write: %q, want the old one", st.Config.Content)
+	}
+	other := publish(t, s, ConfigPublish{Key: ConfigKey{DataID: "other"}, Content: "x"})
+	if other.Config == nil {
+		t.Fatal("publish of another key during the write failed")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.GetConfig(context.Background(), ck); st.Config.Content != "new" {
+		t.Fatalf("after the write: %q, want new", st.Config.Content)
+	}
+}

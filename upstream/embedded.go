@@ -56,6 +56,10 @@ type Embedded struct {
 	file   *snapshotFile // nil: persistent instances are not saved
 	prober *prober       // running health checks; nil when health is nil
 
+	// saveMu serialises the changes of persistent instances that are
+	// saved (embedded_save.go); taken before mu, never while holding it.
+	saveMu sync.Mutex
+
 	// mu protects services, closed and every entry reachable from services
 	// (its slots, snapshot and subscriber set).
 	mu       sync.RWMutex

@@ -6,8 +6,9 @@ package upstream
 // versioned JSON snapshot of every service that holds persistent
 // instances, with its revision. Persistent changes are rare (explicit
 // registrations and health changes), so the whole file is rewritten on each
-// one, under the registry lock, before the change is published and before
-// Register or Deregister returns: temp file in the same directory, fsync,
+// one, before the change is published and before Register or Deregister
+// returns, with no registry lock held across the disk (embedded_save.go):
+// temp file in the same directory, fsync,
 // rename over the old file, fsync of the directory. A crash leaves either
 // the old or the new file, never a torn one.
 
@@ -38,6 +39,7 @@ const tempPattern = "." + SnapshotFileName + ".*.tmp"
 
 // snapshotFile is where a registry saves its persistent instances.
 type snapshotFile struct {
+	writing func() // tests: called as a write begins
 	dir  string
 	path string
 }
@@ -61,14 +63,20 @@ type savedService struct {
 	Instances []Instance `json:"instances"`
 }
 
-// save writes every persistent service, taking pending snapshots (not yet
-// installed) in place of their services' current ones. Callers hold mu
-// exclusively.
-func (e *Embedded) save(pending ...Service) error {
+// encodeSaved is the file's content: every persistent service, taking
+// pending snapshots (not yet installed) in place of their services'
+// current ones. Callers hold mu.
+func (e *Embedded) encodeSaved(pending ...Service) ([]byte, error) {
 	state := savedState{Version: snapshotVersion, Services: []savedService{}}
 	staged := make(map[ServiceKey]Service, len(pending))
 	for _, p := range pending {
 		staged[p.Key] = p
+	}
+	for _, p := range pending {
+		if e.services[p.Key] == nil && p.hasPersistent() { // a service created by the change
+			state.Services = append(state.Services, savedService{Namespace: p.Key.Namespace, Group: p.Key.Group,
+				Name: p.Key.Name, Revision: p.Revision, Instances: p.Instances})
+		}
 	}
 	for key, ent := range e.services {
 		snap, ok := staged[key]
@@ -87,9 +95,9 @@ func (e *Embedded) save(pending ...Service) error {
 	})
 	data, err := json.MarshalIndent(state, "", "  ")
 	if err != nil {
-		return fmt.Errorf("save persistent instances: %w", err)
+		return nil, fmt.Errorf("save persistent instances: %w", err)
 	}
-	return e.file.write(data)
+	return data, nil
 }
 
 func (s savedService) key() ServiceKey {
@@ -102,6 +110,9 @@ func compareKeys(a, b ServiceKey) int {
 
 // write replaces the file with data atomically and durably.
 func (f *snapshotFile) write(data []byte) error {
+	if f.writing != nil {
+		f.writing()
+	}
 	if err := writeFileDurably(f.dir, f.path, tempPattern, data); err != nil {
 		return fmt.Errorf("save persistent instances: %w", err)
 	}

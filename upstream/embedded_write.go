@@ -101,9 +101,12 @@ func normalizeInstance(key ServiceKey, in Instance, ephemeral bool) Instance {
 
 // setSlot stores slot (nil = empty) as owner's slot of key and publishes a
 // new snapshot if the service's instances changed. A change to a persistent
-// service is saved first (when the registry has a data directory); if that
-// fails, nothing changes.
+// service is saved first (when the registry has a data directory, see
+// setPersistentSlot); if that fails, nothing changes.
 func (e *Embedded) setSlot(owner string, key ServiceKey, slot []Instance) error {
+	if e.file != nil && IsPersistentOwner(owner) {
+		return e.setPersistentSlot(owner, key, slot)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -134,20 +137,14 @@ func (e *Embedded) setSlot(owner string, key ServiceKey, slot []Instance) error 
 }
 
 // commit publishes the entry's instances as its next snapshot if they
-// changed. A persistent service is saved first; if that fails, the error
-// is returned and nothing published. Callers hold mu exclusively.
+// changed. It never saves: persistent slots of a registry with a data
+// directory go through setPersistentSlot. Callers hold mu exclusively.
 func (e *Embedded) commit(ent *entry) error {
 	instances := ent.flatten()
 	if sameInstances(instances, ent.snap.Instances) {
 		return nil
 	}
-	snap := e.next(ent, instances)
-	if e.file != nil && (ent.persistent() || ent.snap.hasPersistent()) {
-		if err := e.save(snap); err != nil {
-			return err
-		}
-	}
-	ent.install(snap)
+	ent.install(e.next(ent, instances))
 	return nil
 }
 
@@ -210,13 +207,27 @@ func kindName(owner string) string {
 }
 
 // flatten concatenates the slots in owner order; nil when all are empty.
-func (ent *entry) flatten() []Instance {
-	owners := slices.Sorted(maps.Keys(ent.slots))
+func (ent *entry) flatten() []Instance { return flattenSlots(ent.slots) }
+
+func flattenSlots(slots map[string][]Instance) []Instance {
+	owners := slices.Sorted(maps.Keys(slots))
 	var out []Instance
 	for _, o := range owners {
-		out = append(out, ent.slots[o]...)
+		out = append(out, slots[o]...)
 	}
 	return out
+}
+
+// withSlot is ent's instances as they would be with owner's slot set to
+// slot (nil = empty), without changing ent.
+func (ent *entry) withSlot(owner string, slot []Instance) []Instance {
+	slots := maps.Clone(ent.slots)
+	if slot == nil {
+		delete(slots, owner)
+	} else {
+		slots[owner] = slot
+	}
+	return flattenSlots(slots)
 }
 
 // sameInstances reports whether a and b hold equal instances in the same

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -194,8 +195,11 @@ func FuzzOpenSnapshot(f *testing.F) {
 		}
 		defer e.Close()
 		e.mu.Lock()
-		err = e.save()
+		saved, err := e.encodeSaved()
 		e.mu.Unlock()
+		if err == nil {
+			err = e.file.write(saved)
+		}
 		if err != nil {
 			t.Fatalf("save of a loaded registry: %v", err)
 		}
@@ -210,4 +214,39 @@ func FuzzOpenSnapshot(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A persistent change is made durable with no registry lock held: while
+// its file write is under way, queries and ephemeral registrations of other
+// services go on, the change is not visible yet, and it is once the write
+// is done.
+func TestPersistentSaveHoldsNoLock(t *testing.T) {
+	e, err := OpenEmbedded(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	entered, release := make(chan struct{}), make(chan struct{})
+	e.file.writing = func() {
+		close(entered)
+		<-release
+	}
+	in := persistentInst("10.0.0.1", 80)
+	done := make(chan error, 1)
+	go func() { done <- e.Register(context.Background(), PersistentOwner(in), svcKey("p"), []Instance{in}) }()
+	<-entered
+	if got := mustQuery(t, e, svcKey("p")); len(got.Instances) != 0 {
+		t.Fatalf("persistent instance visible before it was saved: %+v", got.Instances)
+	}
+	mustRegister(t, e, "conn-1", svcKey("other"), inst("10.0.0.2", 81))
+	if got := mustQuery(t, e, svcKey("other")); len(got.Instances) != 1 {
+		t.Fatalf("ephemeral registration during the save: %d instances", len(got.Instances))
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := mustQuery(t, e, svcKey("p")); len(got.Instances) != 1 {
+		t.Fatalf("after the save: %d instances, want 1", len(got.Instances))
+	}
 }

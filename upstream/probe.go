@@ -159,12 +159,62 @@ func (e *Embedded) probeJobs(cfg HealthCheck) []probeJob {
 // out. A failed save is logged, not returned: health changes must reach
 // clients even when the disk fails.
 func (e *Embedded) setHealth(health map[probeTarget]bool) {
+	e.saveMu.Lock()
+	defer e.saveMu.Unlock()
+	changes, data := e.stageHealth(health)
+	if len(changes) == 0 {
+		return
+	}
+	if data != nil {
+		if err := e.file.write(data); err != nil {
+			e.log.Warn("persistent instance health not saved", "err", err)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// A service that changed meanwhile is left to the next round.
+	current := map[*entry]bool{}
+	for _, c := range changes {
+		if _, seen := current[c.ent]; !seen {
+			current[c.ent] = !e.closed && e.services[c.key] == c.ent && c.ent.snap.Revision == c.base
+		}
+	}
+	snaps := map[*entry]Service{}
+	for _, c := range changes {
+		if !current[c.ent] {
+			continue
+		}
+		c.ent.put(c.owner, []Instance{c.in})
+		snaps[c.ent] = c.snap
+		e.log.Info("persistent instance health changed", "service", c.key.String(),
+			"instance", net.JoinHostPort(c.in.IP, strconv.FormatUint(c.in.Port, 10)), "healthy", c.in.Healthy)
+	}
+	for ent, snap := range snaps {
+		ent.install(snap)
+	}
+}
+
+// healthChange is one staged health change of setHealth.
+type healthChange struct {
+	key   ServiceKey
+	owner string
+	in    Instance
+	ent   *entry
+	base  int64
+	snap  Service
+}
+
+// stageHealth prepares the changes of health and the file's new content
+// (nil without a data directory), changing nothing. The changes of one
+// service share one snapshot.
+func (e *Embedded) stageHealth(health map[probeTarget]bool) ([]healthChange, []byte) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return
+		return nil, nil
 	}
-	staged := map[*entry]Service{}
+	var changes []healthChange
+	slots := map[*entry]map[string][]Instance{}
 	for t, healthy := range health {
 		ent := e.services[t.key]
 		if ent == nil || len(ent.slots[t.owner]) != 1 || ent.slots[t.owner][0].Healthy == healthy {
@@ -172,17 +222,26 @@ func (e *Embedded) setHealth(health map[probeTarget]bool) {
 		}
 		in := ent.slots[t.owner][0]
 		in.Healthy = healthy
-		ent.slots[t.owner] = []Instance{in}
-		staged[ent] = e.next(ent, ent.flatten())
-		e.log.Info("persistent instance health changed", "service", t.key.String(),
-			"instance", net.JoinHostPort(in.IP, strconv.FormatUint(in.Port, 10)), "healthy", healthy)
-	}
-	if len(staged) > 0 && e.file != nil {
-		if err := e.save(slices.Collect(maps.Values(staged))...); err != nil {
-			e.log.Warn("persistent instance health not saved", "err", err)
+		changes = append(changes, healthChange{key: t.key, owner: t.owner, in: in, ent: ent, base: ent.snap.Revision})
+		if slots[ent] == nil {
+			slots[ent] = maps.Clone(ent.slots)
 		}
+		slots[ent][t.owner] = []Instance{in}
 	}
-	for ent, snap := range staged {
-		ent.install(snap)
+	snaps := make(map[*entry]Service, len(slots))
+	for ent, s := range slots {
+		snaps[ent] = e.next(ent, flattenSlots(s))
 	}
+	for i := range changes {
+		changes[i].snap = snaps[changes[i].ent]
+	}
+	if e.file == nil || len(changes) == 0 {
+		return changes, nil
+	}
+	data, err := e.encodeSaved(slices.Collect(maps.Values(snaps))...)
+	if err != nil {
+		e.log.Warn("persistent instance health not saved", "err", err)
+		return changes, nil
+	}
+	return changes, data
 }

@@ -18,6 +18,7 @@ type Push struct {
 	RequestID string
 	Hosts     int
 	FirstPort int       // serviceInfo.hosts[0].port; 0 with no hosts
+	Config    bool      // a ConfigChangeNotifyRequest (it names no content)
 	AckedAt   time.Time // when the ack had been written to the stream
 }
 

@@ -61,6 +61,14 @@ func (c *Conn) handle(m nacostest.Message) error {
 			}
 			c.onPush(p)
 		}
+	case "ConfigChangeNotifyRequest":
+		// Acknowledged as nacos-sdk-go does, with NotifySubscriberResponse.
+		if err := c.raw.Send("NotifySubscriberResponse", ackBody(req.RequestID)); err != nil {
+			return fmt.Errorf("ack config push: %w", err)
+		}
+		if c.onPush != nil {
+			c.onPush(Push{RequestID: req.RequestID, Config: true, AckedAt: time.Now()})
+		}
 	case "ClientDetectionRequest":
 		c.Detections.Add(1)
 		return c.raw.Send("ClientDetectionResponse", ackBody(req.RequestID))

@@ -14,7 +14,12 @@ type FanoutConfig struct {
 	ChangeTimeout time.Duration // paced: longest wait for one change's acks
 	DrainTimeout  time.Duration // back-to-back: longest wait for the final change's acks
 	Concurrency   int           // connections being opened at once
-	Service       string
+	Service       string        // naming: the service; config: the dataId
+	// Kind is what changes: "naming" (the default: registrations pushed
+	// as NotifySubscriberRequest) or "config" (publishes of one key pushed
+	// as ConfigChangeNotifyRequest to listeners; paced only, since a config
+	// push names no content and acks are matched to the change under way).
+	Kind string
 }
 
 // FanoutResult is what the subscribers saw.
@@ -48,6 +53,9 @@ func RunFanout(ctx context.Context, h *Herald, cfg FanoutConfig, logf Logf) (*Fa
 	run := newFanoutRun(cfg)
 	logf("fanout: opening %d subscribers to %q", cfg.Subs, cfg.Service)
 	subs, err := openAll(ctx, cfg.Subs, cfg.Concurrency, logf, func(ctx context.Context, i int) (*Conn, error) {
+		if cfg.Kind == KindConfig {
+			return openListener(ctx, h.GRPCAddr, cfg.Service, func(p Push) { run.onPush(i, p) })
+		}
 		return openSubscriber(ctx, h.GRPCAddr, cfg.Service, func(p Push) { run.onPush(i, p) })
 	})
 	if err != nil {
@@ -80,9 +88,13 @@ func RunFanout(ctx context.Context, h *Herald, cfg FanoutConfig, logf Logf) (*Fa
 func (r *fanoutRun) changes(ctx context.Context, pub *Conn, res *FanoutResult) ([]time.Duration, error) {
 	lat := make([]time.Duration, 0, r.cfg.Changes)
 	for i := 1; i <= r.cfg.Changes; i++ {
-		body := instanceRequest("registerInstance", r.cfg.Service, "10.1.0.1", changePort(i))
+		typ, body := "InstanceRequest", instanceRequest("registerInstance", r.cfg.Service, "10.1.0.1", changePort(i))
+		if r.cfg.Kind == KindConfig {
+			typ, body = "ConfigPublishRequest", publishRequest(r.cfg.Service, i)
+		}
+		r.cur.Store(int64(i))
 		r.start[i] = time.Now()
-		if _, err := pub.Call(ctx, "InstanceRequest", body); err != nil {
+		if _, err := pub.Call(ctx, typ, body); err != nil {
 			return lat, fmt.Errorf("change %d: %w", i, err)
 		}
 		r.sent[i] = time.Now()

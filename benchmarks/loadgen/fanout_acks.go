@@ -22,6 +22,7 @@ type fanoutRun struct {
 	start  []time.Time // when the register of change i was sent
 	sent   []time.Time // when it returned
 	other  atomic.Int64
+	cur    atomic.Int64 // the change under way (config pushes name none)
 }
 
 func newFanoutRun(cfg FanoutConfig) *fanoutRun {
@@ -45,7 +46,10 @@ func changePort(i int) int { return 1000 + i }
 // onPush records subscriber sub's ack; it runs on sub's reader goroutine.
 func (r *fanoutRun) onPush(sub int, p Push) {
 	i := p.FirstPort - changePort(0)
-	if p.Hosts == 0 || i < 1 || i > r.cfg.Changes {
+	if p.Config {
+		i = int(r.cur.Load())
+	}
+	if !p.Config && p.Hosts == 0 || i < 1 || i > r.cfg.Changes {
 		r.other.Add(1)
 		return
 	}

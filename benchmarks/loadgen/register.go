@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/herald-gateway/herald/internal/nacoswire"
 )
 
 // RegisterConfig sizes the register scenario.
@@ -14,13 +16,18 @@ type RegisterConfig struct {
 	Conns       int
 	Duration    time.Duration // how long each connection loops (0: until Count)
 	Count       int           // calls per connection (0: until Duration)
-	Shared      bool          // every connection on one service instead of its own
+	Shared      bool          // every connection on one service (or key) instead of its own
 	Concurrency int           // connections being opened at once
+	// Op is what each call does: "register" (the default: alternate
+	// registerInstance and deregisterInstance) or "config-query"
+	// (ConfigQueryRequest of a published key).
+	Op string
 }
 
 // RegisterResult is the throughput of register/deregister calls.
 type RegisterResult struct {
 	Conns            int     `json:"conns"`
+	Op               string  `json:"op,omitempty"`
 	Shared           bool    `json:"sharedService"`
 	Ops              int64   `json:"ops"` // completed calls, register and deregister alike
 	Errors           int64   `json:"errors"`
@@ -37,9 +44,10 @@ type RegisterResult struct {
 const maxConsecutiveErrors = 100
 
 // RunRegister has each connection alternate registerInstance and
-// deregisterInstance, one call in flight per connection.
+// deregisterInstance (or, with Op config-query, query a config), one call
+// in flight per connection.
 func RunRegister(ctx context.Context, h *Herald, cfg RegisterConfig, logf Logf) (*RegisterResult, error) {
-	res := &RegisterResult{Conns: cfg.Conns, Shared: cfg.Shared}
+	res := &RegisterResult{Conns: cfg.Conns, Shared: cfg.Shared, Op: cfg.Op}
 	conns, err := openAll(ctx, cfg.Conns, cfg.Concurrency, logf, func(ctx context.Context, _ int) (*Conn, error) {
 		return Open(ctx, h.GRPCAddr, nil)
 	})
@@ -47,19 +55,22 @@ func RunRegister(ctx context.Context, h *Herald, cfg RegisterConfig, logf Logf) 
 		return res, fmt.Errorf("open: %w", err)
 	}
 	defer closeAll(conns, cfg.Concurrency)
-	logf("register: %d connections, %s / %d calls each", cfg.Conns, cfg.Duration, cfg.Count)
 	loops := make([]registerLoop, cfg.Conns)
+	for i := range loops {
+		name := "reg"
+		if !cfg.Shared {
+			name = "reg-" + strconv.Itoa(i)
+		}
+		if err := loops[i].prepare(ctx, conns[i], cfg.Op, name, i); err != nil {
+			return res, err
+		}
+	}
+	logf("%s: %d connections, %s / %d calls each", cfg.Op, cfg.Conns, cfg.Duration, cfg.Count)
 	start, cpu := time.Now(), startCPU(h.PID())
 	deadline := start.Add(cfg.Duration)
 	var wg sync.WaitGroup
 	for i := range loops {
-		service := "reg"
-		if !cfg.Shared {
-			service = "reg-" + strconv.Itoa(i)
-		}
 		l := &loops[i]
-		l.reg = instanceRequest("registerInstance", service, "10.2.0."+strconv.Itoa(i%250+1), 8080)
-		l.dereg = instanceRequest("deregisterInstance", service, "10.2.0."+strconv.Itoa(i%250+1), 8080)
 		wg.Go(func() { l.run(ctx, conns[i], cfg, deadline) })
 	}
 	wg.Wait()
@@ -90,11 +101,36 @@ func RunRegister(ctx context.Context, h *Herald, cfg RegisterConfig, logf Logf) 
 
 // registerLoop is one connection's loop and what it measured.
 type registerLoop struct {
-	reg, dereg []byte
-	lat        []time.Duration // successful calls
-	errors     int64
-	firstErr   error
+	typ      string
+	bodies   [2][]byte       // alternated
+	lat      []time.Duration // successful calls
+	errors   int64
+	firstErr error
 }
+
+// prepare sets the loop's calls for op on name; a config-query loop
+// publishes its key first.
+func (l *registerLoop) prepare(ctx context.Context, c *Conn, op, name string, i int) error {
+	switch op {
+	case OpConfigQuery:
+		q := mustJSON(nacoswire.ConfigQueryRequest{ConfigRequest: configRequest(name)})
+		l.typ, l.bodies = "ConfigQueryRequest", [2][]byte{q, q}
+		if _, err := c.Call(ctx, "ConfigPublishRequest", publishRequest(name, i)); err != nil {
+			return fmt.Errorf("publish %s: %w", name, err)
+		}
+	default:
+		ip := "10.2.0." + strconv.Itoa(i%250+1)
+		l.typ = "InstanceRequest"
+		l.bodies = [2][]byte{instanceRequest("registerInstance", name, ip, 8080), instanceRequest("deregisterInstance", name, ip, 8080)}
+	}
+	return nil
+}
+
+// Ops of the register scenario.
+const (
+	OpRegister    = "register"
+	OpConfigQuery = "config-query"
+)
 
 func (l *registerLoop) run(ctx context.Context, c *Conn, cfg RegisterConfig, deadline time.Time) {
 	consecutive := 0
@@ -102,12 +138,8 @@ func (l *registerLoop) run(ctx context.Context, c *Conn, cfg RegisterConfig, dea
 		if (cfg.Duration > 0 && !time.Now().Before(deadline)) || ctx.Err() != nil {
 			return
 		}
-		body := l.reg
-		if n%2 == 1 {
-			body = l.dereg
-		}
 		t0 := time.Now()
-		if _, err := c.Call(ctx, "InstanceRequest", body); err != nil {
+		if _, err := c.Call(ctx, l.typ, l.bodies[n%2]); err != nil {
 			l.errors++
 			if l.firstErr == nil {
 				l.firstErr = err

@@ -65,8 +65,14 @@ func (c *Config) Validate() error {
 		return errors.New("idle: -conns, services and samples must be at least 1")
 	case c.Scenario == "fanout" && (c.Fanout.Subs < 1 || c.Fanout.Changes < 1 || c.Fanout.ChangeTimeout <= 0):
 		return errors.New("fanout: -subs, -changes and -change-timeout must be positive")
+	case c.Scenario == "fanout" && c.Fanout.Kind != "" && c.Fanout.Kind != KindNaming && c.Fanout.Kind != KindConfig:
+		return fmt.Errorf("fanout: -kind must be naming or config, got %q", c.Fanout.Kind)
+	case c.Scenario == "fanout" && c.Fanout.Kind == KindConfig && c.Fanout.BackToBack:
+		return errors.New("fanout: -kind config is paced only (config pushes name no content)")
 	case c.Scenario == "register" && (c.Register.Conns < 1 || (c.Register.Duration <= 0 && c.Register.Count <= 0)):
 		return errors.New("register: -conns must be positive and one of -duration, -count set")
+	case c.Scenario == "register" && c.Register.Op != "" && c.Register.Op != OpRegister && c.Register.Op != OpConfigQuery:
+		return fmt.Errorf("register: -op must be register or config-query, got %q", c.Register.Op)
 	case c.Scenario == "chain" && (c.Chain.Subs < 1 || c.Chain.Services < 1 || c.Chain.Changes < 1 || c.Chain.ChangeTimeout <= 0):
 		return errors.New("chain: -subs, -services, -changes and -change-timeout must be positive")
 	case c.Scenario != "idle" && c.Scenario != "fanout" && c.Scenario != "register" && c.Scenario != "chain":

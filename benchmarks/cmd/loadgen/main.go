@@ -5,6 +5,7 @@
 //
 //	go run ./benchmarks/cmd/loadgen -scenario idle -conns 5000
 //	go run ./benchmarks/cmd/loadgen -scenario fanout -subs 10000 -changes 20 [-back-to-back]
+//	go run ./benchmarks/cmd/loadgen -scenario fanout -kind config -subs 10000 -changes 20
 //	go run ./benchmarks/cmd/loadgen -scenario register -conns 20 -duration 10s
 //	go run ./benchmarks/cmd/loadgen -scenario chain -subs 10000 -services 100 -changes 100
 //
@@ -57,11 +58,13 @@ func parseFlags(args []string) (loadgen.Config, error) {
 		subs       = fs.Int("subs", 1000, "fanout, chain: subscriber connections")
 		changes    = fs.Int("changes", 20, "fanout, chain: registrations to push")
 		backToBack = fs.Bool("back-to-back", false, "fanout: send changes without waiting for acks")
+		kind       = fs.String("kind", "naming", "fanout: naming (registrations) or config (publishes of one key to listeners)")
 		changeTO   = fs.Duration("change-timeout", 5*time.Second, "fanout paced, chain: longest wait for one change's acks")
 		drainTO    = fs.Duration("drain-timeout", 30*time.Second, "fanout back-to-back: longest wait for the final change's acks")
 		duration   = fs.Duration("duration", 10*time.Second, "register: how long each connection loops (0: use -count)")
 		count      = fs.Int("count", 0, "register: calls per connection (0: use -duration)")
-		shared     = fs.Bool("shared", false, "register: every connection on one service")
+		shared     = fs.Bool("shared", false, "register: every connection on one service (config-query: one key)")
+		op         = fs.String("op", "register", "register: register (register/deregister) or config-query (ConfigQueryRequest)")
 		direct     = fs.Bool("direct", false, "chain: subscribe on the core, not the edge (baseline)")
 		services   = fs.Int("services", 100, "idle, chain: spread subscriptions over this many services")
 		settle     = fs.Duration("settle", 30*time.Second, "idle: wait after the last subscription before measuring (30s: every connection has answered one ClientDetectionRequest)")
@@ -93,9 +96,9 @@ func parseFlags(args []string) (loadgen.Config, error) {
 		Idle: loadgen.IdleConfig{Conns: orDefault(*conns, 5000), Services: *services, Concurrency: *concur,
 			Settle: *settle, Samples: *samples, SampleEvery: time.Second},
 		Fanout: loadgen.FanoutConfig{Subs: *subs, Changes: *changes, BackToBack: *backToBack,
-			ChangeTimeout: *changeTO, DrainTimeout: *drainTO, Concurrency: *concur, Service: "fan"},
+			ChangeTimeout: *changeTO, DrainTimeout: *drainTO, Concurrency: *concur, Service: "fan", Kind: *kind},
 		Register: loadgen.RegisterConfig{Conns: orDefault(*conns, 20), Duration: *duration, Count: *count,
-			Shared: *shared, Concurrency: *concur},
+			Shared: *shared, Concurrency: *concur, Op: *op},
 		Chain: loadgen.ChainConfig{Subs: *subs, Services: *services, Changes: *changes,
 			ChangeTimeout: *changeTO, Concurrency: *concur, Direct: *direct},
 		Logf: func(format string, args ...any) {
