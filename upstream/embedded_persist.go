@@ -40,8 +40,8 @@ const tempPattern = "." + SnapshotFileName + ".*.tmp"
 // snapshotFile is where a registry saves its persistent instances.
 type snapshotFile struct {
 	writing func() // tests: called as a write begins
-	dir  string
-	path string
+	dir     string
+	path    string
 }
 
 func newSnapshotFile(dir string) *snapshotFile {
