@@ -19,6 +19,7 @@ import (
 
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/nacostest"
+	"github.com/herald-gateway/herald/gateway/transport/h2test"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -114,7 +115,7 @@ func sendOversize(t *testing.T, addr string) net.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	if _, err := nc.Write(newH2(t).bytes()); err != nil {
+	if _, err := nc.Write(h2test.New(t).Bytes()); err != nil {
 		t.Fatalf("write preface: %v", err)
 	}
 	if err := nc.SetReadDeadline(time.Now().Add(serverWait)); err != nil {
@@ -123,10 +124,8 @@ func sendOversize(t *testing.T, addr string) net.Conn {
 	if f, err := http2.NewFramer(io.Discard, nc).ReadFrame(); err != nil || f.Header().Type != http2.FrameSettings {
 		t.Fatalf("server's first frame: %v, %v", f, err)
 	}
-	b := &h2{t: t}
-	b.fr = http2.NewFramer(&b.buf, nil)
-	b.headers(1, false).data(1, false, grpcMsg(2<<30, []byte("payload")))
-	if _, err := nc.Write(b.bytes()); err != nil {
+	b := h2test.Frames(t).Headers(1, false).Data(1, false, h2test.GRPCMsg(2<<30, []byte("payload")))
+	if _, err := nc.Write(b.Bytes()); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 	return nc
