@@ -45,10 +45,13 @@ type GRPCConfig struct {
 	// Default 10485760 (10 MiB, Nacos's own inbound limit); must be within
 	// 1024..67108864.
 	MaxMessageBytes int `yaml:"maxMessageBytes" help:"largest client message accepted, in bytes"`
-	// Transport is the Kitex transport serving the listener: "netpoll"
-	// (Kitex's epoll loop) or "gonet" (a goroutine per connection over
-	// net.Conn). Both enforce MaxMessageBytes. Default netpoll.
-	Transport string `yaml:"transport" help:"Kitex transport: netpoll|gonet"`
+	// Transport serves the listener: "netpoll" (Kitex on its epoll loop),
+	// "gonet" (Kitex, a goroutine per connection over net.Conn) or "event"
+	// (Herald's event transport: gnet event loops with x/net/http2
+	// framing, no goroutine per idle connection, no TLS). All enforce
+	// MaxMessageBytes. Default netpoll. The Kitex buffer and window keys
+	// below apply to netpoll and gonet only.
+	Transport string `yaml:"transport" help:"gRPC transport: netpoll|gonet (Kitex) or event"`
 	// WriteBufferSize is Kitex's per-connection HTTP/2 write batch buffer,
 	// in bytes (0 = write each frame directly). Default 32768.
 	WriteBufferSize int `yaml:"writeBufferSize" help:"per-connection HTTP/2 write buffer, bytes"`

@@ -68,7 +68,7 @@ func dialRaw(t *testing.T, s *Server, opts ...grpc.DialOption) *nacostest.Client
 // TestTransportsServe proves both transports serve unary calls through
 // the guard.
 func TestTransportsServe(t *testing.T) {
-	for _, tr := range []string{TransportNetpoll, TransportGonet} {
+	for _, tr := range []string{TransportNetpoll, TransportGonet, TransportEvent} {
 		t.Run(tr, func(t *testing.T) {
 			s := startTestServer(t, tr, 1<<20, nil)
 			c := dialRaw(t, s)
@@ -148,7 +148,7 @@ func awaitClosed(t *testing.T, nc net.Conn) {
 // message is dropped with a warn log naming it and the size; another
 // client's connection keeps working, and the dropped one is released.
 func TestOversizeMessageDropsOnlyItsConnection(t *testing.T) {
-	for _, tr := range []string{TransportNetpoll, TransportGonet} {
+	for _, tr := range []string{TransportNetpoll, TransportGonet, TransportEvent} {
 		t.Run(tr, func(t *testing.T) {
 			logs := &logBuffer{}
 			s := startTestServer(t, tr, 1<<20, slog.New(slog.NewTextHandler(logs, nil)))
@@ -188,7 +188,7 @@ func awaitConns(t *testing.T, s *Server, want int) {
 // with an error on its call; gzip within the limit works on the same
 // connection.
 func TestGzipBombRefused(t *testing.T) {
-	for _, tr := range []string{TransportNetpoll, TransportGonet} {
+	for _, tr := range []string{TransportNetpoll, TransportGonet, TransportEvent} {
 		t.Run(tr, func(t *testing.T) {
 			s := startTestServer(t, tr, 1<<20, nil)
 			c := dialRaw(t, s, grpc.WithDefaultCallOptions(grpc.UseCompressor(gzip.Name)))
@@ -214,7 +214,7 @@ func TestIdleConnectionOutlivesKitexTimeout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits 6 s")
 	}
-	for _, tr := range []string{TransportNetpoll, TransportGonet} {
+	for _, tr := range []string{TransportNetpoll, TransportGonet, TransportEvent} {
 		t.Run(tr, func(t *testing.T) {
 			t.Parallel()
 			s := startTestServer(t, tr, 1<<20, nil)

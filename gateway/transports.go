@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/herald-gateway/herald/gateway/transport"
+	"github.com/herald-gateway/herald/gateway/transport/event"
 	"github.com/herald-gateway/herald/gateway/transport/kitex"
 )
 
@@ -14,6 +15,9 @@ const (
 	// TransportGonet is Kitex on gonet: one goroutine per connection over
 	// the standard library's net.Conn.
 	TransportGonet = kitex.PollerGonet
+	// TransportEvent is Herald's event transport: gnet event loops with
+	// x/net/http2 framing, no goroutine per idle connection; no TLS.
+	TransportEvent = "event"
 )
 
 // metadataSlack is what a gRPC message may carry beyond the request body
@@ -31,7 +35,9 @@ func (s *Server) newTransport() (transport.Transport, error) {
 	switch s.opts.Transport {
 	case TransportNetpoll, TransportGonet:
 		return kitex.New(kitex.Options{Options: base, Poller: s.opts.Transport, ExitWait: s.opts.ExitWait, Tuning: s.opts.Kitex}), nil
+	case TransportEvent:
+		return event.New(event.Options{Options: base, MaxPending: s.opts.PushQueue * 16 << 10}), nil
 	default:
-		return nil, fmt.Errorf("grpc transport %q: want %s or %s", s.opts.Transport, TransportNetpoll, TransportGonet)
+		return nil, fmt.Errorf("grpc transport %q: want %s, %s or %s", s.opts.Transport, TransportNetpoll, TransportGonet, TransportEvent)
 	}
 }
