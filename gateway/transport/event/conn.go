@@ -140,9 +140,6 @@ func (c *h2conn) goAway() {
 	}
 }
 
-// errClientGoAway ends a connection whose client sent GOAWAY.
-var errClientGoAway = errors.New("client sent GOAWAY")
-
 // fail handles a read error on the loop: a connection error is answered
 // with GOAWAY carrying its code; the connection is closed after the
 // flush.
@@ -166,7 +163,6 @@ func (c *h2conn) fail(err error) {
 	case errors.As(err, &tooBig):
 		c.t.log.Warn("dropping gRPC connection: inbound message refused",
 			"remote", c.remote.String(), "err", err, "size", tooBig.size, "limit", tooBig.limit, "stream", tooBig.stream)
-	case errors.Is(err, errClientGoAway):
 	default:
 		c.t.log.Debug("closing HTTP/2 connection", "remote", c.remote.String(), "err", err)
 	}

@@ -74,7 +74,7 @@ type Transport struct {
 	ctx    context.Context // cancelled by Stop: the context of unary calls
 	cancel context.CancelFunc
 	runErr chan error // gnet.Run's result
-	calls  sync.WaitGroup
+	calls  callGroup
 
 	// mu protects conns and stopping.
 	mu       sync.Mutex
@@ -164,12 +164,7 @@ func (t *Transport) Stop(ctx context.Context) {
 	for _, c := range conns {
 		c.goAway()
 	}
-	done := make(chan struct{})
-	go func() { t.calls.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
+	t.calls.Wait(ctx) // unary calls under way may finish
 	t.cancel()
 	if err := t.eng.Stop(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
 		t.log.Debug("stop event loops", "err", err)
@@ -177,8 +172,7 @@ func (t *Transport) Stop(ctx context.Context) {
 	if err := <-t.runErr; err != nil {
 		t.log.Debug("event loops ended", "err", err)
 	}
-	<-done
-	t.calls.Wait() // what closing the connections started
+	t.calls.Wait(context.Background()) // what closing the connections started
 }
 
 // track adds or removes a live connection; it refuses new ones once

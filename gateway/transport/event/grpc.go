@@ -49,12 +49,7 @@ func (c *h2conn) startUnary(st *stream) {
 		c.finish(st, trailersOnly(codeInternal, "grpc: no request message"), nil)
 		return
 	}
-	t := c.t
-	t.calls.Add(1)
-	go func() {
-		defer t.calls.Done()
-		c.serveUnary(st, req)
-	}()
+	c.t.calls.Go(func() { c.serveUnary(st, req) })
 }
 
 // serveUnary answers one unary call: the response message, then status 0.
@@ -94,9 +89,5 @@ func (c *h2conn) bidiMessage(st *stream, m []byte) error {
 // off the loop.
 func (c *h2conn) bidiEnded() {
 	t := c.t
-	t.calls.Add(1)
-	go func() {
-		defer t.calls.Done()
-		t.core.StreamEnded(c.sess)
-	}()
+	t.calls.Go(func() { t.core.StreamEnded(c.sess) })
 }

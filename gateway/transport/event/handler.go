@@ -56,11 +56,7 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	if c.sess != nil {
 		// Releasing may wait on the registry: off the loop.
 		t, sess := h.t, c.sess
-		t.calls.Add(1)
-		go func() {
-			defer t.calls.Done()
-			t.core.Closed(sess)
-		}()
+		t.calls.Go(func() { t.core.Closed(sess) })
 	}
 	return gnet.None
 }

@@ -102,7 +102,7 @@ func (c *h2conn) onFrame(f http2.Frame) error {
 			return http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeProtocol}
 		}
 	case *http2.GoAwayFrame:
-		return errClientGoAway
+		return nil // the client is leaving: it opens no more streams and closes when done
 	case *http2.PushPromiseFrame:
 		return http2.ConnectionError(http2.ErrCodeProtocol)
 	}
