@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/herald-gateway/herald/gateway/transport"
@@ -59,13 +58,12 @@ func (s *Server) setUp(c *conn, stream transport.Stream, p *nacospb.Payload) {
 // requestId only (the type name is not reliable: Go acks config pushes
 // with NotifySubscriberResponse).
 func (s *Server) onAck(c *conn, p *nacospb.Payload) {
-	var body nacoswire.Response
-	if err := json.Unmarshal(nacoswire.Body(p), &body); err != nil {
+	id, ok, err := ackFields(nacoswire.Body(p))
+	if err != nil {
 		s.log.Warn("undecodable ack", "conn", c.id, "type", nacoswire.Type(p), "err", err)
 		return
 	}
-	ok := body.OK()
-	if !c.probeAnswered(body.RequestID, ok) {
-		s.hub.Ack(c.id, body.RequestID, ok)
+	if !c.probeAnswered(id, ok) {
+		s.hub.Ack(c.id, id, ok)
 	}
 }
