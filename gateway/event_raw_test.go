@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -20,7 +18,6 @@ import (
 	"github.com/herald-gateway/herald/gateway/transport/h2test"
 	"github.com/herald-gateway/herald/internal/nacospb"
 	"github.com/herald-gateway/herald/internal/nacoswire"
-	"github.com/herald-gateway/herald/upstream"
 )
 
 // Raw-protocol tests of the event transport: HTTP/2 as a misbehaving or
@@ -30,27 +27,9 @@ import (
 // that pushes at once (merge window 10 ms) and the given stall timeout.
 func startEventServer(t *testing.T, stall time.Duration, opts Options) *Server {
 	t.Helper()
-	reg := upstream.NewEmbedded()
-	t.Cleanup(func() { reg.Close() })
 	pol := fanout.Policy{MergeWindow: 10 * time.Millisecond, StallTimeout: stall}
-	hub, err := fanout.NewHub(fanout.NamingSource(reg), fanout.Options{Naming: pol, AckTimeout: time.Second, RetryBase: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("hub: %v", err)
-	}
-	t.Cleanup(hub.Close)
-	opts.Addr, opts.Transport = "127.0.0.1:0", TransportEvent
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	s, err := New(opts, reg, hub)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	opts.Transport = TransportEvent
+	return startServerWith(t, opts, fanout.Options{Naming: pol, AckTimeout: time.Second, RetryBase: 100 * time.Millisecond})
 }
 
 // payload encodes one Nacos payload.

@@ -31,17 +31,25 @@ const serverWait = 15 * time.Second
 // given transport and message limit until the test ends.
 func startTestServer(t *testing.T, transport string, limit int, log *slog.Logger) *Server {
 	t.Helper()
+	return startServerWith(t, Options{Transport: transport, MaxMessageBytes: limit, Logger: log}, fanout.Options{})
+}
+
+// startServerWith runs a gRPC endpoint with opts (on a free loopback port)
+// over an embedded registry and a hub built with hubOpts.
+func startServerWith(t *testing.T, opts Options, hubOpts fanout.Options) *Server {
+	t.Helper()
 	reg := upstream.NewEmbedded()
 	t.Cleanup(func() { reg.Close() })
-	hub, err := fanout.NewHub(fanout.NamingSource(reg), fanout.Options{})
+	hub, err := fanout.NewHub(fanout.NamingSource(reg), hubOpts)
 	if err != nil {
 		t.Fatalf("hub: %v", err)
 	}
 	t.Cleanup(hub.Close)
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts.Addr = "127.0.0.1:0"
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	s, err := New(Options{Addr: "127.0.0.1:0", Transport: transport, MaxMessageBytes: limit, Logger: log}, reg, hub)
+	s, err := New(opts, reg, hub)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}

@@ -224,10 +224,14 @@ func (c *h2conn) onFragment(frag []byte, end bool) error {
 	if err := c.dec.Close(); err != nil {
 		return http2.ConnectionError(http2.ErrCodeCompression)
 	}
+	var err error
 	if c.hb.trailers {
-		return c.onTrailers()
+		err = c.onTrailers()
+	} else {
+		err = c.openStream()
 	}
-	return c.openStream()
+	c.hb = headerBlock{} // an idle connection keeps no strings of its last request
+	return err
 }
 
 // openStream creates the stream a request header block opened.
@@ -315,27 +319,23 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 // returnConnWindow sends WINDOW_UPDATE for the connection once half its
 // window is consumed: the window stays fixed, never grows.
 func (c *h2conn) returnConnWindow() {
-	if c.recvUnacked < int64(c.t.opts.ConnWindow)/2 {
-		return
-	}
-	n := c.recvUnacked
-	c.recvAvail += n
-	c.recvUnacked = 0
-	c.mu.Lock()
-	c.frame(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(0, uint32(n)) })
-	c.mu.Unlock()
+	c.returnWindow(0, &c.recvAvail, &c.recvUnacked, c.t.opts.ConnWindow)
 }
 
 // returnStreamWindow does the same for a stream.
 func (c *h2conn) returnStreamWindow(st *stream) {
-	if st.recvUnacked < int64(c.t.opts.StreamWindow)/2 {
+	c.returnWindow(st.id, &st.recvAvail, &st.recvUnacked, c.t.opts.StreamWindow)
+}
+
+func (c *h2conn) returnWindow(id uint32, avail, unacked *int64, window int) {
+	if *unacked < int64(window)/2 {
 		return
 	}
-	n := st.recvUnacked
-	st.recvAvail += n
-	st.recvUnacked = 0
+	n := *unacked
+	*avail += n
+	*unacked = 0
 	c.mu.Lock()
-	c.frame(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(st.id, uint32(n)) })
+	c.frame(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(id, uint32(n)) })
 	c.mu.Unlock()
 }
 

@@ -34,11 +34,14 @@ var framers = sync.Pool{New: func() any {
 	return wf
 }}
 
-// frame runs one Framer write into the connection's buffer. The caller
-// holds c.mu. Framer writes fail only for arguments Herald never passes
+// frame runs one Framer write into the connection's buffer, unless the
+// connection is closing. The caller holds c.mu. Framer writes fail only for arguments Herald never passes
 // (an invalid stream id, an oversize header block): those are bugs,
 // logged.
 func (c *h2conn) frame(write func(*http2.Framer) error) {
+	if c.closed {
+		return // Close took the buffer: later frames would overtake it
+	}
 	wf := framers.Get().(*writeFramer)
 	wf.w.c = c
 	err := write(wf.fr)
