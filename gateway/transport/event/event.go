@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
@@ -166,14 +167,27 @@ func (t *Transport) Stop(ctx context.Context) {
 	}
 	t.calls.Wait(ctx) // unary calls under way may finish
 	t.cancel()
-	if err := t.eng.Stop(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
-		t.log.Debug("stop event loops", "err", err)
+	// gnet's shutdown waits for every loop to see its stop task; the wait
+	// is bounded so a loop that never wakes cannot hang the daemon's stop
+	// (it is logged, and its goroutine is left behind).
+	bound, cancel := context.WithTimeout(context.Background(), stopBound)
+	defer cancel()
+	if err := t.eng.Stop(bound); err != nil && !errors.Is(err, context.Canceled) {
+		t.log.Warn("event loops did not stop in time", "err", err, "bound", stopBound)
 	}
-	if err := <-t.runErr; err != nil {
-		t.log.Debug("event loops ended", "err", err)
+	select {
+	case err := <-t.runErr:
+		if err != nil {
+			t.log.Debug("event loops ended", "err", err)
+		}
+	case <-bound.Done():
+		t.log.Warn("event loops did not stop in time", "bound", stopBound)
 	}
-	t.calls.Wait(context.Background()) // what closing the connections started
+	t.calls.Wait(bound) // what closing the connections started
 }
+
+// stopBound bounds Stop's wait for gnet's loops and the releases they start.
+const stopBound = 10 * time.Second
 
 // track adds or removes a live connection; it refuses new ones once
 // stopping.

@@ -84,10 +84,15 @@ func (c *h2conn) wakeLocked() (wake bool) {
 	return true
 }
 
-// wake triggers the loop's flush.
+// wake triggers the loop's flush. A loop that cannot be woken would hold
+// the bytes until the client next sends something: the connection is
+// closed instead, so the client reconnects.
 func (c *h2conn) wake() {
 	if err := c.gc.Wake(nil); err != nil {
-		c.t.log.Debug("wake connection", "remote", c.remote.String(), "err", err)
+		c.t.log.Warn("cannot wake the event loop; closing the connection", "remote", c.remote.String(), "err", err)
+		if cerr := c.gc.Close(); cerr != nil {
+			c.t.log.Debug("close connection", "remote", c.remote.String(), "err", cerr)
+		}
 	}
 }
 
