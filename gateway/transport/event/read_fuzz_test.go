@@ -74,14 +74,13 @@ func (r *recordingCore) StreamEnded(transport.Session) {
 
 // feed runs stream through a new connection's read path chunk bytes at
 // a time and reports the first error and what reached the core.
-func feed(tb testing.TB, stream []byte, chunk int) (error, []string, int) {
+func feed(stream []byte, chunk int) (msgs []string, ends int, err error) {
 	core := &recordingCore{}
 	tr := New(Options{Options: transport.Options{InboundLimit: 1 << 16, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
 	tr.core = core
 	gc := &bufConn{}
 	c := newH2conn(tr, gc)
 	c.sess = session{}
-	var err error
 	for len(stream) > 0 && err == nil {
 		n := min(chunk, len(stream))
 		gc.buf = append(gc.buf, stream[:n]...)
@@ -89,7 +88,7 @@ func feed(tb testing.TB, stream []byte, chunk int) (error, []string, int) {
 		err = c.readFrames(gc)
 	}
 	tr.calls.Wait(context.Background())
-	return err, core.msgs, core.ends
+	return core.msgs, core.ends, err
 }
 
 // payloadOf is one encoded Nacos payload.
@@ -122,9 +121,9 @@ func FuzzReadFrames(f *testing.F) {
 	f.Add(h2test.New(f).HeadersFor(1, "/x", true).HeadersFor(3, pathUnary, true).Bytes(), uint(11))
 	f.Add([]byte(http2.ClientPreface), uint(0))
 	f.Fuzz(func(t *testing.T, stream []byte, split uint) {
-		errWhole, msgsWhole, endsWhole := feed(t, stream, len(stream)+1)
+		msgsWhole, endsWhole, errWhole := feed(stream, len(stream)+1)
 		chunk := int(split%64) + 1
-		errSplit, msgsSplit, endsSplit := feed(t, stream, chunk)
+		msgsSplit, endsSplit, errSplit := feed(stream, chunk)
 		if (errWhole == nil) != (errSplit == nil) {
 			t.Fatalf("whole: %v; in %d-byte chunks: %v", errWhole, chunk, errSplit)
 		}
@@ -143,7 +142,7 @@ func FuzzReadFrames(f *testing.F) {
 // inbound limit ends the connection with a tooLargeError, before the body.
 func TestReadFramesRefusesOversize(t *testing.T) {
 	stream := h2test.New(t).Headers(1, false).Data(1, false, h2test.GRPCMsg(2<<30, []byte("x"))).Bytes()
-	err, _, _ := feed(t, stream, len(stream))
+	_, _, err := feed(stream, len(stream))
 	var big *tooLargeError
 	if !errors.As(err, &big) || big.size != 2<<30 {
 		t.Fatalf("got %v, want a tooLargeError for 2 GiB", err)
