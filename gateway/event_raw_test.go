@@ -250,29 +250,13 @@ func TestEventGoAwayOnShutdown(t *testing.T) {
 	}
 }
 
-// awaitSessions waits until the server holds want connections.
-func awaitConnCount(t *testing.T, s *Server, want int) {
-	t.Helper()
-	deadline := time.Now().Add(2 * serverWait)
-	for {
-		n, _ := s.Stats()
-		if n == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections, want %d", n, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestEventResetBidiStreamEndsSession: RST_STREAM of the bidi stream ends
 // the Nacos connection: the server releases the session and closes the
 // transport, as when the stream ends.
 func TestEventResetBidiStreamEndsSession(t *testing.T) {
 	s := startEventServer(t, time.Minute, Options{})
 	c, _ := rawSession(t, s, "rst")
-	awaitConnCount(t, s, 1)
+	awaitConns(t, s, 1)
 	if err := c.Framer().WriteRSTStream(3, http2.ErrCodeCancel); err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +268,7 @@ func TestEventResetBidiStreamEndsSession(t *testing.T) {
 			break
 		}
 	}
-	awaitConnCount(t, s, 0)
+	awaitConns(t, s, 0)
 }
 
 // TestEventUnaryDuringPushBurst: unary calls on a connection keep being
@@ -406,11 +390,11 @@ func TestEventConnectionChurnReturnsMemory(t *testing.T) {
 			}
 			conns = append(conns, nc)
 		}
-		awaitConnCount(t, s, n)
+		awaitConns(t, s, n)
 		for _, nc := range conns {
 			nc.Close()
 		}
-		awaitConnCount(t, s, 0)
+		awaitConns(t, s, 0)
 	}
 	churn(1000) // warm pools and maps to their working size
 	base := heapInUse()
