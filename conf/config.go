@@ -50,23 +50,30 @@ type GRPCConfig struct {
 	// Default 10485760 (10 MiB, Nacos's own inbound limit); must be within
 	// 1024..67108864.
 	MaxMessageBytes int `yaml:"maxMessageBytes" help:"largest client message accepted, in bytes"`
-	// Transport is the Kitex transport serving the listener: "netpoll"
-	// (Kitex's epoll loop) or "gonet" (a goroutine per connection over
-	// net.Conn). Both enforce MaxMessageBytes. Default netpoll.
-	Transport string `yaml:"transport" help:"Kitex transport: netpoll|gonet"`
+	// Transport serves the listener: "netpoll" (Kitex on its epoll loop),
+	// "gonet" (Kitex, a goroutine per connection over net.Conn) or "event"
+	// (Herald's event transport: gnet event loops with x/net/http2
+	// framing, no goroutine per idle connection, no TLS). All enforce
+	// MaxMessageBytes. Default netpoll. The Kitex buffer and window keys
+	// below apply to netpoll and gonet only.
+	Transport string `yaml:"transport" help:"gRPC transport: netpoll|gonet (Kitex) or event"`
 	// WriteBufferSize is Kitex's per-connection HTTP/2 write batch buffer,
 	// in bytes (0 = write each frame directly). Default 32768.
 	WriteBufferSize int `yaml:"writeBufferSize" help:"per-connection HTTP/2 write buffer, bytes"`
 	// ReadBufferSize is Kitex's per-connection read buffer, in bytes.
 	// Default 32768.
 	ReadBufferSize int `yaml:"readBufferSize" help:"per-connection HTTP/2 read buffer, bytes"`
-	// InitialWindowSize is the HTTP/2 stream flow-control window the server
-	// advertises, in bytes; 0 keeps Kitex's 64 KiB with dynamic growth.
-	// Values below 65535 are ignored by Kitex.
-	InitialWindowSize int `yaml:"initialWindowSize" help:"HTTP/2 stream window, bytes (0 = Kitex default)"`
+	// InitialWindowSize is the HTTP/2 stream flow-control window the Kitex
+	// transport advertises, in bytes; 0 keeps Kitex's 64 KiB with dynamic
+	// growth (a BDP ping after every quiet second). Values below 65535 are
+	// ignored by Kitex. Default 65535: a fixed window, which cut Kitex's
+	// CPU per push by 13-21 % with every push delivered
+	// (benchmarks/RESULTS.md, issue 14). The event transport always uses
+	// fixed 64 KiB windows.
+	InitialWindowSize int `yaml:"initialWindowSize" help:"HTTP/2 stream window, bytes (0 = Kitex default, dynamic)"`
 	// InitialConnWindowSize is the HTTP/2 connection window, in bytes; 0
-	// keeps Kitex's default.
-	InitialConnWindowSize int `yaml:"initialConnWindowSize" help:"HTTP/2 connection window, bytes (0 = Kitex default)"`
+	// keeps Kitex's default. Default 65535 (fixed, with InitialWindowSize).
+	InitialConnWindowSize int `yaml:"initialConnWindowSize" help:"HTTP/2 connection window, bytes (0 = Kitex default, dynamic)"`
 	// ReuseWriteBuffer pools the write flush buffer between connections
 	// instead of keeping one per connection. Default true: it cut resident
 	// memory per idle connection by 14 % (benchmarks/RESULTS.md).
@@ -292,6 +299,7 @@ const (
 	defaultGRPCTransport   = "netpoll"
 	maxGRPCBufferSize      = 16 << 20
 	maxGRPCWindowSize      = 1 << 30
+	defaultGRPCWindow      = 65535 // HTTP/2's initial window, fixed
 	defaultMergeWindow     = 500 * time.Millisecond
 	defaultWorkers         = 32
 	maxWorkers             = 4096
@@ -338,6 +346,7 @@ func Default() Config {
 		GRPC: GRPCConfig{
 			Addr: defaultGRPCAddr, MaxMessageBytes: defaultMaxMessageBytes, Transport: defaultGRPCTransport,
 			WriteBufferSize: defaultGRPCBufferSize, ReadBufferSize: defaultGRPCBufferSize,
+			InitialWindowSize: defaultGRPCWindow, InitialConnWindowSize: defaultGRPCWindow,
 			ReuseWriteBuffer: true, ReuseFramerBuffer: true,
 		},
 		HTTP: HTTPConfig{

@@ -39,7 +39,7 @@ var (
 	TraceProtocols = []string{"http", "grpc"}
 	TraceSamplers  = []string{"always", "ratio", "off"}
 	// GRPCTransports are the allowed values of GRPC.Transport.
-	GRPCTransports = []string{"netpoll", "gonet"}
+	GRPCTransports = []string{"netpoll", "gonet", "event"}
 )
 
 // Validate checks every field and returns all problems found, joined with

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/gateway/transport"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -17,7 +18,7 @@ import (
 // naming requests) when ConnectionSetupRequest arrives on its stream.
 type conn struct {
 	id       string
-	nc       net.Conn
+	nc       transport.Conn
 	remoteIP string
 	opened   time.Time
 	// closer closes the transport and releases the connection.
@@ -66,7 +67,7 @@ var (
 
 // newConn identifies a transport the way the reference server does:
 // "<epochMillis>_<remoteIp>_<remotePort>".
-func newConn(nc net.Conn, now time.Time, closer func(*conn, string)) *conn {
+func newConn(nc transport.Conn, now time.Time, closer func(*conn, string)) *conn {
 	ip, port := splitAddr(nc.RemoteAddr())
 	c := &conn{
 		id:       strconv.FormatInt(now.UnixMilli(), 10) + "_" + ip + "_" + port,

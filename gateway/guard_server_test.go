@@ -19,6 +19,7 @@ import (
 
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/nacostest"
+	"github.com/herald-gateway/herald/gateway/transport/h2test"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -30,17 +31,25 @@ const serverWait = 15 * time.Second
 // given transport and message limit until the test ends.
 func startTestServer(t *testing.T, transport string, limit int, log *slog.Logger) *Server {
 	t.Helper()
+	return startServerWith(t, Options{Transport: transport, MaxMessageBytes: limit, Logger: log}, fanout.Options{})
+}
+
+// startServerWith runs a gRPC endpoint with opts (on a free loopback port)
+// over an embedded registry and a hub built with hubOpts.
+func startServerWith(t *testing.T, opts Options, hubOpts fanout.Options) *Server {
+	t.Helper()
 	reg := upstream.NewEmbedded()
 	t.Cleanup(func() { reg.Close() })
-	hub, err := fanout.NewHub(fanout.NamingSource(reg), fanout.Options{})
+	hub, err := fanout.NewHub(fanout.NamingSource(reg), hubOpts)
 	if err != nil {
 		t.Fatalf("hub: %v", err)
 	}
 	t.Cleanup(hub.Close)
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts.Addr = "127.0.0.1:0"
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	s, err := New(Options{Addr: "127.0.0.1:0", Transport: transport, MaxMessageBytes: limit, Logger: log}, reg, hub)
+	s, err := New(opts, reg, hub)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
@@ -67,7 +76,7 @@ func dialRaw(t *testing.T, s *Server, opts ...grpc.DialOption) *nacostest.Client
 // TestTransportsServe proves both transports serve unary calls through
 // the guard.
 func TestTransportsServe(t *testing.T) {
-	for _, tr := range []string{TransportNetpoll, TransportGonet} {
+	for _, tr := range []string{TransportNetpoll, TransportGonet, TransportEvent} {
 		t.Run(tr, func(t *testing.T) {
 			s := startTestServer(t, tr, 1<<20, nil)
 			c := dialRaw(t, s)
@@ -114,7 +123,7 @@ func sendOversize(t *testing.T, addr string) net.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	if _, err := nc.Write(newH2(t).bytes()); err != nil {
+	if _, err := nc.Write(h2test.New(t).Bytes()); err != nil {
 		t.Fatalf("write preface: %v", err)
 	}
 	if err := nc.SetReadDeadline(time.Now().Add(serverWait)); err != nil {
@@ -123,10 +132,8 @@ func sendOversize(t *testing.T, addr string) net.Conn {
 	if f, err := http2.NewFramer(io.Discard, nc).ReadFrame(); err != nil || f.Header().Type != http2.FrameSettings {
 		t.Fatalf("server's first frame: %v, %v", f, err)
 	}
-	b := &h2{t: t}
-	b.fr = http2.NewFramer(&b.buf, nil)
-	b.headers(1, false).data(1, false, grpcMsg(2<<30, []byte("payload")))
-	if _, err := nc.Write(b.bytes()); err != nil {
+	b := h2test.Frames(t).Headers(1, false).Data(1, false, h2test.GRPCMsg(2<<30, []byte("payload")))
+	if _, err := nc.Write(b.Bytes()); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 	return nc
@@ -149,7 +156,7 @@ func awaitClosed(t *testing.T, nc net.Conn) {
 // message is dropped with a warn log naming it and the size; another
 // client's connection keeps working, and the dropped one is released.
 func TestOversizeMessageDropsOnlyItsConnection(t *testing.T) {
-	for _, tr := range []string{TransportNetpoll, TransportGonet} {
+	for _, tr := range []string{TransportNetpoll, TransportGonet, TransportEvent} {
 		t.Run(tr, func(t *testing.T) {
 			logs := &logBuffer{}
 			s := startTestServer(t, tr, 1<<20, slog.New(slog.NewTextHandler(logs, nil)))
@@ -189,11 +196,14 @@ func awaitConns(t *testing.T, s *Server, want int) {
 // with an error on its call; gzip within the limit works on the same
 // connection.
 func TestGzipBombRefused(t *testing.T) {
-	for _, tr := range []string{TransportNetpoll, TransportGonet} {
+	for _, tr := range []string{TransportNetpoll, TransportGonet, TransportEvent} {
 		t.Run(tr, func(t *testing.T) {
-			s := startTestServer(t, tr, 1<<20, nil)
+			// Compressing 64 MiB takes the client a while on a loaded
+			// machine: the rule that closes a connection with no session
+			// after IdleTimeout is not what this test is about.
+			s := startServerWith(t, Options{Transport: tr, MaxMessageBytes: 1 << 20, IdleTimeout: 2 * time.Minute}, fanout.Options{})
 			c := dialRaw(t, s, grpc.WithDefaultCallOptions(grpc.UseCompressor(gzip.Name)))
-			ctx, cancel := context.WithTimeout(t.Context(), serverWait)
+			ctx, cancel := context.WithTimeout(t.Context(), 4*serverWait) // the client compresses 64 MiB first
 			defer cancel()
 			bomb := bytes.Repeat([]byte(" "), 64<<20)
 			if m, err := c.Request(ctx, "ServerCheckRequest", bomb); err == nil {
@@ -215,7 +225,7 @@ func TestIdleConnectionOutlivesKitexTimeout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits 6 s")
 	}
-	for _, tr := range []string{TransportNetpoll, TransportGonet} {
+	for _, tr := range []string{TransportNetpoll, TransportGonet, TransportEvent} {
 		t.Run(tr, func(t *testing.T) {
 			t.Parallel()
 			s := startTestServer(t, tr, 1<<20, nil)

@@ -2,61 +2,67 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 
+	"github.com/herald-gateway/herald/gateway/transport"
 	"github.com/herald-gateway/herald/internal/nacospb"
 )
-
-// frame is a pre-encoded Payload message. Kitex's gRPC codec copies it
-// through Size/MarshalTo, so one encoding serves every connection.
-type frame []byte
-
-// Size is the encoded length.
-func (f frame) Size() int { return len(f) }
-
-// MarshalTo copies the encoded bytes into data.
-func (f frame) MarshalTo(data []byte) (int, error) { return copy(data, f), nil }
-
-// msgSender is the part of the bidi stream the outbox writes to.
-type msgSender interface {
-	SendMsg(m any) error
-}
 
 var errQueueFull = errors.New("push queue full: client is not reading")
 
 // outbox is a connection's bounded queue of server-to-client messages and
 // the writer that drains it. The writer goroutine runs only while there is
-// something to send, so an idle connection costs no goroutine here.
+// something to send, so an idle connection costs no goroutine here. A
+// transport.NonBlocking stream is written from the sender's goroutine
+// with no queue or writer: its transport buffers and bounds the bytes.
 type outbox struct {
-	stream msgSender
+	stream transport.Stream
+	direct bool // stream is transport.NonBlocking
 	limit  int
 	onFail func(error) // called once when a write fails or the queue overflows
 	log    *slog.Logger
 
-	// mu protects queue, writing, closed and failed.
+	// mu protects queue, writing, closed and failed; for a direct stream
+	// it also orders the Send calls.
 	mu      sync.Mutex
-	queue   []any // *nacospb.Payload or frame
+	queue   [][]byte // encoded Payload messages
 	writing bool
 	closed  bool
 	failed  bool
 }
 
-func newOutbox(stream msgSender, limit int, onFail func(error), log *slog.Logger) *outbox {
-	return &outbox{stream: stream, limit: limit, onFail: onFail, log: log}
+func newOutbox(stream transport.Stream, limit int, onFail func(error), log *slog.Logger) *outbox {
+	_, direct := stream.(transport.NonBlocking)
+	return &outbox{stream: stream, direct: direct, limit: limit, onFail: onFail, log: log}
 }
 
-// sendPayload queues a payload.
-func (o *outbox) sendPayload(p *nacospb.Payload) error { return o.enqueue(p) }
+// sendPayload encodes and queues a payload.
+func (o *outbox) sendPayload(p *nacospb.Payload) error {
+	b, err := p.Marshal(nil)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", p.GetMetadata().GetType(), err)
+	}
+	return o.enqueue(b)
+}
 
 // sendFrame queues a pre-encoded payload.
-func (o *outbox) sendFrame(f frame) error { return o.enqueue(f) }
+func (o *outbox) sendFrame(f []byte) error { return o.enqueue(f) }
 
-func (o *outbox) enqueue(m any) error {
+func (o *outbox) enqueue(m []byte) error {
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
 		return errConnClosed
+	}
+	if o.direct {
+		err := o.stream.Send(m)
+		o.mu.Unlock()
+		if err != nil {
+			o.fail(err)
+		}
+		return err
 	}
 	if len(o.queue) >= o.limit {
 		o.mu.Unlock()
@@ -87,7 +93,7 @@ func (o *outbox) drain() {
 		o.queue[0] = nil
 		o.queue = o.queue[1:]
 		o.mu.Unlock()
-		if err := o.stream.SendMsg(m); err != nil {
+		if err := o.stream.Send(m); err != nil {
 			o.fail(err)
 			return
 		}

@@ -86,7 +86,7 @@ func (c *conn) Send(p *fanout.Push) error {
 	if closed || out == nil {
 		return errConnClosed
 	}
-	return out.sendFrame(frame(p.Frame))
+	return out.sendFrame(p.Frame)
 }
 
 // Encoder implements fanout.Subscriber: every gRPC connection shares one

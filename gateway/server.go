@@ -1,27 +1,23 @@
 // Package gateway terminates Nacos client connections. This file holds the
-// Nacos 2.x gRPC endpoint, served with Kitex: /Request/request for unary
-// calls and /BiRequestStream/requestBiStream for connection setup, server
-// pushes and their acknowledgements.
+// Nacos 2.x gRPC endpoint's session core: connections, sessions, unary
+// dispatch, the outbox, acks and idle detection. The wire (HTTP/2, gRPC
+// framing) is a transport's job (gateway/transport): the core sees it only
+// through transport.Conn and transport.Stream, and transports call it
+// through transport.Core.
 package gateway
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
-	"github.com/cloudwego/kitex/pkg/klog"
-	"github.com/cloudwego/kitex/pkg/remote/trans/nphttp2/grpc"
-	"github.com/cloudwego/kitex/server"
-
 	"github.com/herald-gateway/herald/fanout"
-	"github.com/herald-gateway/herald/internal/nacospb"
-	"github.com/herald-gateway/herald/internal/nacospb/birequeststream"
-	requestsvc "github.com/herald-gateway/herald/internal/nacospb/request"
-	"github.com/herald-gateway/herald/internal/nacospb/requeststream"
+	"github.com/herald-gateway/herald/gateway/transport"
+	"github.com/herald-gateway/herald/gateway/transport/compress"
+	"github.com/herald-gateway/herald/gateway/transport/kitex"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -29,7 +25,7 @@ import (
 type Options struct {
 	Addr            string               // listen address; default ":9848"
 	MaxMessageBytes int                  // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
-	Transport       string               // Kitex transport: TransportNetpoll (default) or TransportGonet
+	Transport       string               // TransportNetpoll (default), TransportGonet (both Kitex) or TransportEvent
 	IdleTimeout     time.Duration        // idle time before a ClientDetectionRequest; default 20s
 	DetectTimeout   time.Duration        // time to answer it; default 5s
 	PushQueue       int                  // queued server messages per connection; default 1024
@@ -41,38 +37,9 @@ type Options struct {
 	Kitex           KitexTuning
 }
 
-// KitexTuning holds the HTTP/2 transport options that decide memory per
-// connection. Buffer sizes are always applied (0 disables a buffer; Kitex's
-// own default is 32 KiB); zero windows keep Kitex's defaults. conf supplies
-// the measured defaults; see benchmarks/RESULTS.md.
-type KitexTuning struct {
-	WriteBufferSize       int
-	ReadBufferSize        int
-	InitialWindowSize     int
-	InitialConnWindowSize int
-	ReuseWriteBuffer      bool
-	ReuseFramerBuffer     bool
-}
-
-// options turns the tuning into Kitex server options.
-func (k KitexTuning) options() []server.Option {
-	opts := []server.Option{
-		server.WithGRPCWriteBufferSize(uint32(k.WriteBufferSize)),
-		server.WithGRPCReadBufferSize(uint32(k.ReadBufferSize)),
-	}
-	if k.InitialWindowSize > 0 {
-		opts = append(opts, server.WithGRPCInitialWindowSize(uint32(k.InitialWindowSize)))
-	}
-	if k.InitialConnWindowSize > 0 {
-		opts = append(opts, server.WithGRPCInitialConnWindowSize(uint32(k.InitialConnWindowSize)))
-	}
-	if k.ReuseWriteBuffer || k.ReuseFramerBuffer {
-		opts = append(opts, server.WithGRPCReuseWriteBuffer(grpc.ReuseWriteBufferConfig{
-			Enable: k.ReuseWriteBuffer, EnableReuseHTTP2FramerBuffer: k.ReuseFramerBuffer,
-		}))
-	}
-	return opts
-}
+// KitexTuning holds the Kitex transport's HTTP/2 buffer and window
+// options (see kitex.Tuning).
+type KitexTuning = kitex.Tuning
 
 func (o *Options) defaults() {
 	def := func(d *time.Duration, v time.Duration) {
@@ -102,9 +69,6 @@ func (o *Options) defaults() {
 	}
 }
 
-// quietKitex sets klog's global level once: SetLevel races with logging.
-var quietKitex sync.Once
-
 // Server is the Nacos 2.x gRPC endpoint.
 type Server struct {
 	opts Options
@@ -113,9 +77,7 @@ type Server struct {
 	enc  pushEncoder
 	log  *slog.Logger
 
-	ln   net.Listener
-	ksvr server.Server
-	exit chan error    // closed by Stop: ends the Kitex server's Run
+	tr   transport.Transport
 	done chan struct{} // closed by Stop: ends the sweeper
 	wg   sync.WaitGroup
 
@@ -127,18 +89,13 @@ type Server struct {
 // New returns a gRPC endpoint serving reg and pushing through hub, which
 // the caller owns and closes after Stop. Call Start to listen and Stop to
 // release every connection.
-//
-// Kitex logs every closed transport at Info and Warn through its global
-// klog; Herald logs connection events itself, so klog is set to Error.
 func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) {
 	opts.defaults()
-	raiseGzipLimit(opts.inboundLimit())
-	quietKitex.Do(func() { klog.SetLevel(klog.LevelError) })
+	compress.RaiseGzipLimit(opts.inboundLimit())
 	s := &Server{
 		opts:  opts,
 		reg:   reg,
 		log:   opts.Logger.With("component", "grpc"),
-		exit:  make(chan error),
 		done:  make(chan struct{}),
 		conns: make(map[string]*conn),
 		hub:   hub,
@@ -149,70 +106,25 @@ func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) 
 
 // Start listens and serves in the background.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.opts.Addr)
+	tr, err := s.newTransport()
 	if err != nil {
-		return fmt.Errorf("grpc listen %s: %w", s.opts.Addr, err)
-	}
-	s.ln = ln
-	if s.ksvr, err = s.newKitex(ln); err != nil {
-		ln.Close()
 		return err
 	}
-	if err := s.register(); err != nil {
-		ln.Close()
+	if err := tr.Start(core{s}); err != nil {
 		return err
 	}
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		if err := s.ksvr.Run(); err != nil {
-			s.log.Error("kitex server stopped", "err", err)
-		}
-	}()
+	s.tr = tr
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		s.sweepLoop()
 	}()
-	s.log.Info("nacos grpc endpoint listening", "addr", ln.Addr().String())
-	return nil
-}
-
-func (s *Server) newKitex(ln net.Listener) (server.Server, error) {
-	transport, err := s.transportOptions()
-	if err != nil {
-		return nil, err
-	}
-	hooks := &transportHooks{opened: s.opened, closed: s.release}
-	opts := append(s.opts.Kitex.options(), transport...)
-	opts = append(opts,
-		server.WithListener(ln),
-		server.WithBoundHandler(hooks),
-		server.WithExitSignal(func() <-chan error { return s.exit }),
-		server.WithExitWaitTime(s.opts.ExitWait),
-		// Nacos SDKs ping every 60 s with PermitWithoutStream; a lenient
-		// policy means a client is never sent too_many_pings.
-		server.WithGRPCKeepaliveEnforcementPolicy(grpc.EnforcementPolicy{
-			MinTime: 5 * time.Second, PermitWithoutStream: true,
-		}),
-	)
-	return server.NewServer(opts...), nil
-}
-
-func (s *Server) register() error {
-	if err := requestsvc.RegisterService(s.ksvr, &requestHandler{s}); err != nil {
-		return fmt.Errorf("register Request service: %w", err)
-	}
-	if err := birequeststream.RegisterService(s.ksvr, &streamHandler{s}); err != nil {
-		return fmt.Errorf("register BiRequestStream service: %w", err)
-	}
-	if err := requeststream.RegisterService(s.ksvr, &unimplementedStream{}); err != nil {
-		return fmt.Errorf("register RequestStream service: %w", err)
-	}
+	s.log.Info("nacos grpc endpoint listening", "addr", tr.Addr().String(), "transport", s.opts.Transport)
 	return nil
 }
 
 // Addr is the bound listen address (useful with port 0).
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+func (s *Server) Addr() net.Addr { return s.tr.Addr() }
 
 // Registry is the registry the endpoint serves.
 func (s *Server) Registry() upstream.Registry { return s.reg }
@@ -226,21 +138,18 @@ func (s *Server) Stop() {
 	default:
 	}
 	close(s.done)
-	close(s.exit)
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ExitWait)
+	s.tr.Stop(ctx)
+	cancel()
 	s.wg.Wait()
-	// Kitex may not have taken the listener over yet when Stop follows
-	// Start closely; closing it here frees the port either way.
-	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-		s.log.Debug("close listener", "err", err)
-	}
 	for _, c := range s.snapshotConns() {
 		s.closeConn(c, "server stopping")
 	}
 }
 
-// opened is called by Kitex for every new transport.
-func (s *Server) opened(nc net.Conn) *conn {
-	c := newConn(s.closable(nc), time.Now(), s.closeConn)
+// opened is called by the transport for every new connection.
+func (s *Server) opened(nc transport.Conn) *conn {
+	c := newConn(nc, time.Now(), s.closeConn)
 	c.enc = s.enc
 	s.mu.Lock()
 	s.conns[c.id] = c
@@ -297,12 +206,4 @@ func (s *Server) Stats() (conns, sessions int) {
 		}
 	}
 	return conns, sessions
-}
-
-// unimplementedStream answers /RequestStream/requestStream, which no SDK
-// uses.
-type unimplementedStream struct{}
-
-func (unimplementedStream) RequestStream(*nacospb.Payload, nacospb.RequestStream_RequestStreamServer) error {
-	return errors.New("RequestStream is not implemented by Herald")
 }

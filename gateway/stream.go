@@ -1,41 +1,15 @@
 package gateway
 
 import (
-	"encoding/json"
 	"strings"
-	"time"
 
+	"github.com/herald-gateway/herald/gateway/transport"
 	"github.com/herald-gateway/herald/internal/nacospb"
 	"github.com/herald-gateway/herald/internal/nacoswire"
 )
 
-// streamHandler adapts the Server to Kitex's BiRequestStream service.
-type streamHandler struct{ s *Server }
-
-// RequestBiStream serves /BiRequestStream/requestBiStream: the first
-// ConnectionSetupRequest turns the transport into a session; after that
-// the stream carries server requests out and their responses in. When the
-// stream ends, the connection ends: the transport is closed and
-// everything it held is released.
-func (h streamHandler) RequestBiStream(stream nacospb.BiRequestStream_RequestBiStreamServer) error {
-	s := h.s
-	c := connFrom(stream.Context())
-	if c == nil {
-		return errorf(nacoswire.ErrServer, "stream outside a tracked transport")
-	}
-	defer s.closeConn(c, "stream ended")
-	for {
-		p, err := stream.Recv()
-		if err != nil {
-			return nil
-		}
-		c.touch(time.Now())
-		s.onStreamMessage(c, stream, p)
-	}
-}
-
 // onStreamMessage handles one client message on the stream.
-func (s *Server) onStreamMessage(c *conn, stream msgSender, p *nacospb.Payload) {
+func (s *Server) onStreamMessage(c *conn, stream transport.Stream, p *nacospb.Payload) {
 	typ := nacoswire.Type(p)
 	switch {
 	case typ == nacoswire.TypeConnectionSetupRequest:
@@ -53,7 +27,7 @@ func (s *Server) onStreamMessage(c *conn, stream msgSender, p *nacospb.Payload) 
 // read: the Go SDK starts sending requests 100 ms after the setup without
 // waiting for any reply, and a 301 would make it reconnect. No reply is
 // sent.
-func (s *Server) setUp(c *conn, stream msgSender, p *nacospb.Payload) {
+func (s *Server) setUp(c *conn, stream transport.Stream, p *nacospb.Payload) {
 	var req nacoswire.ConnectionSetupRequest
 	if err := decodeBody(p, &req); err != nil {
 		s.log.Warn("bad ConnectionSetupRequest; closing", "conn", c.id, "err", err)
@@ -84,13 +58,12 @@ func (s *Server) setUp(c *conn, stream msgSender, p *nacospb.Payload) {
 // requestId only (the type name is not reliable: Go acks config pushes
 // with NotifySubscriberResponse).
 func (s *Server) onAck(c *conn, p *nacospb.Payload) {
-	var body nacoswire.Response
-	if err := json.Unmarshal(nacoswire.Body(p), &body); err != nil {
+	id, ok, err := ackFields(nacoswire.Body(p))
+	if err != nil {
 		s.log.Warn("undecodable ack", "conn", c.id, "type", nacoswire.Type(p), "err", err)
 		return
 	}
-	ok := body.OK()
-	if !c.probeAnswered(body.RequestID, ok) {
-		s.hub.Ack(c.id, body.RequestID, ok)
+	if !c.probeAnswered(id, ok) {
+		s.hub.Ack(c.id, id, ok)
 	}
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/herald-gateway/herald/internal/nacospb"
@@ -28,34 +27,11 @@ var unaryHandlers = map[string]unaryFunc{
 	nacoswire.TypeConfigBatchListenRequest:  (*Server).configListen,
 }
 
-// requestHandler adapts the Server to Kitex's Request service.
-type requestHandler struct{ s *Server }
-
-// Request serves /Request/request. Every failure is answered in-band with
-// a Nacos ErrorResponse; the gRPC call itself always succeeds, so a bad
-// request never costs the client its connection.
-func (h requestHandler) Request(ctx context.Context, p *nacospb.Payload) (*nacospb.Payload, error) {
-	start := time.Now()
-	resp, err := h.s.unary(ctx, p)
-	if err != nil {
-		var ne *nacosError
-		if !errors.As(err, &ne) {
-			h.s.log.Error("request failed", "type", nacoswire.Type(p), "err", err)
-			ne = errorf(nacoswire.ErrServer, "%s failed: %v", nacoswire.Type(p), err)
-		}
-		h.s.observeRequest(nacoswire.Type(p), start, ne.code)
-		return errorPayload(ne), nil
-	}
-	h.s.observeRequest(nacoswire.Type(p), start, 200)
-	return resp, nil
-}
-
 // unary applies the reference server's order of checks: ServerCheck needs
 // no connection; then unknown type (302), connection not set up (301),
 // oversize or undecodable body (400/502), and finally the handler.
-func (s *Server) unary(ctx context.Context, p *nacospb.Payload) (*nacospb.Payload, error) {
+func (s *Server) unary(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
 	typ := nacoswire.Type(p)
-	c := connFrom(ctx)
 	if typ == nacoswire.TypeServerCheckRequest {
 		return serverCheck(c)
 	}

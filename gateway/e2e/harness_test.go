@@ -53,6 +53,9 @@ func testConfig(t *testing.T) conf.Config {
 	cfg.Admin.Addr = "127.0.0.1:0"
 	// Persistent instances go to a directory of the test's own, never the repo.
 	cfg.Upstream.Embedded.DataDir = t.TempDir()
+	if tr := os.Getenv("HERALD_E2E_TRANSPORT"); tr != "" {
+		cfg.GRPC.Transport = tr // the whole suite over another gRPC transport
+	}
 	return cfg
 }
 

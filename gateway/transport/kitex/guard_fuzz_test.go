@@ -1,4 +1,4 @@
-package gateway
+package kitex
 
 import (
 	"errors"
@@ -10,10 +10,10 @@ import (
 // and must never keep more than maxPartialStreams streams.
 func FuzzFrameGuard(f *testing.F) {
 	m := msgOf(300)
-	f.Add(newH2(f).headers(1, false).data(1, true, msgOf(testLimit)).bytes(), uint(7))
-	f.Add(newH2(f).headers(1, false).data(1, false, grpcMsg(2<<30, nil)).bytes(), uint(30))
-	f.Add(newH2(f).headers(1, false).padded(1, m[:4], []byte{9, 9}).data(1, false, m[4:]).rst(1).bytes(), uint(40))
-	f.Add(newH2(f).headers(3, false).data(3, false, m[:2]).ping().headers(3, true).bytes(), uint(1))
+	f.Add(newH2(f).Headers(1, false).Data(1, true, msgOf(testLimit)).Bytes(), uint(7))
+	f.Add(newH2(f).Headers(1, false).Data(1, false, grpcMsg(2<<30, nil)).Bytes(), uint(30))
+	f.Add(newH2(f).Headers(1, false).Padded(1, m[:4], []byte{9, 9}).Data(1, false, m[4:]).RST(1).Bytes(), uint(40))
+	f.Add(newH2(f).Headers(3, false).Data(3, false, m[:2]).Ping().Headers(3, true).Bytes(), uint(1))
 	f.Add([]byte{}, uint(0))
 	f.Fuzz(func(t *testing.T, stream []byte, split uint) {
 		whole := newFrameGuard(testLimit)

@@ -1,4 +1,6 @@
-package gateway
+// Package compress holds the gRPC message compressors every transport
+// shares: gzip with bounded inflation.
+package compress
 
 import (
 	"compress/gzip"
@@ -7,29 +9,25 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
-
-	"github.com/cloudwego/kitex/pkg/remote/codec/protobuf/encoding"
 )
 
 // Clients whose process registers grpc-go's gzip (any app using the OTLP
-// gRPC exporter, for one) use it on the wire, so Kitex must know "gzip".
-// Kitex's own gzip inflates without bound; this one stops at the inbound
-// limit. Kitex's compressor registry is process-wide and only safe to
-// write during init, so one compressor serves every Server, allowing the
-// largest inbound limit among them (see raiseGzipLimit).
-func init() {
-	encoding.RegisterCompressor(boundedGzip)
-}
+// gRPC exporter, for one) use it on the wire, so every transport must know
+// "gzip". This one stops inflating at the inbound limit. Kitex's
+// compressor registry is process-wide and only safe to write during init,
+// so one compressor serves every server, allowing the largest inbound
+// limit among them (see RaiseGzipLimit).
 
-// boundedGzip is the registered "gzip" compressor. Its limit starts at
-// zero and is raised by every New.
-var boundedGzip = newBoundedGzip(0)
+// Gzip is the shared "gzip" compressor (it implements Kitex's
+// encoding.Compressor). Its limit starts at zero and is raised by every
+// gateway.New.
+var Gzip = newBoundedGzip(0)
 
-// raiseGzipLimit lets gzip messages inflate to at least limit bytes.
-func raiseGzipLimit(limit int) {
+// RaiseGzipLimit lets gzip messages inflate to at least limit bytes.
+func RaiseGzipLimit(limit int) {
 	for {
-		cur := boundedGzip.limit.Load()
-		if int64(limit) <= cur || boundedGzip.limit.CompareAndSwap(cur, int64(limit)) {
+		cur := Gzip.limit.Load()
+		if int64(limit) <= cur || Gzip.limit.CompareAndSwap(cur, int64(limit)) {
 			return
 		}
 	}
@@ -43,27 +41,27 @@ func (e *InflatedTooLargeError) Error() string {
 	return fmt.Sprintf("gzip message inflates past the %d-byte limit", e.Limit)
 }
 
-// gzipCompressor implements Kitex's encoding.Compressor for gzip with
-// bounded decompression. Readers and writers are pooled.
-type gzipCompressor struct {
+// GzipCompressor is gzip with bounded decompression, in the shape of
+// Kitex's encoding.Compressor. Readers and writers are pooled.
+type GzipCompressor struct {
 	limit   atomic.Int64 // most bytes one message may inflate to
 	writers sync.Pool    // *gzipWriter
 	readers sync.Pool    // *gzip.Reader
 }
 
-func newBoundedGzip(limit int) *gzipCompressor {
-	c := &gzipCompressor{}
+func newBoundedGzip(limit int) *GzipCompressor {
+	c := &GzipCompressor{}
 	c.limit.Store(int64(limit))
 	c.writers.New = func() any { return &gzipWriter{Writer: gzip.NewWriter(io.Discard), pool: &c.writers} }
 	return c
 }
 
 // Name implements encoding.Compressor.
-func (c *gzipCompressor) Name() string { return "gzip" }
+func (c *GzipCompressor) Name() string { return "gzip" }
 
 // Compress implements encoding.Compressor; Close returns the writer to
 // the pool.
-func (c *gzipCompressor) Compress(w io.Writer) (io.WriteCloser, error) {
+func (c *GzipCompressor) Compress(w io.Writer) (io.WriteCloser, error) {
 	z := c.writers.Get().(*gzipWriter)
 	z.Reset(w)
 	return z, nil
@@ -82,7 +80,7 @@ func (z *gzipWriter) Close() error {
 // Decompress implements encoding.Compressor. The reader fails with
 // *InflatedTooLargeError as soon as the output passes the limit, having
 // produced at most limit+1 bytes.
-func (c *gzipCompressor) Decompress(r io.Reader) (io.Reader, error) {
+func (c *GzipCompressor) Decompress(r io.Reader) (io.Reader, error) {
 	z, _ := c.readers.Get().(*gzip.Reader)
 	var err error
 	if z == nil {

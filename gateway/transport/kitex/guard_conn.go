@@ -1,4 +1,4 @@
-package gateway
+package kitex
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package gateway
+package kitex
 
 import (
 	"bytes"
@@ -17,8 +17,8 @@ import (
 // reader: frames within the limit come through intact, the frame carrying
 // an oversize prefix fails, and the connection is closed.
 func TestGuardReaderScansConsumedBytes(t *testing.T) {
-	ok := newH2(t).headers(1, false).data(1, false, msgOf(10)).bytes()
-	stream := append(bytes.Clone(ok), newH2(t).data(1, false, grpcMsg(testLimit+1, nil)).bytes()[len(http2.ClientPreface):]...)
+	ok := newH2(t).Headers(1, false).Data(1, false, msgOf(10)).Bytes()
+	stream := append(bytes.Clone(ok), newH2(t).Data(1, false, grpcMsg(testLimit+1, nil)).Bytes()[len(http2.ClientPreface):]...)
 	local, remote := net.Pipe()
 	defer remote.Close()
 	gc := newGuardConn(local, testLimit, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -1,4 +1,4 @@
-package gateway
+package kitex
 
 import (
 	"fmt"
@@ -13,27 +13,27 @@ import (
 	cwnetpoll "github.com/cloudwego/netpoll"
 )
 
-// Transports Kitex can serve the gRPC endpoint with (Options.Transport).
+// Pollers Kitex can serve the gRPC endpoint with (Options.Poller).
 const (
-	// TransportNetpoll is Kitex's default: netpoll's epoll loop.
-	TransportNetpoll = "netpoll"
-	// TransportGonet is Kitex's gonet: one goroutine per connection over
+	// PollerNetpoll is Kitex's default: netpoll's epoll loop.
+	PollerNetpoll = "netpoll"
+	// PollerGonet is Kitex's gonet: one goroutine per connection over
 	// the standard library's net.Conn.
-	TransportGonet = "gonet"
+	PollerGonet = "gonet"
 )
 
 // transportOptions selects the Kitex transport server and installs the
 // guarded nphttp2 handler on it. Both transports read HTTP/2 through a
 // guardConn, so the inbound limit holds whichever is chosen.
-func (s *Server) transportOptions() ([]server.Option, error) {
+func (s *Transport) transportOptions() ([]server.Option, error) {
 	guarded := &guardedHandlerFactory{inner: nphttp2.NewSvrTransHandlerFactory(), wrap: s.guardConn}
-	switch s.opts.Transport {
-	case TransportNetpoll:
+	switch s.opts.Poller {
+	case PollerNetpoll:
 		// Detection peeks the client preface with netpoll's reader before
 		// it opens the HTTP/2 transport, so a silent client never blocks.
 		var h remote.ServerTransHandlerFactory = detection.NewSvrTransHandlerFactory(netpoll.NewSvrTransHandlerFactory(), guarded)
 		return []server.Option{server.WithTransHandlerFactory(h)}, nil
-	case TransportGonet:
+	case PollerGonet:
 		// Detection cannot peek gonet connections (its nphttp2 matcher
 		// needs a netpoll reader), and every gonet connection has its own
 		// goroutine anyway: serve HTTP/2 directly. gonet never reports a
@@ -46,22 +46,13 @@ func (s *Server) transportOptions() ([]server.Option, error) {
 			server.WithTransHandlerFactory(guarded),
 		}, nil
 	default:
-		return nil, fmt.Errorf("grpc transport %q: want %s or %s", s.opts.Transport, TransportNetpoll, TransportGonet)
+		return nil, fmt.Errorf("kitex poller %q: want %s or %s", s.opts.Poller, PollerNetpoll, PollerGonet)
 	}
 }
 
-// metadataSlack is what a gRPC message may carry beyond the request body
-// MaxMessageBytes caps: the Payload's type, client IP and headers. A body
-// just over the limit is still read and answered in-band (errorCode 400);
-// only a message over limit+slack drops the connection.
-const metadataSlack = 64 << 10
-
-// inboundLimit is the largest gRPC message accepted, declared or inflated.
-func (o *Options) inboundLimit() int { return o.MaxMessageBytes + metadataSlack }
-
 // guardConn wraps a new transport's connection in the inbound guard.
-func (s *Server) guardConn(nc net.Conn) net.Conn {
-	gc := newGuardConn(s.closable(nc), s.opts.inboundLimit(), s.log)
+func (s *Transport) guardConn(nc net.Conn) net.Conn {
+	gc := newGuardConn(s.closable(nc), s.opts.InboundLimit, s.log)
 	if np, ok := nc.(interface{ Reader() cwnetpoll.Reader }); ok {
 		return newGuardNetpollConn(gc, np.Reader())
 	}
@@ -69,8 +60,8 @@ func (s *Server) guardConn(nc net.Conn) net.Conn {
 }
 
 // closable is nc as it may be closed from any goroutine.
-func (s *Server) closable(nc net.Conn) net.Conn {
-	if s.opts.Transport == TransportGonet {
+func (s *Transport) closable(nc net.Conn) net.Conn {
+	if s.opts.Poller == PollerGonet {
 		return softCloseConn{nc}
 	}
 	return nc

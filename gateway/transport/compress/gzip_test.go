@@ -1,4 +1,4 @@
-package gateway
+package compress
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ func gzipOf(t testing.TB, b byte, n int) []byte {
 }
 
 // inflate decompresses msg as Kitex does (io.Copy into a buffer).
-func inflate(c *gzipCompressor, msg []byte) (int, error) {
+func inflate(c *GzipCompressor, msg []byte) (int, error) {
 	r, err := c.Decompress(bytes.NewReader(msg))
 	if err != nil {
 		return 0, err
@@ -104,9 +104,9 @@ func TestBoundedGzipRoundTripAndBadInput(t *testing.T) {
 }
 
 func TestRaiseGzipLimitOnlyRaises(t *testing.T) {
-	before := boundedGzip.limit.Load()
-	raiseGzipLimit(int(before) - 1)
-	if got := boundedGzip.limit.Load(); got != before {
+	before := Gzip.limit.Load()
+	RaiseGzipLimit(int(before) - 1)
+	if got := Gzip.limit.Load(); got != before {
 		t.Fatalf("limit lowered to %d", got)
 	}
 }

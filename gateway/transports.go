@@ -1,0 +1,43 @@
+package gateway
+
+import (
+	"fmt"
+
+	"github.com/herald-gateway/herald/gateway/transport"
+	"github.com/herald-gateway/herald/gateway/transport/event"
+	"github.com/herald-gateway/herald/gateway/transport/kitex"
+)
+
+// Transports the gRPC endpoint can be served with (Options.Transport).
+const (
+	// TransportNetpoll is Kitex on netpoll's epoll loop.
+	TransportNetpoll = kitex.PollerNetpoll
+	// TransportGonet is Kitex on gonet: one goroutine per connection over
+	// the standard library's net.Conn.
+	TransportGonet = kitex.PollerGonet
+	// TransportEvent is Herald's event transport: gnet event loops with
+	// x/net/http2 framing, no goroutine per idle connection; no TLS.
+	TransportEvent = "event"
+)
+
+// metadataSlack is what a gRPC message may carry beyond the request body
+// MaxMessageBytes caps: the Payload's type, client IP and headers. A body
+// just over the limit is still read and answered in-band (errorCode 400);
+// only a message over limit+slack drops the connection.
+const metadataSlack = 64 << 10
+
+// inboundLimit is the largest gRPC message accepted, declared or inflated.
+func (o *Options) inboundLimit() int { return o.MaxMessageBytes + metadataSlack }
+
+// newTransport builds the transport Options.Transport names.
+func (s *Server) newTransport() (transport.Transport, error) {
+	base := transport.Options{Addr: s.opts.Addr, InboundLimit: s.opts.inboundLimit(), Logger: s.log}
+	switch s.opts.Transport {
+	case TransportNetpoll, TransportGonet:
+		return kitex.New(kitex.Options{Options: base, Poller: s.opts.Transport, ExitWait: s.opts.ExitWait, Tuning: s.opts.Kitex}), nil
+	case TransportEvent:
+		return event.New(event.Options{Options: base, MaxPending: s.opts.PushQueue * 16 << 10}), nil
+	default:
+		return nil, fmt.Errorf("grpc transport %q: want %s, %s or %s", s.opts.Transport, TransportNetpoll, TransportGonet, TransportEvent)
+	}
+}
