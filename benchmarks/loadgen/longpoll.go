@@ -3,7 +3,6 @@ package loadgen
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,37 +58,11 @@ type LongPollResult struct {
 	LoadgenRSSKiB  int64     `json:"loadgenRSSKiB"`
 }
 
-// LongPollReport is one longpoll run, with what is needed to repeat it.
-type LongPollReport struct {
-	Scenario string          `json:"scenario"`
-	OK       bool            `json:"ok"`
-	Error    string          `json:"error,omitempty"`
-	Started  time.Time       `json:"started"`
-	Command  []string        `json:"command"`
-	Commit   string          `json:"commit,omitempty"`
-	Herald   HeraldInfo      `json:"herald"`
-	Machine  Machine         `json:"machine"`
-	LoadEnd  string          `json:"loadAvgEnd"`
-	LongPoll *LongPollResult `json:"longpoll,omitempty"`
-}
-
-// LongPollRun is a longpoll run against a fresh Herald.
-type LongPollRun struct {
-	HeraldBin, RepoRoot, Commit string
-	HeraldArgs, HeraldEnv       []string
-	Timeout                     time.Duration
-	Config                      LongPollConfig
-	Logf                        Logf
-}
-
-// Validate checks the run's sizes.
-func (r *LongPollRun) Validate() error {
-	c := r.Config
+// validate checks the scenario's sizes.
+func (c LongPollConfig) validate() error {
 	switch {
-	case r.Timeout <= 0 || r.Timeout > maxTimeout:
-		return fmt.Errorf("timeout must be within (0, %s], got %s", maxTimeout, r.Timeout)
 	case c.Polls < 1 || c.Keys < 1 || c.Samples < 1 || c.Concurrency < 1:
-		return errors.New("longpoll: -polls, -keys, -samples and -concurrency must be at least 1")
+		return errors.New("longpoll: -conns, -services, -samples and -concurrency must be at least 1")
 	case c.Polls > 15000:
 		return errors.New("longpoll: at most 15000 polls from one process (20,000 open files per process)")
 	case c.Mode != "polls" && c.Mode != "conns":
@@ -100,73 +73,16 @@ func (r *LongPollRun) Validate() error {
 	return nil
 }
 
-// RunLongPollBench builds Herald if needed, starts it with the HTTP port
-// known and room for the polls, runs the scenario and stops Herald.
-func RunLongPollBench(ctx context.Context, run LongPollRun) *LongPollReport {
-	rep := &LongPollReport{Scenario: "longpoll", Started: time.Now().UTC().Truncate(time.Second),
-		Command: os.Args, Machine: DescribeMachine(), Commit: run.Commit}
-	if rep.Commit == "" {
-		rep.Commit = gitCommit(run.RepoRoot)
-	}
-	if run.Logf == nil {
-		run.Logf = func(string, ...any) {}
-	}
-	err := runLongPollBench(ctx, run, rep)
-	rep.LoadEnd, rep.OK = LoadAvg(), err == nil
-	if err != nil {
-		rep.Error = err.Error()
-	}
-	return rep
-}
-
-func runLongPollBench(ctx context.Context, run LongPollRun, rep *LongPollReport) error {
-	if err := run.Validate(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeoutCause(ctx, run.Timeout, fmt.Errorf("run timeout (%s) reached", run.Timeout))
-	defer cancel()
-	dir, err := os.MkdirTemp("", "herald-longpoll-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin := run.HeraldBin
-	if bin == "" {
-		bin = dir + "/herald"
-		run.Logf("building herald from %s", run.RepoRoot)
-		if err := BuildHerald(ctx, run.RepoRoot, bin, false); err != nil {
-			return err
-		}
-	}
-	httpAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	args := append([]string{"-http.addr", httpAddr, "-config.maxLongPolls", strconv.Itoa(run.Config.Polls),
-		"-upstream.embedded.dataDir", dir + "/data"}, run.HeraldArgs...)
-	h, err := StartHerald(ctx, bin, dir, args, run.HeraldEnv)
-	if h != nil {
-		rep.Herald = HeraldInfo{Bin: bin, Args: h.Args, Env: h.Env}
-	}
-	if err != nil {
-		return err
-	}
-	defer h.Stop()
-	run.Logf("herald pid %d: %s", h.PID(), strings.Join(h.Args, " "))
-	rep.LongPoll, err = RunLongPolls(ctx, h, httpAddr, run.Config, run.Logf)
-	if aliveErr := h.Alive(); aliveErr != nil {
-		err = errors.Join(err, aliveErr)
-	}
-	if err != nil {
-		rep.Herald.Log = h.LogTail(20)
-	}
-	return err
+// heraldArgs make room for the polls.
+func (c LongPollConfig) heraldArgs() []string {
+	return []string{"-config.maxLongPolls", strconv.Itoa(max(c.Polls, 1))}
 }
 
 // RunLongPolls measures Herald's memory per held long poll (or idle
-// connection) on httpAddr.
-func RunLongPolls(ctx context.Context, h *Herald, httpAddr string, cfg LongPollConfig, logf Logf) (*LongPollResult, error) {
+// connection).
+func RunLongPolls(ctx context.Context, h *Herald, cfg LongPollConfig, logf Logf) (*LongPollResult, error) {
 	res := &LongPollResult{Mode: cfg.Mode, Polls: cfg.Polls, Keys: cfg.Keys}
+	httpAddr := h.HTTPAddr
 	var err error
 	if res.Baseline, err = stableMem(ctx, h.PID(), cfg.Samples, cfg.SampleEvery); err != nil {
 		return res, err
@@ -386,40 +302,16 @@ func answerPolls(ctx context.Context, addr string, conns []*pollConn, cfg LongPo
 	return nil
 }
 
-// Summary prints the report for people, then one JSON line.
-func (r *LongPollReport) Summary(w io.Writer) error {
-	var b strings.Builder
-	status := "OK"
-	if !r.OK {
-		status = "FAILED: " + r.Error
+func (p *LongPollResult) summary(b *strings.Builder) {
+	fmt.Fprintf(b, "  %d %s over %d keys, open in %.1fs, %d held when measured\n", p.Polls, p.Mode, p.Keys, p.OpenSeconds, p.Held)
+	fmt.Fprintf(b, "  herald VmRSS: %d KiB idle -> %d KiB loaded (RssAnon %d -> %d KiB, threads %d)\n",
+		p.Baseline.RSSKiB, p.Loaded.RSSKiB, p.Baseline.AnonKiB, p.Loaded.AnonKiB, p.Loaded.Threads)
+	if g := p.GCLoaded; g != nil {
+		fmt.Fprintf(b, "  herald last GC (#%d): heap live %d MB, goal %d MB, stacks %d MB\n", g.Cycle, g.HeapLiveMB, g.HeapGoalMB, g.StacksMB)
 	}
-	fmt.Fprintf(&b, "scenario longpoll: %s\n", status)
-	fmt.Fprintf(&b, "  machine: %d cpu (%s), %.1f GiB, %s, kernel %s, load %s -> %s\n",
-		r.Machine.NProc, r.Machine.CPU, float64(r.Machine.MemTotalKiB)/(1<<20), r.Machine.GoVersion,
-		r.Machine.Kernel, r.Machine.LoadAvg, r.LoadEnd)
-	fmt.Fprintf(&b, "  herald %s: %s\n", r.Commit, strings.Join(append(append([]string{}, r.Herald.Env...), r.Herald.Args...), " "))
-	if p := r.LongPoll; p != nil {
-		fmt.Fprintf(&b, "  %d %s over %d keys, open in %.1fs, %d held when measured\n", p.Polls, p.Mode, p.Keys, p.OpenSeconds, p.Held)
-		fmt.Fprintf(&b, "  herald VmRSS: %d KiB idle -> %d KiB loaded (RssAnon %d -> %d KiB, threads %d)\n",
-			p.Baseline.RSSKiB, p.Loaded.RSSKiB, p.Baseline.AnonKiB, p.Loaded.AnonKiB, p.Loaded.Threads)
-		if g := p.GCLoaded; g != nil {
-			fmt.Fprintf(&b, "  herald last GC (#%d): heap live %d MB, goal %d MB, stacks %d MB\n", g.Cycle, g.HeapLiveMB, g.HeapGoalMB, g.StacksMB)
-		}
-		fmt.Fprintf(&b, "  => %.1f KiB per %s (RssAnon %.1f KiB)\n", p.KiBPerPoll, strings.TrimSuffix(p.Mode, "s"), p.AnonKiBPerPoll)
-		if p.Answered > 0 {
-			fmt.Fprintf(&b, "  answered %d after the publishes: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-				p.Answered, p.AnswerLatency.P50Ms, p.AnswerLatency.P99Ms, p.AnswerLatency.MaxMs)
-		}
+	fmt.Fprintf(b, "  => %.1f KiB per %s (RssAnon %.1f KiB)\n", p.KiBPerPoll, strings.TrimSuffix(p.Mode, "s"), p.AnonKiBPerPoll)
+	if p.Answered > 0 {
+		fmt.Fprintf(b, "  answered %d after the publishes: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			p.Answered, p.AnswerLatency.P50Ms, p.AnswerLatency.P99Ms, p.AnswerLatency.MaxMs)
 	}
-	if r.Herald.Log != "" {
-		fmt.Fprintf(&b, "  herald log tail:\n%s\n", r.Herald.Log)
-	}
-	line, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	b.Write(line)
-	b.WriteByte('\n')
-	_, err = io.WriteString(w, b.String())
-	return err
 }

@@ -8,17 +8,10 @@ import (
 // TestLongPollSmoke runs both modes small: every poll is held, then
 // answered with its key by the publishes; the idle connections stay.
 func TestLongPollSmoke(t *testing.T) {
-	if heraldErr != nil {
-		t.Fatalf("build herald: %v", heraldErr)
-	}
 	for _, mode := range []string{"polls", "conns"} {
 		t.Run(mode, func(t *testing.T) {
-			rep := RunLongPollBench(t.Context(), LongPollRun{HeraldBin: heraldBin, Timeout: time.Minute, Logf: t.Logf,
-				Config: LongPollConfig{Polls: 30, Keys: 3, Mode: mode, HoldMs: 60000, Concurrency: 10,
-					Settle: 100 * time.Millisecond, Samples: 2, SampleEvery: 100 * time.Millisecond}})
-			if !rep.OK {
-				t.Fatalf("longpoll %s failed: %s\nherald log:\n%s", mode, rep.Error, rep.Herald.Log)
-			}
+			rep := smoke(t, Config{Scenario: "longpoll", LongPoll: LongPollConfig{Polls: 30, Keys: 3, Mode: mode,
+				HoldMs: 60000, Concurrency: 10, Settle: 100 * time.Millisecond, Samples: 2, SampleEvery: 100 * time.Millisecond}})
 			r := rep.LongPoll
 			if r.Baseline.RSSKiB <= 0 || r.Loaded.RSSKiB <= 0 {
 				t.Errorf("memory not read: %+v, %+v", r.Baseline, r.Loaded)
