@@ -59,6 +59,17 @@ func (s *Server) configStore() (upstream.ConfigStore, error) {
 	return s.opts.Config, nil
 }
 
+// configRequest is the store a /v1/cs request is served from and the key
+// it names.
+func (s *Server) configRequest(r *request) (upstream.ConfigStore, upstream.ConfigKey, error) {
+	store, err := s.configStore()
+	if err != nil {
+		return nil, upstream.ConfigKey{}, err
+	}
+	key, err := r.p.configKey()
+	return store, key, err
+}
+
 // configKey reads dataId (required), group (DEFAULT_GROUP) and tenant
 // (public) into a normalised, validated key.
 func (p params) configKey() (upstream.ConfigKey, error) {
@@ -95,11 +106,7 @@ func noCache(r *reply) {
 // IP is served (its beta when it is a beta IP), or 404 "config data not
 // exist". The tag parameter is ignored, as by the gRPC query.
 func (s *Server) getConfig(ctx context.Context, r *request) (any, error) {
-	store, err := s.configStore()
-	if err != nil {
-		return nil, err
-	}
-	key, err := r.p.configKey()
+	store, key, err := s.configRequest(r)
 	if err != nil {
 		return nil, err
 	}
@@ -128,11 +135,7 @@ func (s *Server) getConfig(ctx context.Context, r *request) (any, error) {
 // (never trimmed), the optional fields by their Nacos names, betaIps and
 // casMd5 from their headers (as Nacos) or parameters. Answers true.
 func (s *Server) publishConfig(ctx context.Context, r *request) (any, error) {
-	store, err := s.configStore()
-	if err != nil {
-		return nil, err
-	}
-	key, err := r.p.configKey()
+	store, key, err := s.configRequest(r)
 	if err != nil {
 		return nil, err
 	}
@@ -159,11 +162,7 @@ func (s *Server) publishConfig(ctx context.Context, r *request) (any, error) {
 // its beta go, or with beta=true only the beta (answered as Nacos's stop
 // beta, a RestResult).
 func (s *Server) removeConfig(ctx context.Context, r *request) (any, error) {
-	store, err := s.configStore()
-	if err != nil {
-		return nil, err
-	}
-	key, err := r.p.configKey()
+	store, key, err := s.configRequest(r)
 	if err != nil {
 		return nil, err
 	}

@@ -57,11 +57,7 @@ type historyInfo struct {
 
 // history serves GET /nacos/v1/cs/history.
 func (s *Server) history(ctx context.Context, r *request) (any, error) {
-	store, err := s.configStore()
-	if err != nil {
-		return nil, err
-	}
-	key, err := r.p.configKey()
+	store, key, err := s.configRequest(r)
 	if err != nil {
 		return nil, err
 	}

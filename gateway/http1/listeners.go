@@ -24,10 +24,7 @@ type listenerStatus struct {
 // configListeners serves GET /nacos/v1/cs/configs/listener?dataId=&group=&tenant=:
 // client IP → md5 held.
 func (s *Server) configListeners(_ context.Context, r *request) (any, error) {
-	if _, err := s.configStore(); err != nil {
-		return nil, err
-	}
-	key, err := r.p.configKey()
+	_, key, err := s.configRequest(r)
 	if err != nil {
 		return nil, err
 	}
