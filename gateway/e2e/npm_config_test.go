@@ -69,12 +69,13 @@ func TestNpmConfigClient(t *testing.T) {
 	w := newConfigWatch()
 	listen(t, goClient, group, "npm.gone", w)
 	node.mustOK("publish", "npm.gone", group, "here, changed by node")
-	w.waitFor(t, "here, changed by node", wait) // Go's listen is in place
+	// The Go SDK listens again on a push, else every 5 s: allow three turns.
+	w.waitFor(t, "here, changed by node", goListenWait) // Go's listen is in place
 	node.mustOK("remove", "npm.gone", group, "")
 	if got := node.get("npm.gone", group); got != nil {
 		t.Fatalf("node getConfig after its remove = %v, want null", show(got))
 	}
-	w.waitFor(t, "", wait)
+	w.waitFor(t, "", goListenWait)
 
 	// Byte fidelity both ways.
 	for name, content := range fidelityCases() {
@@ -92,6 +93,10 @@ func TestNpmConfigClient(t *testing.T) {
 		}
 	}
 }
+
+// goListenWait bounds what a Go SDK listener waits for: the SDK listens
+// again on each push, and at least every 5 s.
+const goListenWait = 15 * time.Second
 
 // fidelityCases are the contents that must survive both wires unchanged.
 func fidelityCases() map[string]string {
