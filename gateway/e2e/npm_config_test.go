@@ -66,6 +66,9 @@ func TestNpmConfigClient(t *testing.T) {
 	}
 	node.waitChange(t, "npm.app", nil)
 	mustPublish(t, goClient, vo.ConfigParam{DataId: "npm.gone", Group: group, Content: "here"})
+	if got := mustGet(t, goClient, group, "npm.gone"); got != "here" { // the SDK's listener starts from what it read
+		t.Fatalf("go GetConfig = %q", got)
+	}
 	w := newConfigWatch()
 	listen(t, goClient, group, "npm.gone", w)
 	node.mustOK("publish", "npm.gone", group, "here, changed by node")
