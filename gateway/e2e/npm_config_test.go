@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/herald-gateway/herald/gateway/daemon"
+	"github.com/herald-gateway/herald/upstream"
 )
 
 // The npm `nacos` config client (2.6.3, HTTP 1.x with long polling)
@@ -71,9 +74,14 @@ func TestNpmConfigClient(t *testing.T) {
 	}
 	w := newConfigWatch()
 	listen(t, goClient, group, "npm.gone", w)
+	// nacos-sdk-go v2.3.2 can lose a push that arrives while it is still
+	// in the listen turn of the previous one (its cache entries are copied
+	// and written back unlocked), so each change waits until the SDK's
+	// listen with what it holds has reached Herald (GET /v1/cs/configs/listener).
+	awaitHeld(t, d, "npm.gone", "here")
 	node.mustOK("publish", "npm.gone", group, "here, changed by node")
-	// The Go SDK listens again on a push, else every 5 s: allow three turns.
-	w.waitFor(t, "here, changed by node", goListenWait) // Go's listen is in place
+	w.waitFor(t, "here, changed by node", goListenWait)
+	awaitHeld(t, d, "npm.gone", "here, changed by node")
 	node.mustOK("remove", "npm.gone", group, "")
 	if got := node.get("npm.gone", group); got != nil {
 		t.Fatalf("node getConfig after its remove = %v, want null", show(got))
@@ -100,6 +108,20 @@ func TestNpmConfigClient(t *testing.T) {
 // goListenWait bounds what a Go SDK listener waits for: the SDK listens
 // again on each push, and at least every 5 s.
 const goListenWait = 15 * time.Second
+
+// awaitHeld waits until a listener of dataId (DEFAULT_GROUP) tells Herald
+// it holds content, as the 1.x listener query reports it.
+func awaitHeld(t *testing.T, d *daemon.Daemon, dataID, content string) {
+	t.Helper()
+	md5 := upstream.Md5Hex(content)
+	eventually(t, dataID+" held as "+abbrev(content), goListenWait, func() error {
+		code, body := nacosCall(t, d, http.MethodGet, "/v1/cs/configs/listener", url.Values{"dataId": {dataID}})
+		if code != http.StatusOK || !strings.Contains(body, `":"`+md5+`"`) {
+			return fmt.Errorf("listeners %d %s", code, body)
+		}
+		return nil
+	})
+}
 
 // fidelityCases are the contents that must survive both wires unchanged.
 func fidelityCases() map[string]string {
