@@ -74,10 +74,7 @@ func TestNpmConfigClient(t *testing.T) {
 	}
 	w := newConfigWatch()
 	listen(t, goClient, group, "npm.gone", w)
-	// nacos-sdk-go v2.3.2 can lose a push that arrives while it is still
-	// in the listen turn of the previous one (its cache entries are copied
-	// and written back unlocked), so each change waits until the SDK's
-	// listen with what it holds has reached Herald (GET /v1/cs/configs/listener).
+	// Each change waits until the SDK's listen has reached Herald (awaitHeld).
 	awaitHeld(t, d, "npm.gone", "here")
 	node.mustOK("publish", "npm.gone", group, "here, changed by node")
 	w.waitFor(t, "here, changed by node", goListenWait)
@@ -110,7 +107,12 @@ func TestNpmConfigClient(t *testing.T) {
 const goListenWait = 15 * time.Second
 
 // awaitHeld waits until a listener of dataId (DEFAULT_GROUP) tells Herald
-// it holds content, as the 1.x listener query reports it.
+// it holds content, as the 1.x listener query reports it. A Go SDK
+// (v2.3.2) listener needs it before a change it must see: ListenConfig
+// sends nothing (the first listen comes at the SDK's 5 s tick), and a push
+// that arrives while the SDK is still in the listen turn of the previous
+// one can be lost (its cache entries are copied and written back
+// unlocked, so the turn's "in sync" overwrites the push's "out of sync").
 func awaitHeld(t *testing.T, d *daemon.Daemon, dataID, content string) {
 	t.Helper()
 	md5 := upstream.Md5Hex(content)
