@@ -21,7 +21,6 @@ import (
 // connection, which then still serves a good request: neither the
 // connection nor the server suffers.
 func TestHTTPConfigBadInputKeepsConnection(t *testing.T) {
-	skipChainedConfig(t)
 	cfg := testConfig(t)
 	cfg.Config.MaxContentBytes = 1024
 	d := startHerald(t, cfg)
@@ -95,7 +94,6 @@ func TestHTTPConfigBadInputKeepsConnection(t *testing.T) {
 // A Go SDK listener (gRPC) is reported by the 1.x listener queries with
 // the md5 it holds, like a held long poll (http1's TestListenerQueries).
 func TestHTTPListenerQueriesSeeGRPCListeners(t *testing.T) {
-	skipChainedConfig(t)
 	d := startHerald(t, testConfig(t))
 	c := newConfigClient(t, grpcPort(t, d), "")
 	mustPublish(t, c, vo.ConfigParam{DataId: "watched", Group: "G", Content: "v1"})

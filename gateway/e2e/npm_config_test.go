@@ -21,22 +21,12 @@ import (
 	"github.com/herald-gateway/herald/upstream"
 )
 
-// The npm `nacos` config client (2.6.3, HTTP 1.x with long polling)
-// against Herald, side by side with the Go SDK over gRPC: publishSingle,
-// getConfig, subscribe seeing changes made on either wire, remove seen on
-// both, and content byte for byte both ways.
-
-// skipChainedConfig skips in the chained run until the edge serves
-// configuration (the lead's edge config link; remove this then).
-func skipChainedConfig(t *testing.T) {
-	t.Helper()
-	if chained() {
-		t.Skip("HERALD_E2E_CHAIN: an edge Herald serves no configuration yet (501) until the edge config link lands")
-	}
-}
-
+// TestNpmConfigClient: the npm `nacos` config client (2.6.3, HTTP 1.x with
+// long polling) against Herald, side by side with the Go SDK over gRPC:
+// publishSingle, getConfig, subscribe seeing changes made on either wire,
+// remove seen on both, and content byte for byte both ways. Chained, the
+// Node client talks to the edge and the Go client too.
 func TestNpmConfigClient(t *testing.T) {
-	skipChainedConfig(t)
 	modules := npmModules(t)
 	cfg := testConfig(t)
 	cfg.HTTP.MaxBodyBytes = 4 << 20 // the 1 MiB content, URL-encoded in a form
