@@ -84,12 +84,11 @@ func (p params) configKey() (upstream.ConfigKey, error) {
 	return k, nil
 }
 
-// fromConfig maps a config store error: bad input 400, a CAS conflict
-// 409, what the store cannot do 501, anything else 500.
+// fromConfig maps a config store error: bad input 400, what the store
+// cannot do 501, anything else (a CAS conflict too, as Nacos and the gRPC
+// wire answer it) 500 with the message.
 func fromConfig(err error) error {
 	switch {
-	case errors.Is(err, upstream.ErrCasMismatch):
-		return &httpError{status: http.StatusConflict, msg: "caused: " + err.Error() + ";"}
 	case errors.Is(err, upstream.ErrNotSupported):
 		return &httpError{status: http.StatusNotImplemented, msg: err.Error() + "\n"}
 	}

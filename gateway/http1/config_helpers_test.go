@@ -52,7 +52,9 @@ func startConfigServer(t *testing.T, tune func(*tuning)) *configServer {
 	reg := upstream.NewEmbedded()
 	hub, err := fanout.NewHub(fanout.Sources{
 		fanout.KindNaming: fanout.NamingSource(reg), fanout.KindConfig: fanout.ConfigSource(store),
-	}, fanout.Options{Logger: quiet})
+	}, fanout.Options{Logger: quiet,
+		// As the daemon runs config pushes.
+		Config: fanout.Policy{StallTimeout: -1, MaxAttempts: 10, ConfirmTimeout: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

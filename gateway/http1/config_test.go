@@ -113,13 +113,14 @@ func TestConfigBetaByClientIP(t *testing.T) {
 	}
 }
 
-// casMd5 (header, as Nacos, or parameter) publishes only over that md5.
+// casMd5 (header, as Nacos, or parameter) publishes only over that md5;
+// a stale one is refused with 500, as Nacos and the gRPC wire refuse it.
 func TestConfigCasPublish(t *testing.T) {
 	cs := startConfigServer(t, nil)
 	cs.publish(t, "cas", "v1")
 	form := url.Values{"dataId": {"cas"}, "content": {"v2"}}
 	a := cs.do(t, "POST", "/cs/configs", nil, form, map[string]string{"casMd5": upstream.Md5Hex("other")})
-	if a.status != 409 || !strings.Contains(a.body, "cas publish failed") {
+	if a.status != 500 || !strings.Contains(a.body, "cas publish failed") {
 		t.Fatalf("stale casMd5: %d %q", a.status, a.body)
 	}
 	form.Set("casMd5", upstream.Md5Hex("v1"))
