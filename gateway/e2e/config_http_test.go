@@ -116,7 +116,7 @@ func TestHTTPListenerQueriesSeeGRPCListeners(t *testing.T) {
 	}
 	// The IP is the one the SDK reports for itself (its connection's clientIp).
 	var ip string
-	eventually(t, "the gRPC listener in GET /v1/cs/configs/listener", wait, func() error {
+	eventually(t, "the gRPC listener in GET /v1/cs/configs/listener", goListenWait, func() error { // its first listen comes at the SDK's 5 s tick
 		got := query("/v1/cs/configs/listener", url.Values{"dataId": {"watched"}, "group": {"G"}})
 		for k, v := range got {
 			ip = k
