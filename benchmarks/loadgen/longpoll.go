@@ -151,7 +151,7 @@ type pollAnswer struct {
 // waits for the answer.
 func openPolls(ctx context.Context, addr string, cfg LongPollConfig) ([]*pollConn, error) {
 	conns := make([]*pollConn, cfg.Polls)
-	var mu sync.Mutex // mu protects first.
+	var mu sync.Mutex // mu protects first and conns.
 	var first error
 	work := make(chan int)
 	var wg sync.WaitGroup

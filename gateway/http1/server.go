@@ -3,7 +3,9 @@
 // the Go SDK's persistent (Ephemeral:false) registrations. It registers
 // instances in the same Registry as the gRPC gateway, applies the 1.x beat
 // rules to ephemeral HTTP instances, and pushes changes to 1.x subscribers
-// by UDP through the same fanout.Hub (NACOS_PROTOCOL.md B).
+// by UDP through the same fanout.Hub (NACOS_PROTOCOL.md B). It also serves
+// the 1.x config API from the gateway's ConfigStore, long polls held as
+// Hub subscribers (config.go, longpoll.go).
 package http1
 
 import (
