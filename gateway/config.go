@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/internal/nacospb"
@@ -106,15 +105,8 @@ func publishOf(req nacoswire.ConfigPublishRequest, clientIP string) (upstream.Co
 	if err != nil {
 		return upstream.ConfigPublish{}, err
 	}
-	add := req.AdditionMap
-	if tag := strings.TrimSpace(add["tag"]); tag != "" {
-		return upstream.ConfigPublish{}, fmt.Errorf("tag %q: tagged configurations are not supported: %w", tag, upstream.ErrInvalid)
-	}
-	return upstream.ConfigPublish{
-		Key: key, Content: req.Content, CasMd5: req.CasMd5, Type: add["type"], AppName: add["appName"],
-		EncryptedDataKey: add["encryptedDataKey"], BetaIPs: upstream.SplitList(add["betaIps"]),
-		SrcIP: clientIP, SrcUser: add["src_user"],
-	}, nil
+	field := func(name string) string { return req.AdditionMap[name] }
+	return upstream.ConfigPublishOf(key, req.Content, req.CasMd5, field, clientIP)
 }
 
 func (s *Server) configRemove(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
@@ -128,8 +120,8 @@ func (s *Server) configRemove(ctx context.Context, c *conn, p *nacospb.Payload) 
 		return nil, err
 	}
 	key, err := configKey(req.ConfigRequest)
-	if err == nil && strings.TrimSpace(req.Tag) != "" {
-		err = fmt.Errorf("tag %q: tagged configurations are not supported: %w", req.Tag, upstream.ErrInvalid)
+	if err == nil {
+		err = upstream.RefuseConfigTag(req.Tag)
 	}
 	if err == nil {
 		_, err = store.RemoveConfig(ctx, upstream.ConfigRemove{Key: key, SrcIP: c.Client().IP})

@@ -21,6 +21,7 @@ type Herald struct {
 	Args      []string // every flag it was started with
 	Env       []string // environment added to the load generator's
 	GRPCAddr  string
+	HTTPAddr  string // the Nacos 1.x HTTP API
 	AdminAddr string
 	LogPath   string // its stdout and stderr
 
@@ -85,14 +86,18 @@ func StartHerald(ctx context.Context, bin, dir string, extra, env []string) (*He
 	if err != nil {
 		return nil, err
 	}
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
 	args := append([]string{
-		"-grpc.addr", grpcAddr, "-admin.addr", adminAddr, "-http.addr", "127.0.0.1:0",
+		"-grpc.addr", grpcAddr, "-admin.addr", adminAddr, "-http.addr", httpAddr,
 		"-log.level", "warn", "-fanout.mergeWindow", "0",
 		// Its own data directory: never the working directory's, which
 		// another Herald may hold (the directory is locked).
 		"-upstream.embedded.dataDir", filepath.Join(dir, "data"),
 	}, extra...)
-	h := &Herald{Bin: bin, Args: args, Env: env, GRPCAddr: grpcAddr, AdminAddr: adminAddr,
+	h := &Herald{Bin: bin, Args: args, Env: env, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, AdminAddr: adminAddr,
 		LogPath: filepath.Join(dir, "herald.log"), exited: make(chan struct{})}
 	if h.log, err = os.Create(h.LogPath); err != nil {
 		return nil, err

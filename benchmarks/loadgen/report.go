@@ -30,6 +30,8 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		r.Register.summary(&b)
 	case r.Chain != nil:
 		r.Chain.summary(&b)
+	case r.LongPoll != nil:
+		r.LongPoll.summary(&b)
 	}
 	if r.Herald.Log != "" {
 		fmt.Fprintf(&b, "  herald log tail:\n%s\n", r.Herald.Log)

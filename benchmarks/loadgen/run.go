@@ -12,7 +12,7 @@ import (
 
 // Config is one load generator run: a scenario against a fresh Herald.
 type Config struct {
-	Scenario   string   // idle, fanout, register or chain
+	Scenario   string   // idle, fanout, register, chain or longpoll
 	HeraldBin  string   // prebuilt Herald; "" builds one from RepoRoot
 	RepoRoot   string   // the Herald module, for building and the commit id
 	HeraldArgs []string // extra Herald flags, after the load generator's own
@@ -23,6 +23,7 @@ type Config struct {
 	Fanout     FanoutConfig
 	Register   RegisterConfig
 	Chain      ChainConfig
+	LongPoll   LongPollConfig
 	Logf       Logf
 }
 
@@ -41,6 +42,7 @@ type Report struct {
 	Fanout   *FanoutResult   `json:"fanout,omitempty"`
 	Register *RegisterResult `json:"register,omitempty"`
 	Chain    *ChainResult    `json:"chain,omitempty"`
+	LongPoll *LongPollResult `json:"longpoll,omitempty"`
 	// Edge is how the edge Herald was run (chain only; Herald is the core).
 	Edge *HeraldInfo `json:"edge,omitempty"`
 }
@@ -75,8 +77,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("register: -op must be register or config-query, got %q", c.Register.Op)
 	case c.Scenario == "chain" && (c.Chain.Subs < 1 || c.Chain.Services < 1 || c.Chain.Changes < 1 || c.Chain.ChangeTimeout <= 0):
 		return errors.New("chain: -subs, -services, -changes and -change-timeout must be positive")
+	case c.Scenario == "longpoll":
+		return c.LongPoll.validate()
 	case c.Scenario != "idle" && c.Scenario != "fanout" && c.Scenario != "register" && c.Scenario != "chain":
-		return fmt.Errorf("unknown scenario %q (want idle, fanout, register or chain)", c.Scenario)
+		return fmt.Errorf("unknown scenario %q (want idle, fanout, register, chain or longpoll)", c.Scenario)
 	}
 	return nil
 }
@@ -123,7 +127,11 @@ func run(ctx context.Context, cfg Config, rep *Report) error {
 	if cfg.Scenario == "chain" {
 		return runChain(ctx, cfg, rep, bin, dir)
 	}
-	h, err := StartHerald(ctx, bin, dir, cfg.HeraldArgs, cfg.HeraldEnv)
+	extra := cfg.HeraldArgs
+	if cfg.Scenario == "longpoll" {
+		extra = append(cfg.LongPoll.heraldArgs(), extra...)
+	}
+	h, err := StartHerald(ctx, bin, dir, extra, cfg.HeraldEnv)
 	if h != nil {
 		rep.Herald = HeraldInfo{Bin: bin, Args: h.Args, Env: h.Env}
 	}
@@ -176,6 +184,8 @@ func runScenario(ctx context.Context, h *Herald, cfg Config, rep *Report) error 
 		rep.Fanout, err = RunFanout(ctx, h, cfg.Fanout, cfg.Logf)
 	case "register":
 		rep.Register, err = RunRegister(ctx, h, cfg.Register, cfg.Logf)
+	case "longpoll":
+		rep.LongPoll, err = RunLongPolls(ctx, h, cfg.LongPoll, cfg.Logf)
 	}
 	return err
 }

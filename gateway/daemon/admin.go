@@ -27,8 +27,8 @@ type stats struct {
 	Sessions      int    `json:"sessions"`
 	Services      int    `json:"subscribedServices"`
 	Subscriptions int    `json:"subscriptions"`
-	// HTTP counts the Nacos 1.x API's beat-kept instances and UDP
-	// subscribers.
+	// HTTP counts the Nacos 1.x API's beat-kept instances, UDP
+	// subscribers and held config long polls.
 	HTTP httpStats `json:"http"`
 	// Pushes counts push outcomes by event: sent, retried, acked, failed,
 	// timeout, superseded, dropped.
@@ -42,6 +42,7 @@ type stats struct {
 type httpStats struct {
 	BeatInstances  int `json:"beatInstances"`
 	UDPSubscribers int `json:"udpSubscribers"`
+	LongPolls      int `json:"longPolls"` // config long polls held now
 }
 
 // quietHertz sets hlog's global level once.
@@ -95,6 +96,7 @@ func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 	st.Connections, st.Sessions = d.grpc.Stats()
 	st.Services, st.Subscriptions = d.hub.Stats(fanout.KindNaming)
 	st.HTTP.BeatInstances, st.HTTP.UDPSubscribers = d.http.Stats()
+	st.HTTP.LongPolls = d.http.LongPolls()
 	st.Pushes = d.hub.Counts()
 	st.Tracker = d.recorder.Stats()
 	if l, ok := d.reg.(*nacoslink.Link); ok {

@@ -166,6 +166,7 @@ func (d *Daemon) startHTTP() error {
 		BeatCheckInterval: h.BeatCheckInterval,
 		Users:             h.Users, TokenTTL: h.TokenTTL,
 		Logger: d.log, Requests: d.tel.requests,
+		Config: d.backend.config, MaxLongPolls: d.cfg.Config.MaxLongPolls,
 	}, d.reg, d.hub)
 	if err != nil {
 		return fmt.Errorf("http1: %w", err)

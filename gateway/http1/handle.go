@@ -34,6 +34,7 @@ func (s *Server) routes() {
 	g.GET("/ns/operator/metrics", s.handle(s.metrics, false))
 	g.POST("/auth/users/login", s.handle(s.login, false))
 	g.POST("/auth/login", s.handle(s.login, false))
+	s.configRoutes(g)
 }
 
 // handle adapts a handlerFunc to Hertz: parameters parsed from the query
@@ -60,6 +61,10 @@ func (s *Server) handle(fn handlerFunc, guarded bool) app.HandlerFunc {
 				s.log.Warn("http request failed", "path", string(c.Path()), "err", err)
 			}
 			c.Data(status, "text/plain; charset=utf-8", []byte(msg))
+			return
+		}
+		if rep, ok := body.(*reply); ok {
+			rep.send(c)
 			return
 		}
 		if text, ok := body.(string); ok {

@@ -3,7 +3,9 @@
 // the Go SDK's persistent (Ephemeral:false) registrations. It registers
 // instances in the same Registry as the gRPC gateway, applies the 1.x beat
 // rules to ephemeral HTTP instances, and pushes changes to 1.x subscribers
-// by UDP through the same fanout.Hub (NACOS_PROTOCOL.md B).
+// by UDP through the same fanout.Hub (NACOS_PROTOCOL.md B). It also serves
+// the 1.x config API from the gateway's ConfigStore, long polls held as
+// Hub subscribers (config.go, longpoll.go).
 package http1
 
 import (
@@ -40,6 +42,13 @@ type Options struct {
 	// Requests, when set, is told of every request served (protocol
 	// "http", type "<METHOD> <route>", HTTP status).
 	Requests RequestObserver
+	// Config serves /nacos/v1/cs (config.go); nil answers those 501.
+	Config upstream.ConfigStore
+	// MaxLongPolls bounds the config long polls held at once; default
+	// 10000. MinLongPollHold is the shortest hold, default 10s (Nacos's
+	// MIN_LONG_POOLING_TIMEOUT); tests shorten it.
+	MaxLongPolls    int
+	MinLongPollHold time.Duration
 }
 
 // RequestObserver is told of every request served; it must be fast and
@@ -69,6 +78,10 @@ func (o *Options) defaults() {
 	if o.UDPAddr == "" {
 		o.UDPAddr = ":0"
 	}
+	if o.MaxLongPolls <= 0 {
+		o.MaxLongPolls = 10000
+	}
+	def(&o.MinLongPollHold, 10*time.Second)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -86,6 +99,7 @@ type Server struct {
 	beats *beatTable
 	udp   *udpPusher
 	auth  *authority
+	polls *longPolls // the config long polls held (longpoll.go)
 	h     *server.Hertz
 	ln    net.Listener
 	done  chan struct{}
@@ -109,6 +123,7 @@ func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) 
 	return &Server{
 		opts: opts, reg: reg, hub: hub, log: log, auth: auth,
 		beats: newBeatTable(reg, opts.Beats, log),
+		polls: newLongPolls(opts.MaxLongPolls),
 		done:  make(chan struct{}),
 		ctx:   ctx, cancel: cancel,
 	}, nil
@@ -128,7 +143,9 @@ func (s *Server) Start() error {
 	}
 	s.udp, s.ln = udp, ln
 	s.h = server.New(server.WithListener(ln), server.WithDisablePrintRoute(true),
-		server.WithMaxRequestBodySize(s.opts.MaxBodyBytes), server.WithExitWaitTime(time.Second))
+		server.WithMaxRequestBodySize(s.opts.MaxBodyBytes), server.WithExitWaitTime(time.Second),
+		// A held long poll learns that its client went away (netpoll).
+		server.WithSenseClientDisconnection(true))
 	s.routes()
 	if err := hertzrun.Start(s.h, "http1", s.log); err != nil {
 		ln.Close()
@@ -192,6 +209,7 @@ func (s *Server) Stop() {
 	s.stop.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		s.polls.stop() // held long polls answer now, not at Shutdown's deadline
 		if err := s.h.Shutdown(ctx); err != nil {
 			s.log.Warn("http shutdown", "err", err)
 		}

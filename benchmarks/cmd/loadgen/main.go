@@ -8,6 +8,7 @@
 //	go run ./benchmarks/cmd/loadgen -scenario fanout -kind config -subs 10000 -changes 20
 //	go run ./benchmarks/cmd/loadgen -scenario register -conns 20 -duration 10s
 //	go run ./benchmarks/cmd/loadgen -scenario chain -subs 10000 -services 100 -changes 100
+//	go run ./benchmarks/cmd/loadgen -scenario longpoll -conns 10000 [-mode conns]
 //
 // It exits 1 when the scenario fails (an error, a dropped connection,
 // fewer acks than expected) and 2 on bad flags.
@@ -53,8 +54,8 @@ func run() int {
 func parseFlags(args []string) (loadgen.Config, error) {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	var (
-		scenario   = fs.String("scenario", "idle", "idle, fanout, register or chain")
-		conns      = fs.Int("conns", 0, "connections: idle (default 5000), register (default 20)")
+		scenario   = fs.String("scenario", "idle", "idle, fanout, register, chain or longpoll")
+		conns      = fs.Int("conns", 0, "connections: idle (default 5000), register (default 20), longpoll (default 10000)")
 		subs       = fs.Int("subs", 1000, "fanout, chain: subscriber connections")
 		changes    = fs.Int("changes", 20, "fanout, chain: registrations to push")
 		backToBack = fs.Bool("back-to-back", false, "fanout: send changes without waiting for acks")
@@ -66,9 +67,11 @@ func parseFlags(args []string) (loadgen.Config, error) {
 		shared     = fs.Bool("shared", false, "register: every connection on one service (config-query: one key)")
 		op         = fs.String("op", "register", "register: register (register/deregister) or config-query (ConfigQueryRequest)")
 		direct     = fs.Bool("direct", false, "chain: subscribe on the core, not the edge (baseline)")
-		services   = fs.Int("services", 100, "idle, chain: spread subscriptions over this many services")
-		settle     = fs.Duration("settle", 30*time.Second, "idle: wait after the last subscription before measuring (30s: every connection has answered one ClientDetectionRequest)")
-		samples    = fs.Int("samples", 3, "idle: memory readings, 1s apart; the last counts")
+		services   = fs.Int("services", 100, "idle, chain: spread subscriptions over this many services; longpoll: polls over this many config keys")
+		settle     = fs.Duration("settle", 30*time.Second, "idle, longpoll: wait after the last subscription (poll) before measuring (30s: every connection has answered one ClientDetectionRequest)")
+		samples    = fs.Int("samples", 3, "idle, longpoll: memory readings, 1s apart; the last counts")
+		mode       = fs.String("mode", "polls", "longpoll: polls (held long polls) or conns (idle kept-alive HTTP connections, the baseline)")
+		holdMs     = fs.Int("hold-ms", 120000, "longpoll: Long-Pulling-Timeout sent (Herald holds it - 500 ms); must outlast opening, settling and measuring")
 		concur     = fs.Int("concurrency", 200, "connections opened at once")
 		timeout    = fs.Duration("timeout", 10*time.Minute, "bound on the whole run")
 		bin        = fs.String("herald-bin", "", "prebuilt herald binary (default: go build ./gateway/cmd/herald)")
@@ -101,6 +104,8 @@ func parseFlags(args []string) (loadgen.Config, error) {
 			Shared: *shared, Concurrency: *concur, Op: *op},
 		Chain: loadgen.ChainConfig{Subs: *subs, Services: *services, Changes: *changes,
 			ChangeTimeout: *changeTO, Concurrency: *concur, Direct: *direct},
+		LongPoll: loadgen.LongPollConfig{Polls: orDefault(*conns, 10000), Keys: *services, Mode: *mode, HoldMs: *holdMs,
+			Concurrency: *concur, Settle: *settle, Samples: *samples, SampleEvery: time.Second},
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05.000 ")+format+"\n", args...)
 		},
