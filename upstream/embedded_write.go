@@ -173,14 +173,6 @@ func (ent *entry) put(owner string, slot []Instance) {
 	}
 }
 
-// persistent reports whether the entry holds persistent slots.
-func (ent *entry) persistent() bool {
-	for owner := range ent.slots {
-		return IsPersistentOwner(owner)
-	}
-	return false
-}
-
 // hasPersistent reports whether the snapshot holds persistent instances.
 func (s Service) hasPersistent() bool {
 	return len(s.Instances) > 0 && !s.Instances[0].Ephemeral
