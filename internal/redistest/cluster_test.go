@@ -106,3 +106,39 @@ func TestParseClusterNodes(t *testing.T) {
 		t.Fatal("short line parsed")
 	}
 }
+
+func TestClusterMoveSlot(t *testing.T) {
+	c := StartCluster(t, 3, 0)
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	defer client.Close()
+	const key = "{moved}:k"
+	slot, err := client.ClusterKeySlot(t.Context(), key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if err := client.RPush(t.Context(), key, i).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, err := client.MasterForKey(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := c.Masters()[0]
+	if to == from.Options().Addr {
+		to = c.Masters()[1]
+	}
+	c.MoveSlot(int(slot), to)
+	if err := client.RPush(t.Context(), key, 50).Err(); err != nil { // MOVED, followed
+		t.Fatalf("push after the move: %v", err)
+	}
+	n, err := client.LLen(t.Context(), key).Result()
+	if err != nil || n != 51 {
+		t.Fatalf("list length %d, %v; want 51", n, err)
+	}
+	client.ReloadState(t.Context()) // MOVED reloads in the background; wait for it
+	if now, err := client.MasterForKey(t.Context(), key); err != nil || now.Options().Addr != to {
+		t.Fatalf("key on %v after the move, want %s (%v)", now, to, err)
+	}
+}

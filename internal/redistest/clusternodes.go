@@ -94,3 +94,12 @@ func containsLine(text, want string) bool {
 	}
 	return false
 }
+
+// withNodeKeys reads up to 100 keys of slot from the node at addr.
+func withNodeKeys(ctx context.Context, addr string, slot int, keys *[]string) error {
+	return withNode(addr, func(n *redis.Client) error {
+		var err error
+		*keys, err = n.ClusterGetKeysInSlot(ctx, slot, 100).Result()
+		return err
+	})
+}
