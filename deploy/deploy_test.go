@@ -136,3 +136,31 @@ func TestDefaultsArePortsOfTheManifests(t *testing.T) {
 		t.Fatalf("default ports %v", got)
 	}
 }
+
+// The Dockerfile's ENV sets only Herald settings that exist (a misspelt
+// name is silently ignored by the daemon), and they load.
+func TestDockerfileEnv(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("container", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for line := range strings.Lines(string(data)) {
+		rest, ok := strings.CutPrefix(line, "ENV ")
+		if !ok {
+			continue
+		}
+		for _, kv := range strings.Fields(rest) {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+	}
+	if len(env) == 0 {
+		t.Fatal("Dockerfile sets no ENV")
+	}
+	env["HERALD_ADMIN_TOKEN"] = strings.Repeat("x", 32) // the run command's secret
+	cfg := loadConfig(t, "Dockerfile", filepath.Join("..", "conf", "herald.example.yaml"), env)
+	if cfg.Upstream.Embedded.DataDir != "/data" {
+		t.Errorf("Dockerfile: data in %q, want the image's volume /data", cfg.Upstream.Embedded.DataDir)
+	}
+}
