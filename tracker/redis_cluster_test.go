@@ -73,7 +73,7 @@ func TestRecorderClusterFailover(t *testing.T) {
 	if st.Written+st.Dropped != l.observed.Load() {
 		t.Fatalf("observed %d, written %d + dropped %d", l.observed.Load(), st.Written, st.Dropped)
 	}
-	if m := time.Duration(l.maxObserve.Load()); m > 200*time.Millisecond {
+	if m := time.Duration(l.maxObserve.Load()); m > time.Second { // a non-blocking send; generous for a loaded machine
 		t.Fatalf("an Observe took %v during the failover", m)
 	}
 	stored, dups := 0, 0
