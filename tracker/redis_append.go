@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -301,19 +300,12 @@ func (s *RedisStore) writeMinID() string {
 // failed write. go-redis reloads it by itself on MOVED and ASK, and
 // otherwise only every minute, so after a master fails over to its
 // replica it would go on dialling the dead master for up to a minute
-// (TestRecorderClusterFailover fails without this); reloading after each
-// failure lets the Recorder's next retry reach the promoted replica. It
-// asks the live nodes (a dead one is skipped), is bounded by
-// reloadTimeout and runs on the Recorder's writer, never on a push path.
+// (TestRecorderClusterFailover fails without this). The reload runs in
+// the background (go-redis: one at a time, asking the nodes it knows
+// until one answers), so the Recorder's next retry, RetryEvery later,
+// finds the promoted replica; it never blocks the writer.
 func (s *RedisStore) reloadSlots() {
-	cc, ok := s.client.(*redis.ClusterClient)
-	if !ok {
-		return
+	if cc, ok := s.client.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
-	defer cancel()
-	cc.ReloadState(ctx)
 }
-
-// reloadTimeout bounds one slot map reload.
-const reloadTimeout = 2 * time.Second

@@ -139,6 +139,31 @@ func (c *Cluster) Masters() []string {
 	return out
 }
 
+// MasterOf returns the address of the master serving key's slot, as a
+// live node sees it now (a client's cached slot map may be older).
+func (c *Cluster) MasterOf(key string) string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var slot int64
+	err := withNode(c.liveAddrs()[0], func(n *redis.Client) error {
+		var err error
+		slot, err = n.ClusterKeySlot(ctx, key).Result()
+		return err
+	})
+	if err != nil {
+		c.t.Fatalf("redistest: keyslot %q: %v", key, err)
+	}
+	nodes, err := c.view(ctx)
+	if err != nil {
+		c.t.Fatalf("redistest: cluster nodes: %v", err)
+	}
+	if n := ownerOf(nodes, int(slot)); n != nil {
+		return n.addr
+	}
+	return ""
+}
+
 // Server returns the node at addr (one of Addrs), for Stop or Restart; a
 // restarted node rejoins the cluster with the configuration it saved (a
 // killed master comes back as a replica of its successor). It returns nil
