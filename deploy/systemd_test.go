@@ -2,7 +2,9 @@ package deploy
 
 import (
 	"bufio"
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -127,5 +129,30 @@ func TestSystemdUnit(t *testing.T) {
 	cfg := loadConfig(t, "herald.service", filepath.Join("..", "conf", "herald.example.yaml"), env)
 	if cfg.Upstream.Embedded.DataDir != u.one(t, "Service", "WorkingDirectory") {
 		t.Errorf("herald.service: data in %s, working directory %s", cfg.Upstream.Embedded.DataDir, u.one(t, "Service", "WorkingDirectory"))
+	}
+}
+
+// systemd's own checker accepts the unit (directives, values, sections),
+// with the binary's path pointed at an executable that exists here.
+func TestSystemdUnitVerifies(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatalf("systemd-analyze not found (install it: apt-get install -y systemd): %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("systemd", "herald.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitFile := filepath.Join(t.TempDir(), "herald.service")
+	if err := os.WriteFile(unitFile, []byte(strings.ReplaceAll(string(data), "/usr/local/bin/herald", self)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", unitFile).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }
