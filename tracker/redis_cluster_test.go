@@ -283,7 +283,7 @@ func TestRedisClusterRetryWritesOnlyWhatFailed(t *testing.T) {
 			t.Fatalf("attempt %d: Append succeeded with a master down", attempt)
 		}
 	}
-	c.Server(killed).Restart() // back, empty, serving its slots again
+	c.Restart(killed) // back, empty, serving its slots again
 	deadline := time.Now().Add(30 * time.Second)
 	for err := store.Append(t.Context(), recs); err != nil; err = store.Append(t.Context(), recs) {
 		if time.Now().After(deadline) {

@@ -164,10 +164,8 @@ func (c *Cluster) MasterOf(key string) string {
 	return ""
 }
 
-// Server returns the node at addr (one of Addrs), for Stop or Restart; a
-// restarted node rejoins the cluster with the configuration it saved (a
-// killed master comes back as a replica of its successor). It returns nil
-// for an unknown address.
+// Server returns the node at addr (one of Addrs), or nil for an unknown
+// address. To bring back a node KillMaster stopped, use Cluster.Restart.
 func (c *Cluster) Server(addr string) *Server {
 	for _, s := range c.servers {
 		if s.Addr() == addr {
@@ -175,6 +173,62 @@ func (c *Cluster) Server(addr string) *Server {
 		}
 	}
 	return nil
+}
+
+// Restart starts the node at addr again (after KillMaster, or stops and
+// starts it) and waits until it reports cluster_state:ok. It rejoins with
+// the configuration it saved and no data: a master that was failed over
+// comes back as a replica of its successor.
+func (c *Cluster) Restart(addr string) {
+	c.t.Helper()
+	s := c.Server(addr)
+	if s == nil {
+		c.t.Fatalf("redistest: restart %s: not a node of the cluster", addr)
+	}
+	s.Restart()
+	c.mu.Lock()
+	delete(c.killed, addr)
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	if err := c.await(ctx, addr+" back in the cluster", func(ctx context.Context) error { return c.rejoined(ctx, addr) }); err != nil {
+		c.t.Fatalf("redistest: %v", err)
+	}
+}
+
+// rejoined: the node at addr is ok, agrees with the other nodes on who
+// serves each slot range, is seen by them without a failure flag and, as
+// a replica, is in sync with its master.
+func (c *Cluster) rejoined(ctx context.Context, addr string) error {
+	if err := clusterOK(ctx, addr); err != nil {
+		return err
+	}
+	mine, err := clusterNodes(ctx, addr)
+	if err != nil {
+		return err
+	}
+	for _, other := range c.liveAddrs() {
+		if other == addr {
+			continue
+		}
+		theirs, err := clusterNodes(ctx, other)
+		if err != nil {
+			return err
+		}
+		for _, n := range theirs {
+			if n.addr == addr && (n.has("fail") || n.has("fail?") || !n.has("master") && n.master == "") {
+				return fmt.Errorf("%s sees %s as %v", other, addr, n.flags)
+			}
+		}
+		for _, r := range c.ranges {
+			a, b := ownerOf(mine, r[0]), ownerOf(theirs, r[0])
+			if a == nil || b == nil || a.addr != b.addr {
+				return fmt.Errorf("%s and %s disagree on slot %d", addr, other, r[0])
+			}
+		}
+		break // one other node's view is the cluster's
+	}
+	return linkUp(ctx, addr)
 }
 
 // KillMaster kills the process of the node serving slot range i (see

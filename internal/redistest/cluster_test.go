@@ -66,9 +66,14 @@ func TestClusterThreeMastersFailover(t *testing.T) {
 	defer fresh.Close()
 	writeKeys(t, fresh, "after", 100)
 
-	c.Server(killed).Restart() // comes back as a replica
+	c.Restart(killed) // comes back as a replica
 	if got := c.Masters()[1]; got != promoted {
 		t.Fatalf("slot range 1 at %s after the old master returned, want %s", got, promoted)
+	}
+	// The old master is now the promoted one's replica: a second failover
+	// of range 1 goes back to it.
+	if back := c.Failover(1); back != killed {
+		t.Fatalf("second failover of range 1 promoted %s, want the old master %s", back, killed)
 	}
 }
 
