@@ -35,6 +35,8 @@ type Config struct {
 	Log LogConfig `yaml:"log"`
 	// Telemetry configures traces (OpenTelemetry) exported by Herald.
 	Telemetry TelemetryConfig `yaml:"telemetry"`
+	// Auth configures client authentication and permissions (both wires).
+	Auth AuthConfig `yaml:"auth"`
 }
 
 // GRPCConfig configures the Nacos 2.x gRPC listener.
@@ -117,13 +119,13 @@ type HTTPConfig struct {
 	// BeatCheckInterval is how often beat deadlines are checked. Default
 	// 5s, as Nacos; must be >= 10ms.
 	BeatCheckInterval time.Duration `yaml:"beatCheckInterval" help:"how often 1.x beat deadlines are checked"`
-	// Users lists "username:password" pairs. Empty (the default) turns
-	// authentication off; otherwise the login endpoints issue tokens and
-	// every naming endpoint requires a token or username+password.
-	Users []string `yaml:"users" help:"username:password pairs; non-empty turns on 1.x API authentication"`
-	// TokenTTL is how long a login token is valid. Default 18000s (5h), as
-	// Nacos; must be >= 1m.
-	TokenTTL time.Duration `yaml:"tokenTtl" help:"lifetime of a 1.x login token"`
+	// Users lists "username:password" pairs in plain text (legacy; prefer
+	// auth.users, which holds hashes). Each is a global administrator, and
+	// any user turns authentication on for both wires (see AuthConfig).
+	Users []string `yaml:"users" help:"legacy plain username:password pairs (global admins); prefer auth.users"`
+	// TokenTTL is how long a login token is valid, on both wires. Default
+	// 18000s (5h), as Nacos; must be >= 1s.
+	TokenTTL time.Duration `yaml:"tokenTtl" help:"lifetime of a login token (both wires)"`
 }
 
 // AdminConfig configures Herald's own admin API listener.
@@ -385,6 +387,7 @@ func Default() Config {
 			MemoryRecords: defaultMemoryRecords,
 		},
 		Log: LogConfig{Level: "info", Format: "text"},
+		Auth: AuthConfig{Users: []string{}, Roles: []string{}, Permissions: []string{}},
 		Telemetry: TelemetryConfig{Traces: TracesConfig{
 			Protocol: defaultTraceProtocol, Sampler: defaultTraceSampler,
 			Ratio: defaultTraceRatio, ExportInterval: defaultExportInterval,

@@ -56,6 +56,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		"log.level", "log.format",
 		"telemetry.traces.endpoint", "telemetry.traces.protocol", "telemetry.traces.sampler",
 		"telemetry.traces.ratio", "telemetry.traces.exportInterval",
+		"auth.users", "auth.usersFile", "auth.roles", "auth.permissions", "auth.tokenKey", "auth.tokenKeyFile",
 	}
 	if !slices.Equal(paths, want) {
 		t.Errorf("field paths = %v, want %v", paths, want)
