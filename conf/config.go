@@ -164,6 +164,19 @@ type UpstreamConfig struct {
 	// ResyncGrace is how long after a reconnect's redo a service may not
 	// drop to zero instances (push-empty protection). Default 5s; 0..5m.
 	ResyncGrace time.Duration `yaml:"resyncGrace" help:"after a reconnect, hold drops to zero instances this long"`
+	// Username and Password log the link in to an upstream with auth on
+	// (kind nacos), as a Nacos SDK does: POST /nacos/v1/auth/users/login
+	// on LoginServers, the token sent as accessToken on every request and
+	// renewed before it expires. Empty (the default): no credentials.
+	Username string `yaml:"username" help:"upstream login user (kind nacos; upstream with auth on)"`
+	Password string `yaml:"password" help:"upstream login password (prefer HERALD_UPSTREAM_PASSWORD: flags show in ps)"`
+	// AccessToken is sent as is instead of logging in (at most one of it
+	// and Username).
+	AccessToken string `yaml:"accessToken" help:"upstream token sent instead of logging in"`
+	// LoginServers are the upstream's HTTP host:port for logins. Default:
+	// each of Servers at its port - 1000 (Nacos: 9848 -> 8848); a Herald
+	// core needs its http.addr here unless that convention holds.
+	LoginServers []string `yaml:"loginServers" help:"upstream HTTP host:port for logins (default: servers' port - 1000)"`
 	// Embedded configures the embedded registry (kind "embedded"): where
 	// persistent instances are kept and how they are health-checked.
 	Embedded EmbeddedConfig `yaml:"embedded"`
@@ -360,7 +373,7 @@ func Default() Config {
 		Admin: AdminConfig{Addr: defaultAdminAddr},
 		Upstream: UpstreamConfig{
 			Kind: UpstreamEmbedded, Servers: []string{}, Linger: defaultLinger,
-			RequestTimeout: defaultRequestTimeout, ResyncGrace: defaultResyncGrace,
+			RequestTimeout: defaultRequestTimeout, ResyncGrace: defaultResyncGrace, LoginServers: []string{},
 			Embedded: defaultEmbedded(),
 		},
 		Config: defaultConfigCenter(),
@@ -386,7 +399,7 @@ func Default() Config {
 			Backlog:       defaultTrackBacklog,
 			MemoryRecords: defaultMemoryRecords,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Log:  LogConfig{Level: "info", Format: "text"},
 		Auth: AuthConfig{Users: []string{}, Roles: []string{}, Permissions: []string{}},
 		Telemetry: TelemetryConfig{Traces: TracesConfig{
 			Protocol: defaultTraceProtocol, Sampler: defaultTraceSampler,
