@@ -185,6 +185,14 @@ func TestAuthRawHTTP(t *testing.T) {
 	if code, body := nacosForm(t, d, http.MethodPost, "/v1/ns/instance", withToken(reg, good)); code != 200 {
 		t.Fatalf("register with the good token: %d %q", code, body)
 	}
+	// A UDP subscriber's push records carry the user too.
+	sub := withToken(url.Values{"namespaceId": {"dev"}, "serviceName": {"rawhttp"}, "udpPort": {"9"}, "clientIP": {"127.0.0.1"}}, good)
+	if code, body := nacosCall(t, d, http.MethodGet, "/v1/ns/instance/list", sub); code != 200 {
+		t.Fatalf("UDP subscription with the good token: %d %q", code, body)
+	}
+	if subs := d.Hub().Status(fanout.NamingTopic(devSvc)).Subscribers; len(subs) != 1 || subs[0].Client.User != "writer" {
+		t.Fatalf("UDP subscribers = %+v, want one of user writer", subs)
+	}
 	// A Bearer header is a token too.
 	req, err := http.NewRequest(http.MethodGet, "http://"+d.HTTPAddr().String()+"/nacos/v1/ns/instance/list?"+reg.Encode(), nil)
 	if err != nil {

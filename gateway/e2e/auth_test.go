@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -230,3 +231,19 @@ func TestAuthTokenRenewed(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestAuthUserInPushRecords: the push records of an authenticated
+// client's connection name its user, so the tracker answers which user's
+// clients got a push.
+func TestAuthUserInPushRecords(t *testing.T) {
+	d := startHerald(t, authConfig(t))
+	reader := namingAs(t, d, "dev", "reader", "pw-reader")
+	w := newWatcher()
+	subscribe(t, reader, w, vo.SubscribeParam{ServiceName: "tracked"})
+	mustRegister(t, namingAs(t, d, "dev", "writer", "pw-writer"), instance("tracked", "10.20.0.5", 80))
+	w.waitFor(t, "the pushed instance", wait, hasAddrs("10.20.0.5:80"))
+	rec := findResult(t, d, "/v1/tracks/service", url.Values{"service": {"tracked"}, "namespace": {"dev"}}, "acked")
+	if rec.User != "reader" {
+		t.Fatalf("acked push record has user %q, want reader: %+v", rec.User, rec)
+	}
+}
