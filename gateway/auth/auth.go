@@ -259,9 +259,9 @@ func (a *Authority) Allow(name string, act Action, res Resource) error {
 	if u.admin {
 		return nil
 	}
-	s := res.String()
+	res = res.normalized()
 	for _, p := range u.perms {
-		if p.grants(act, s) {
+		if p.grants(act, res) {
 			return nil
 		}
 	}

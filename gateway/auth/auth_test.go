@@ -82,7 +82,10 @@ func TestParsePermission(t *testing.T) {
 			t.Errorf("parsePermission(%q) = %v, %v", s, p, err)
 		}
 	}
-	for _, s := range []string{"", "r1", "r1:dev:*:r", "r1:dev:*:*:x", ":dev:*:*:r", "r1::*:*:r", "r1:dev:*:*:*:r"} {
+	if _, p, err := parsePermission("r1:dev:G:config/a:b:r"); err != nil || p.resource != "config/a:b" {
+		t.Errorf("a dataId with ':' in a permission: %+v, %v", p, err)
+	}
+	for _, s := range []string{"", "r1", "r1:dev:*:r", "r1:dev:*:*:x", ":dev:*:*:r", "r1::*:*:r", "r1:dev::*:r", "r1:dev:*::r"} {
 		if _, _, err := parsePermission(s); err == nil {
 			t.Errorf("parsePermission(%q) accepted", s)
 		}
@@ -126,6 +129,11 @@ func TestAllow(t *testing.T) {
 		{"boss", Write, svc("prod"), true},
 		{"legacy", Write, cfg(""), true},
 		{"ghost", Read, svc("dev"), false},
+		// ':' in a tenant or group does not cross into another namespace
+		// or group: parts are matched one by one.
+		{"reader", Read, Resource{Namespace: "dev:x", Group: "G", Kind: KindConfig, Name: "d"}, false},
+		{"writer", Read, Resource{Namespace: "prod", Group: "G:x", Kind: KindConfig, Name: "d"}, false},
+		{"writer", Read, Resource{Namespace: "prod", Group: "G", Kind: KindConfig, Name: "a:b"}, true},
 	}
 	for _, tc := range tests {
 		err := a.Allow(tc.user, tc.act, tc.res)

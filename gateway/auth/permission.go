@@ -37,24 +37,32 @@ type Resource struct {
 	Namespace, Group, Kind, Name string
 }
 
-// String is the form permissions match: "namespace:group:kind/name", with
-// the public namespace spelled "public" and a missing group
-// "DEFAULT_GROUP", as Nacos fills them in.
-func (r Resource) String() string {
-	ns, g := r.Namespace, r.Group
-	if ns == "" {
-		ns = "public"
+// normalized is r with the public namespace spelled "public" and a
+// missing group "DEFAULT_GROUP", as Nacos fills them in.
+func (r Resource) normalized() Resource {
+	if r.Namespace == "" {
+		r.Namespace = "public"
 	}
-	if g == "" {
-		g = "DEFAULT_GROUP"
+	if r.Group == "" {
+		r.Group = "DEFAULT_GROUP"
 	}
-	return ns + ":" + g + ":" + r.Kind + "/" + r.Name
+	return r
 }
 
-// permission grants actions on the resources matching pattern.
+// String is "namespace:group:kind/name", the form permissions are
+// written in.
+func (r Resource) String() string {
+	n := r.normalized()
+	return n.Namespace + ":" + n.Group + ":" + n.Kind + "/" + n.Name
+}
+
+// permission grants actions on the resources whose namespace, group and
+// kind/name match its three patterns. Each part is matched on its own:
+// groups and config tenants may hold ':', so matching the joined string
+// would let "dev:*:*" reach a tenant "dev:x".
 type permission struct {
-	pattern string
-	actions Action
+	namespace, group, resource string
+	actions                    Action
 }
 
 // parsePermission reads "role:namespace:group:resource:action", action r,
@@ -66,9 +74,11 @@ func parsePermission(s string) (role string, p permission, err error) {
 		return "", p, fmt.Errorf("%q is not role:namespace:group:resource:action", s)
 	}
 	res, act := rest[:i], rest[i+1:]
-	if strings.Count(res, ":") != 2 || strings.Contains(res, "::") || strings.HasPrefix(res, ":") {
+	parts := strings.SplitN(res, ":", 3) // the resource part may hold ':' (dataIds do)
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return "", p, fmt.Errorf("permission of role %s: resource %q is not namespace:group:resource", role, res)
 	}
+	p.namespace, p.group, p.resource = parts[0], parts[1], parts[2]
 	switch act {
 	case "r":
 		p.actions = Read
@@ -79,13 +89,13 @@ func parsePermission(s string) (role string, p permission, err error) {
 	default:
 		return "", p, fmt.Errorf("permission of role %s: action %q is not r, w or rw", role, act)
 	}
-	p.pattern = res
 	return role, p, nil
 }
 
-// grants reports whether p allows act on res.
-func (p permission) grants(act Action, res string) bool {
-	return p.actions&act == act && globMatch(p.pattern, res)
+// grants reports whether p allows act on res (normalized).
+func (p permission) grants(act Action, res Resource) bool {
+	return p.actions&act == act && globMatch(p.namespace, res.Namespace) && globMatch(p.group, res.Group) &&
+		globMatch(p.resource, res.Kind+"/"+res.Name)
 }
 
 // globMatch reports whether s matches pattern, where '*' matches any run
