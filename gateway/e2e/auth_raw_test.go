@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -206,5 +207,34 @@ func TestAuthRawHTTP(t *testing.T) {
 	code, body := nacosForm(t, d, http.MethodPost, "/v1/auth/login", url.Values{"username": {"reader"}, "password": {"pw-reader"}})
 	if code != 200 || !strings.Contains(body, `"globalAdmin":false`) || !strings.Contains(body, `"username":"reader"`) {
 		t.Fatalf("reader login: %d %q", code, body)
+	}
+}
+
+// TestAuthTokenSurvivesRestart: with auth.tokenKey a token issued before a
+// restart is still good after it; without a key it is not (the client
+// logs in again).
+func TestAuthTokenSurvivesRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name, key string
+		want      int
+	}{{"configured key", rawTokenKey, http.StatusOK}, {"random key", "", http.StatusForbidden}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := authConfig(t)
+			cfg.Auth.TokenKey = tc.key
+			first := startDaemon(t, cfg)
+			code, body := nacosForm(t, first, http.MethodPost, "/v1/auth/login", url.Values{"username": {"reader"}, "password": {"pw-reader"}})
+			var login struct {
+				AccessToken string `json:"accessToken"`
+			}
+			if err := json.Unmarshal([]byte(body), &login); code != 200 || err != nil || login.AccessToken == "" {
+				t.Fatalf("login: %d %q (%v)", code, body, err)
+			}
+			first.Stop()
+			second := startDaemon(t, cfg)
+			q := url.Values{"namespaceId": {"dev"}, "serviceName": {"any"}, "accessToken": {login.AccessToken}}
+			if code, body := nacosCall(t, second, http.MethodGet, "/v1/ns/instance/list", q); code != tc.want {
+				t.Fatalf("the old token after a restart: %d %q, want %d", code, body, tc.want)
+			}
+		})
 	}
 }
