@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -14,26 +15,31 @@ import (
 const tokenHeader = "accessToken"
 
 // requestGuard is what a request type asks of its sender: an action on
-// the resources its body names.
+// the resources its body names. refusedAs is the response type a refusal
+// is answered in: "" for an ErrorResponse (naming: the Go SDK's naming
+// calls fail only on that; a failed typed answer reads as an empty
+// success), else the request's own (config: as every config failure, so
+// the SDK reports it without retrying and reconnecting).
 type requestGuard struct {
 	act       auth.Action
 	resources func(p *nacospb.Payload) ([]auth.Resource, error)
+	refusedAs string
 }
 
 // requestGuards lists every guarded type: all unary types but
 // ServerCheck and HealthCheck, which touch nothing (Nacos does not guard
 // them either). TestEveryHandlerGuarded keeps it in step with unaryHandlers.
 var requestGuards = map[string]requestGuard{
-	nacoswire.TypeInstanceRequest:           {auth.Write, namingResource},
-	nacoswire.TypeBatchInstanceRequest:      {auth.Write, namingResource},
-	nacoswire.TypePersistentInstanceRequest: {auth.Write, namingResource},
-	nacoswire.TypeSubscribeServiceRequest:   {auth.Read, namingResource},
-	nacoswire.TypeServiceQueryRequest:       {auth.Read, namingResource},
-	nacoswire.TypeServiceListRequest:        {auth.Read, serviceListResource},
-	nacoswire.TypeConfigQueryRequest:        {auth.Read, configResource},
-	nacoswire.TypeConfigPublishRequest:      {auth.Write, configResource},
-	nacoswire.TypeConfigRemoveRequest:       {auth.Write, configResource},
-	nacoswire.TypeConfigBatchListenRequest:  {auth.Read, listenResources},
+	nacoswire.TypeInstanceRequest:           {auth.Write, namingResource, ""},
+	nacoswire.TypeBatchInstanceRequest:      {auth.Write, namingResource, ""},
+	nacoswire.TypePersistentInstanceRequest: {auth.Write, namingResource, ""},
+	nacoswire.TypeSubscribeServiceRequest:   {auth.Read, namingResource, ""},
+	nacoswire.TypeServiceQueryRequest:       {auth.Read, namingResource, ""},
+	nacoswire.TypeServiceListRequest:        {auth.Read, serviceListResource, ""},
+	nacoswire.TypeConfigQueryRequest:        {auth.Read, configResource, nacoswire.TypeConfigQueryResponse},
+	nacoswire.TypeConfigPublishRequest:      {auth.Write, configResource, nacoswire.TypeConfigPublishResponse},
+	nacoswire.TypeConfigRemoveRequest:       {auth.Write, configResource, nacoswire.TypeConfigRemoveResponse},
+	nacoswire.TypeConfigBatchListenRequest:  {auth.Read, listenResources, nacoswire.TypeConfigChangeBatchListenResponse},
 }
 
 // permit checks a request's token and its rights to what it names, before
@@ -47,7 +53,7 @@ func (s *Server) permit(c *conn, typ string, p *nacospb.Payload) error {
 	}
 	user, err := a.Authenticate(nacoswire.Header(p, tokenHeader), time.Now())
 	if err != nil {
-		return noRight(err)
+		return g.refuse(p, err)
 	}
 	res, err := g.resources(p)
 	if err != nil {
@@ -55,21 +61,27 @@ func (s *Server) permit(c *conn, typ string, p *nacospb.Payload) error {
 	}
 	for _, r := range res {
 		if err := a.Allow(user, g.act, r); err != nil {
-			return noRight(err)
+			return g.refuse(p, err)
 		}
 	}
 	c.setUser(user)
 	return nil
 }
 
-// noRight is errorCode 403 with Nacos's message for the refusal; the SDKs
-// log in again on it.
-func noRight(err error) error {
+// refuse is errorCode 403 with Nacos's message for the refusal (the SDKs
+// log in again on it), in the guard's response type.
+func (g requestGuard) refuse(p *nacospb.Payload, err error) error {
 	var d *auth.Denied
-	if errors.As(err, &d) {
-		return errorf(nacoswire.ErrNoRight, "%s", d.Msg)
+	if !errors.As(err, &d) {
+		return err
 	}
-	return err
+	ne := errorf(nacoswire.ErrNoRight, "%s", d.Msg)
+	if g.refusedAs != "" {
+		var req nacoswire.Request
+		_ = json.Unmarshal(nacoswire.Body(p), &req) // best effort: the requestId to echo
+		ne.respType, ne.requestID = g.refusedAs, req.RequestID
+	}
+	return ne
 }
 
 func namingResource(p *nacospb.Payload) ([]auth.Resource, error) {

@@ -91,12 +91,18 @@ func TestAuthRawGRPC(t *testing.T) {
 		{"expired token", expired, "token expired!"},
 		{"another user's namespace", outsider, "authorization failed!"},
 	}
+	// Naming refusals are ErrorResponses (the Go SDK's naming calls fail
+	// only on those); config refusals come in the request's own response
+	// type, as every config failure.
 	requests := []struct {
-		typ  string
-		body map[string]any
+		typ       string
+		body      map[string]any
+		refusedAs string
 	}{
-		{"InstanceRequest", register}, {"SubscribeServiceRequest", subscribe}, {"ServiceQueryRequest", naming("raw", "")},
-		{"ConfigPublishRequest", publish}, {"ConfigBatchListenRequest", listen}, {"ConfigQueryRequest", cfgBody("raw.yaml", "G")},
+		{"InstanceRequest", register, "ErrorResponse"}, {"SubscribeServiceRequest", subscribe, "ErrorResponse"},
+		{"ServiceQueryRequest", naming("raw", ""), "ErrorResponse"},
+		{"ConfigPublishRequest", publish, "ConfigPublishResponse"}, {"ConfigBatchListenRequest", listen, "ConfigChangeBatchListenResponse"},
+		{"ConfigQueryRequest", cfgBody("raw.yaml", "G"), "ConfigQueryResponse"},
 	}
 	for _, tc := range tokens {
 		for _, rq := range requests {
@@ -104,9 +110,12 @@ func TestAuthRawGRPC(t *testing.T) {
 			if rq.typ == "ServiceQueryRequest" || rq.typ == "ConfigQueryRequest" {
 				body = with(body, "namespace", "dev", "tenant", "dev")
 			}
-			m, r := callAs(t, c, tc.token, rq.typ, body)
-			if m.Type != "ErrorResponse" || r.ErrorCode != 403 || r.Success || r.Message != tc.msg {
-				t.Errorf("%s, %s: got %s %s; want ErrorResponse 403 %q", tc.name, rq.typ, m.Type, m.Body, tc.msg)
+			m, r := callAs(t, c, tc.token, rq.typ, with(body, "requestId", "r-1"))
+			if m.Type != rq.refusedAs || r.ErrorCode != 403 || r.ResultCode != 500 || r.Success || r.Message != tc.msg {
+				t.Errorf("%s, %s: got %s %s; want %s 403 %q", tc.name, rq.typ, m.Type, m.Body, rq.refusedAs, tc.msg)
+			}
+			if rq.refusedAs != "ErrorResponse" && !strings.Contains(string(m.Body), `"requestId":"r-1"`) {
+				t.Errorf("%s, %s: %s does not echo the requestId", tc.name, rq.typ, m.Body)
 			}
 		}
 	}
