@@ -35,6 +35,8 @@ type Config struct {
 	Log LogConfig `yaml:"log"`
 	// Telemetry configures traces (OpenTelemetry) exported by Herald.
 	Telemetry TelemetryConfig `yaml:"telemetry"`
+	// Auth configures client authentication and permissions (both wires).
+	Auth AuthConfig `yaml:"auth"`
 }
 
 // GRPCConfig configures the Nacos 2.x gRPC listener.
@@ -117,13 +119,13 @@ type HTTPConfig struct {
 	// BeatCheckInterval is how often beat deadlines are checked. Default
 	// 5s, as Nacos; must be >= 10ms.
 	BeatCheckInterval time.Duration `yaml:"beatCheckInterval" help:"how often 1.x beat deadlines are checked"`
-	// Users lists "username:password" pairs. Empty (the default) turns
-	// authentication off; otherwise the login endpoints issue tokens and
-	// every naming endpoint requires a token or username+password.
-	Users []string `yaml:"users" help:"username:password pairs; non-empty turns on 1.x API authentication"`
-	// TokenTTL is how long a login token is valid. Default 18000s (5h), as
-	// Nacos; must be >= 1m.
-	TokenTTL time.Duration `yaml:"tokenTtl" help:"lifetime of a 1.x login token"`
+	// Users lists "username:password" pairs in plain text (legacy; prefer
+	// auth.users, which holds hashes). Each is a global administrator, and
+	// any user turns authentication on for both wires (see AuthConfig).
+	Users []string `yaml:"users" help:"legacy plain username:password pairs (global admins); prefer auth.users"`
+	// TokenTTL is how long a login token is valid, on both wires. Default
+	// 18000s (5h), as Nacos; must be >= 1s.
+	TokenTTL time.Duration `yaml:"tokenTtl" help:"lifetime of a login token (both wires)"`
 }
 
 // AdminConfig configures Herald's own admin API listener.
@@ -162,6 +164,19 @@ type UpstreamConfig struct {
 	// ResyncGrace is how long after a reconnect's redo a service may not
 	// drop to zero instances (push-empty protection). Default 5s; 0..5m.
 	ResyncGrace time.Duration `yaml:"resyncGrace" help:"after a reconnect, hold drops to zero instances this long"`
+	// Username and Password log the link in to an upstream with auth on
+	// (kind nacos), as a Nacos SDK does: POST /nacos/v1/auth/users/login
+	// on LoginServers, the token sent as accessToken on every request and
+	// renewed before it expires. Empty (the default): no credentials.
+	Username string `yaml:"username" help:"upstream login user (kind nacos; upstream with auth on)"`
+	Password string `yaml:"password" help:"upstream login password (prefer HERALD_UPSTREAM_PASSWORD: flags show in ps)"`
+	// AccessToken is sent as is instead of logging in (at most one of it
+	// and Username).
+	AccessToken string `yaml:"accessToken" help:"upstream token sent instead of logging in"`
+	// LoginServers are the upstream's HTTP host:port for logins. Default:
+	// each of Servers at its port - 1000 (Nacos: 9848 -> 8848); a Herald
+	// core needs its http.addr here unless that convention holds.
+	LoginServers []string `yaml:"loginServers" help:"upstream HTTP host:port for logins (default: servers' port - 1000)"`
 	// Embedded configures the embedded registry (kind "embedded"): where
 	// persistent instances are kept and how they are health-checked.
 	Embedded EmbeddedConfig `yaml:"embedded"`
@@ -358,7 +373,7 @@ func Default() Config {
 		Admin: AdminConfig{Addr: defaultAdminAddr},
 		Upstream: UpstreamConfig{
 			Kind: UpstreamEmbedded, Servers: []string{}, Linger: defaultLinger,
-			RequestTimeout: defaultRequestTimeout, ResyncGrace: defaultResyncGrace,
+			RequestTimeout: defaultRequestTimeout, ResyncGrace: defaultResyncGrace, LoginServers: []string{},
 			Embedded: defaultEmbedded(),
 		},
 		Config: defaultConfigCenter(),
@@ -384,7 +399,8 @@ func Default() Config {
 			Backlog:       defaultTrackBacklog,
 			MemoryRecords: defaultMemoryRecords,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Log:  LogConfig{Level: "info", Format: "text"},
+		Auth: AuthConfig{Users: []string{}, Roles: []string{}, Permissions: []string{}},
 		Telemetry: TelemetryConfig{Traces: TracesConfig{
 			Protocol: defaultTraceProtocol, Sampler: defaultTraceSampler,
 			Ratio: defaultTraceRatio, ExportInterval: defaultExportInterval,

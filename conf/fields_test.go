@@ -46,6 +46,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		"http.beatTimeout", "http.beatDeleteTimeout", "http.beatCheckInterval", "http.users", "http.tokenTtl",
 		"admin.addr", "admin.token", "admin.tokenFile", "console.traceURL", "upstream.kind",
 		"upstream.servers", "upstream.linger", "upstream.requestTimeout", "upstream.resyncGrace",
+		"upstream.username", "upstream.password", "upstream.accessToken", "upstream.loginServers",
 		"upstream.embedded.dataDir", "upstream.embedded.healthCheck.checker", "upstream.embedded.healthCheck.path",
 		"upstream.embedded.healthCheck.interval", "upstream.embedded.healthCheck.timeout",
 		"upstream.embedded.healthCheck.failures", "upstream.embedded.healthCheck.concurrency",
@@ -56,6 +57,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		"log.level", "log.format",
 		"telemetry.traces.endpoint", "telemetry.traces.protocol", "telemetry.traces.sampler",
 		"telemetry.traces.ratio", "telemetry.traces.exportInterval",
+		"auth.users", "auth.usersFile", "auth.roles", "auth.permissions", "auth.tokenKey", "auth.tokenKeyFile",
 	}
 	if !slices.Equal(paths, want) {
 		t.Errorf("field paths = %v, want %v", paths, want)

@@ -15,7 +15,7 @@ func (c *Config) validateHTTP(add func(error)) {
 	add(minDuration("http.beatTimeout", h.BeatTimeout, minBeatTiming))
 	add(minDuration("http.beatDeleteTimeout", h.BeatDeleteTimeout, h.BeatTimeout))
 	add(minDuration("http.beatCheckInterval", h.BeatCheckInterval, minBeatTiming))
-	add(minDuration("http.tokenTtl", h.TokenTTL, time.Minute))
+	add(minDuration("http.tokenTtl", h.TokenTTL, minTokenTTL))
 	for i, u := range h.Users {
 		name, pass, ok := strings.Cut(u, ":")
 		if !ok || name == "" || pass == "" {

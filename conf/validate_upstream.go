@@ -30,6 +30,19 @@ func (u UpstreamConfig) validate() []error {
 	add(durationRange("upstream.linger", u.Linger, 0, maxLinger))
 	add(durationRange("upstream.requestTimeout", u.RequestTimeout, minRequestTimeout, maxRequestTimeout))
 	add(durationRange("upstream.resyncGrace", u.ResyncGrace, 0, maxResyncGrace))
+	switch {
+	case u.Username != "" && u.Password == "":
+		add(fieldErrorf("upstream.password", "upstream.username %q needs a password", u.Username))
+	case u.Username == "" && u.Password != "":
+		add(fieldErrorf("upstream.username", "upstream.password is set without a username"))
+	case u.Username != "" && u.AccessToken != "":
+		add(fieldErrorf("upstream.accessToken", "set upstream.username and password or upstream.accessToken, not both"))
+	}
+	for i, s := range u.LoginServers {
+		if err := checkServer(i, s); err != nil {
+			add(fieldErrorf("upstream.loginServers", "%v", err))
+		}
+	}
 	return errs
 }
 

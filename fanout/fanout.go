@@ -145,6 +145,7 @@ type ClientInfo struct {
 	IP      string
 	Version string
 	App     string
+	User    string // the authenticated user behind the connection; "" with auth off
 }
 
 // Subscriber is a client connection as fanout sees it. Its methods may be

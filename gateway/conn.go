@@ -41,6 +41,14 @@ type conn struct {
 	out    *outbox     // the bidi stream's writer; nil before setup
 	regs   map[upstream.ServiceKey]struct{}
 	probe  *pendingAck // the outstanding ClientDetectionRequest
+	user   string      // who sent the last authenticated request; "" with auth off
+}
+
+// setUser records the user behind the connection's requests (permit.go).
+func (c *conn) setUser(name string) {
+	c.mu.Lock()
+	c.user = name
+	c.mu.Unlock()
 }
 
 // clientInfo is what the client told us in ConnectionSetupRequest.

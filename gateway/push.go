@@ -98,9 +98,9 @@ func (c *conn) Client() fanout.ClientInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.client == nil {
-		return fanout.ClientInfo{IP: c.remoteIP}
+		return fanout.ClientInfo{IP: c.remoteIP, User: c.user}
 	}
-	return fanout.ClientInfo{IP: c.client.IP, Version: c.client.Version, App: c.client.AppName}
+	return fanout.ClientInfo{IP: c.client.IP, Version: c.client.Version, App: c.client.AppName, User: c.user}
 }
 
 // Close implements fanout.Subscriber: the Hub closes connections that

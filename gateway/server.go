@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/gateway/auth"
 	"github.com/herald-gateway/herald/gateway/transport"
 	"github.com/herald-gateway/herald/gateway/transport/compress"
 	"github.com/herald-gateway/herald/gateway/transport/kitex"
@@ -33,6 +34,7 @@ type Options struct {
 	ExitWait        time.Duration        // graceful shutdown bound; default 2s
 	Requests        RequestObserver      // told of every unary request; optional
 	Config          upstream.ConfigStore // the config center Config* requests are served from; nil answers them 501
+	Auth            *auth.Authority      // checks every guarded request's token and rights (permit.go); nil or empty = auth off
 	Logger          *slog.Logger
 	Kitex           KitexTuning
 }

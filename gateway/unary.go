@@ -29,7 +29,8 @@ var unaryHandlers = map[string]unaryFunc{
 
 // unary applies the reference server's order of checks: ServerCheck needs
 // no connection; then unknown type (302), connection not set up (301),
-// oversize or undecodable body (400/502), and finally the handler.
+// oversize body (400), token and permissions (403, permit.go), undecodable
+// body (502), and finally the handler.
 func (s *Server) unary(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
 	typ := nacoswire.Type(p)
 	if typ == nacoswire.TypeServerCheckRequest {
@@ -51,6 +52,9 @@ func (s *Server) unary(ctx context.Context, c *conn, p *nacospb.Payload) (*nacos
 	c.touch(time.Now())
 	if n := len(nacoswire.Body(p)); n > s.opts.MaxMessageBytes {
 		return nil, errorf(nacoswire.ErrInvalidParam, "%s body is %d bytes, over the %d-byte limit", typ, n, s.opts.MaxMessageBytes)
+	}
+	if err := s.permit(c, typ, p); err != nil {
+		return nil, err
 	}
 	return h(s, ctx, c, p)
 }

@@ -9,10 +9,13 @@ import (
 )
 
 // nacosError is a failure answered to the client as an ErrorResponse with
-// the given errorCode (nacoswire.Err*).
+// the given errorCode (nacoswire.Err*), or, with respType set, in that
+// response type (resultCode 500, the errorCode, requestId echoed).
 type nacosError struct {
 	code int
 	msg  string
+
+	respType, requestID string
 }
 
 func (e *nacosError) Error() string { return fmt.Sprintf("nacos error %d: %s", e.code, e.msg) }
@@ -28,7 +31,13 @@ func errUnregisteredConn() *nacosError {
 
 // errorPayload is the ErrorResponse payload for e.
 func errorPayload(e *nacosError) *nacospb.Payload {
-	p, _ := nacoswire.NewPayload(nacoswire.TypeErrorResponse, nacoswire.Failure(e.code, e.msg)) // a plain struct always encodes
+	if e.respType != "" {
+		resp := nacoswire.Failure(e.code, e.msg)
+		resp.RequestID = e.requestID
+		p, _ := nacoswire.NewPayload(e.respType, resp) // a plain struct always encodes
+		return p
+	}
+	p, _ := nacoswire.NewPayload(nacoswire.TypeErrorResponse, nacoswire.Failure(e.code, e.msg))
 	return p
 }
 

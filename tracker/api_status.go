@@ -15,6 +15,7 @@ type subscriberJSON struct {
 	ClientIP      string `json:"clientIp"`
 	ClientVersion string `json:"clientVersion"`
 	ClientApp     string `json:"clientApp"`
+	User          string `json:"user,omitempty"`
 	Clusters      string `json:"clusters"`
 	Acked         int64  `json:"ackedRevision"`
 	InFlight      int64  `json:"inFlightRevision,omitempty"`
@@ -58,7 +59,7 @@ func (a *API) serviceStatus(_ context.Context, c *app.RequestContext) {
 func toSubscriberJSON(s fanout.SubscriberStatus, latest int64) subscriberJSON {
 	j := subscriberJSON{
 		ConnID: s.ConnID, ClientIP: s.Client.IP, ClientVersion: s.Client.Version, ClientApp: s.Client.App,
-		Clusters: s.View, Acked: s.Acked, InFlight: s.InFlight, UpToDate: s.Acked >= latest,
+		User: s.Client.User, Clusters: s.View, Acked: s.Acked, InFlight: s.InFlight, UpToDate: s.Acked >= latest,
 	}
 	if !s.UnackedSince.IsZero() {
 		j.UnackedSince = s.UnackedSince.UnixMilli()

@@ -37,6 +37,7 @@ type wireRecord struct {
 	ConnID        string `json:"c,omitempty"`
 	ClientVersion string `json:"cv,omitempty"`
 	ClientApp     string `json:"ca,omitempty"`
+	User          string `json:"u,omitempty"`
 	Instances     int    `json:"i,omitempty"`
 	Revision      int64  `json:"v,omitempty"`
 	Bytes         int    `json:"b,omitempty"`
@@ -83,7 +84,7 @@ func toWire(r *Record) wireRecord {
 		Kind: storedKind(r.Kind), PushID: r.PushID, Result: r.Result, At: r.At, Sent: r.Sent, Acked: r.Acked,
 		Attempt: r.Attempt, Namespace: r.Namespace, Group: r.Group, Service: r.Service,
 		Clusters: r.Clusters, ClientIP: r.ClientIP, ConnID: r.ConnID,
-		ClientVersion: r.ClientVersion, ClientApp: r.ClientApp, Instances: r.Instances,
+		ClientVersion: r.ClientVersion, ClientApp: r.ClientApp, User: r.User, Instances: r.Instances,
 		Revision: r.Revision, Bytes: r.Bytes, Node: r.Node, TraceID: r.TraceID,
 		EndToEndMs: r.EndToEndMs, NetworkMs: r.NetworkMs, Reason: r.Reason,
 	}
@@ -94,7 +95,7 @@ func fromWire(w *wireRecord) Record {
 		Kind: w.Kind, PushID: w.PushID, Result: w.Result, At: w.At, Sent: w.Sent, Acked: w.Acked,
 		Attempt: w.Attempt, Namespace: w.Namespace, Group: w.Group, Service: w.Service,
 		Clusters: w.Clusters, ClientIP: w.ClientIP, ConnID: w.ConnID,
-		ClientVersion: w.ClientVersion, ClientApp: w.ClientApp, Instances: w.Instances,
+		ClientVersion: w.ClientVersion, ClientApp: w.ClientApp, User: w.User, Instances: w.Instances,
 		Revision: w.Revision, Bytes: w.Bytes, Node: w.Node, TraceID: w.TraceID,
 		EndToEndMs: w.EndToEndMs, NetworkMs: w.NetworkMs, Reason: w.Reason,
 	}

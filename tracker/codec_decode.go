@@ -76,6 +76,8 @@ func stringField(r *Record, name string) *string {
 		return &r.ClientVersion
 	case "ca":
 		return &r.ClientApp
+	case "u":
+		return &r.User
 	case "nd":
 		return &r.Node
 	case "tr":

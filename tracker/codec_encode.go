@@ -32,6 +32,7 @@ func appendRecord(b []byte, r *Record) []byte {
 	b = appendStrMember(b, first, "c", r.ConnID)
 	b = appendStrMember(b, first, "cv", r.ClientVersion)
 	b = appendStrMember(b, first, "ca", r.ClientApp)
+	b = appendStrMember(b, first, "u", r.User)
 	b = appendNumMember(b, first, "i", int64(r.Instances))
 	b = appendNumMember(b, first, "v", r.Revision)
 	b = appendNumMember(b, first, "b", int64(r.Bytes))

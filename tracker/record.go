@@ -33,6 +33,7 @@ type Record struct {
 	ConnID        string `json:"connectionId"`
 	ClientVersion string `json:"clientVersion"`
 	ClientApp     string `json:"clientApp"`
+	User          string `json:"user,omitempty"` // the authenticated user behind the connection (auth on)
 	Instances     int    `json:"instances"`
 	Revision      int64  `json:"revision"` // the service's lastRefTime
 	Bytes         int    `json:"payloadBytes"`

@@ -138,7 +138,7 @@ func toRecord(o fanout.Outcome, node string) Record {
 		At: o.At.UnixMilli(), Attempt: o.Attempt,
 		Namespace: o.Topic.Namespace, Group: o.Topic.Group, Service: o.Topic.Name,
 		Clusters: o.View, ClientIP: o.Client.IP, ConnID: o.ConnID, ClientVersion: o.Client.Version,
-		ClientApp: o.Client.App, Instances: o.Items, Revision: o.Revision, Bytes: o.Bytes,
+		ClientApp: o.Client.App, User: o.Client.User, Instances: o.Items, Revision: o.Revision, Bytes: o.Bytes,
 		Node: node, Reason: o.Reason,
 	}
 	if o.TraceID.IsValid() {

@@ -29,7 +29,7 @@ func fullRecord(at int64) Record {
 		Sent: at - 7, Acked: at - 1, Attempt: 2,
 		Namespace: "prod", Group: "DEFAULT_GROUP", Service: "orders",
 		Clusters: "a,b", ClientIP: "10.0.0.7", ConnID: "1700000000000_10.0.0.7_51234",
-		ClientVersion: "Nacos-Go-Client:v2.3.2", ClientApp: "checkout",
+		ClientVersion: "Nacos-Go-Client:v2.3.2", ClientApp: "checkout", User: "alice",
 		Instances: 12, Revision: 1700000000123, Bytes: 2048, Node: "herald-0",
 		TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", EndToEndMs: 9, NetworkMs: 6,
 		Reason: "retried after timeout \"quoted\" {braces} |pipes| ünïcode",

@@ -20,6 +20,7 @@ import (
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway"
 	"github.com/herald-gateway/herald/gateway/adminauth"
+	"github.com/herald-gateway/herald/gateway/auth"
 	"github.com/herald-gateway/herald/gateway/http1"
 	"github.com/herald-gateway/herald/tracker"
 	"github.com/herald-gateway/herald/upstream"
@@ -38,6 +39,7 @@ type Daemon struct {
 	recorder *tracker.Recorder
 	admin    *server.Hertz
 	guard    *adminauth.Guard // the admin token check
+	auth     *auth.Authority  // client credentials and permissions, both wires
 	adLn     net.Listener
 	tel      telemetryParts
 	stopping atomic.Bool // Stop has begun: /readyz says so
@@ -57,6 +59,7 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		start func() error
 		stop  func()
 	}{
+		{d.loadAuth, func() {}},
 		{d.openBackend, d.closeBackend},
 		{d.startTelemetry, d.stopTelemetry},
 		{d.startTracking, d.stopTracking},
@@ -95,6 +98,25 @@ func (d *Daemon) openBackend() error {
 }
 
 func (d *Daemon) closeBackend() { d.backend.close(d.log) }
+
+// loadAuth builds the one Authority both client wires check (conf/auth.go
+// reads its files). It logs whether auth is on, never a secret.
+func (d *Daemon) loadAuth() error {
+	a, err := d.cfg.Authority()
+	if err != nil {
+		return err
+	}
+	d.auth = a
+	if a.Enabled() {
+		d.log.Info("client authentication on", "tokenTtl", a.TTL().String(), "tokenKey", d.cfg.Auth.TokenKey != "" || d.cfg.Auth.TokenKeyFile != "")
+	} else {
+		d.log.Info("client authentication off: no users configured")
+	}
+	if len(d.cfg.HTTP.Users) > 0 {
+		d.log.Warn("http.users holds plain-text passwords and now guards both wires; move them to auth.users (herald hash-password)")
+	}
+	return nil
+}
 
 // startHub starts the push engine, observed by the tracker and traced.
 func (d *Daemon) startHub() error {
@@ -138,6 +160,7 @@ func (d *Daemon) startGateway() error {
 		PushQueue:       cfg.Session.PushQueue,
 		Requests:        d.tel.requests,
 		Config:          d.backend.config,
+		Auth:            d.auth,
 		Logger:          d.log,
 		Kitex: gateway.KitexTuning{
 			WriteBufferSize:       cfg.GRPC.WriteBufferSize,
@@ -164,8 +187,8 @@ func (d *Daemon) startHTTP() error {
 		UDPMaxSubscribers: h.UDPMaxSubscribers,
 		Beats:             http1.BeatRules{Interval: h.BeatInterval, Timeout: h.BeatTimeout, Delete: h.BeatDeleteTimeout},
 		BeatCheckInterval: h.BeatCheckInterval,
-		Users:             h.Users, TokenTTL: h.TokenTTL,
-		Logger: d.log, Requests: d.tel.requests,
+		Auth:              d.auth,
+		Logger:            d.log, Requests: d.tel.requests,
 		Config: d.backend.config, MaxLongPolls: d.cfg.Config.MaxLongPolls,
 	}, d.reg, d.hub)
 	if err != nil {

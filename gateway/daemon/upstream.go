@@ -47,7 +47,9 @@ func newBackend(cfg conf.Config, log *slog.Logger) (backend, error) {
 			Servers: u.Servers, RequestTimeout: u.RequestTimeout, Linger: zeroIsNone(u.Linger),
 			ResyncGrace: zeroIsNone(u.ResyncGrace), ClientVersion: "Herald:" + Version, AppName: cfg.Node,
 			MaxConfigBytes: cfg.Config.MaxContentBytes,
-			Logger:         log.With("component", "upstream"),
+			Credentials: nacoslink.Credentials{Username: u.Username, Password: u.Password,
+				AccessToken: u.AccessToken, LoginServers: u.LoginServers},
+			Logger: log.With("component", "upstream"),
 		})
 		if err != nil {
 			return backend{}, fmt.Errorf("upstream: %w", err)

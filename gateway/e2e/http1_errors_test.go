@@ -162,13 +162,14 @@ func TestHTTPAuth(t *testing.T) {
 
 // TestHTTPAuthGoSDK: the Go SDK with a username logs in (it panics on a
 // non-numeric tokenTtl), and its persistent registration carries the token;
-// a client with a wrong password is refused.
+// a client with a wrong password is refused. http.users guards the gRPC
+// wire too, so the subscriber logs in as well.
 func TestHTTPAuthGoSDK(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.HTTP.Users = []string{"nacos:secret"}
 	cfg.Fanout.MergeWindow = 0
 	d := startHerald(t, cfg)
-	sub := newClient(t, grpcPort(t, d), "")
+	sub := newHTTPClientAs(t, d, "nacos", "secret")
 	w := newWatcher()
 	subscribe(t, sub, w, vo.SubscribeParam{ServiceName: "secured"})
 

@@ -22,13 +22,13 @@ import (
 // configRoutes registers the /v1/cs endpoints (credentials checked as for
 // /v1/ns).
 func (s *Server) configRoutes(g *route.RouterGroup) {
-	g.GET("/cs/configs", s.handle(s.getConfig, true))
-	g.POST("/cs/configs", s.handle(s.publishConfig, true))
-	g.DELETE("/cs/configs", s.handle(s.removeConfig, true))
-	g.POST("/cs/configs/listener", s.handle(s.longPoll, true))
-	g.GET("/cs/configs/listener", s.handle(s.configListeners, true))
-	g.GET("/cs/listener", s.handle(s.clientListens, true))
-	g.GET("/cs/history", s.handle(s.history, true))
+	g.GET("/cs/configs", s.handle(s.getConfig, readConfig))
+	g.POST("/cs/configs", s.handle(s.publishConfig, writeConfig))
+	g.DELETE("/cs/configs", s.handle(s.removeConfig, writeConfig))
+	g.POST("/cs/configs/listener", s.handle(s.longPoll, listenConfigs))
+	g.GET("/cs/configs/listener", s.handle(s.configListeners, readConfig))
+	g.GET("/cs/listener", s.handle(s.clientListens, readListens))
+	g.GET("/cs/history", s.handle(s.history, readConfig))
 }
 
 // Content types of config answers, as the reference server's FileTypeEnum.

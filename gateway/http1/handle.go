@@ -15,6 +15,7 @@ type request struct {
 	p      params
 	header func(string) string
 	peerIP string
+	user   string // who sent it, when auth is on
 }
 
 // handlerFunc answers a request with a body: a string is sent as
@@ -24,23 +25,23 @@ type handlerFunc func(ctx context.Context, r *request) (any, error)
 // routes registers every endpoint under /nacos.
 func (s *Server) routes() {
 	g := s.h.Group("/nacos/v1")
-	g.POST("/ns/instance", s.handle(s.register, true))
-	g.PUT("/ns/instance", s.handle(s.register, true))
-	g.DELETE("/ns/instance", s.handle(s.deregister, true))
-	g.GET("/ns/instance", s.handle(s.instanceDetail, true))
-	g.PUT("/ns/instance/beat", s.handle(s.beat, true))
-	g.GET("/ns/instance/list", s.handle(s.list, true))
-	g.GET("/ns/service/list", s.handle(s.serviceList, true))
-	g.GET("/ns/operator/metrics", s.handle(s.metrics, false))
-	g.POST("/auth/users/login", s.handle(s.login, false))
-	g.POST("/auth/login", s.handle(s.login, false))
+	g.POST("/ns/instance", s.handle(s.register, writeService))
+	g.PUT("/ns/instance", s.handle(s.register, writeService))
+	g.DELETE("/ns/instance", s.handle(s.deregister, writeService))
+	g.GET("/ns/instance", s.handle(s.instanceDetail, readService))
+	g.PUT("/ns/instance/beat", s.handle(s.beat, writeService))
+	g.GET("/ns/instance/list", s.handle(s.list, readService))
+	g.GET("/ns/service/list", s.handle(s.serviceList, readServices))
+	g.GET("/ns/operator/metrics", s.handle(s.metrics, nil))
+	g.POST("/auth/users/login", s.handle(s.login, nil))
+	g.POST("/auth/login", s.handle(s.login, nil))
 	s.configRoutes(g)
 }
 
 // handle adapts a handlerFunc to Hertz: parameters parsed from the query
-// and form body, credentials checked when guarded, errors mapped to their
-// status. Nothing a client sends panics the server.
-func (s *Server) handle(fn handlerFunc, guarded bool) app.HandlerFunc {
+// and form body, credentials and permissions checked by g (guard.go),
+// errors mapped to their status. Nothing a client sends panics the server.
+func (s *Server) handle(fn handlerFunc, g *guard) app.HandlerFunc {
 	return func(ctx context.Context, c *app.RequestContext) {
 		if obs := s.opts.Requests; obs != nil {
 			start := time.Now()
@@ -54,7 +55,7 @@ func (s *Server) handle(fn handlerFunc, guarded bool) app.HandlerFunc {
 				c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("caused: internal error;"))
 			}
 		}()
-		body, err := s.serve(ctx, c, fn, guarded)
+		body, err := s.serve(ctx, c, fn, g)
 		if err != nil {
 			status, msg := statusOf(err)
 			if status == http.StatusInternalServerError {
@@ -81,7 +82,7 @@ func (s *Server) handle(fn handlerFunc, guarded bool) app.HandlerFunc {
 }
 
 // serve parses the request and runs fn.
-func (s *Server) serve(ctx context.Context, c *app.RequestContext, fn handlerFunc, guarded bool) (any, error) {
+func (s *Server) serve(ctx context.Context, c *app.RequestContext, fn handlerFunc, g *guard) (any, error) {
 	p, err := parseParams(c.Request.URI().QueryString(), string(c.Request.Header.ContentType()), c.Request.Body())
 	if err != nil {
 		return nil, err
@@ -90,10 +91,8 @@ func (s *Server) serve(ctx context.Context, c *app.RequestContext, fn handlerFun
 	if host, _, err := net.SplitHostPort(c.RemoteAddr().String()); err == nil {
 		r.peerIP = host
 	}
-	if guarded {
-		if err := s.auth.authorize(p, r.header, s.opts.Now()); err != nil {
-			return nil, err
-		}
+	if r.user, err = s.authorize(g, p, r.header, s.opts.Now()); err != nil {
+		return nil, err
 	}
 	return fn(ctx, r)
 }

@@ -57,7 +57,7 @@ func (s *Server) subscribeUDP(ctx context.Context, r *request, key upstream.Serv
 	if version == "" {
 		version = r.header("User-Agent")
 	}
-	client := fanout.ClientInfo{IP: ip, Version: version, App: r.p.get("app")}
+	client := fanout.ClientInfo{IP: ip, Version: version, App: r.p.get("app"), User: r.user}
 	return s.udp.subscribe(ctx, key, clusters, ip, port, client, s.opts.Now())
 }
 
@@ -118,9 +118,12 @@ func (s *Server) login(_ context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	token, err := s.auth.login(user, r.p["password"], s.opts.Now())
-	if err != nil {
-		return nil, err
+	if !s.auth.Enabled() {
+		return nil, forbidden("authentication is not enabled on this server")
 	}
-	return loginReply{AccessToken: token, TokenTTL: int64(s.opts.TokenTTL.Seconds()), GlobalAdmin: true, Username: user}, nil
+	token, err := s.auth.Login(user, r.p["password"], s.opts.Now())
+	if err != nil {
+		return nil, denied(err)
+	}
+	return loginReply{AccessToken: token, TokenTTL: int64(s.auth.TTL().Seconds()), GlobalAdmin: s.auth.Admin(user), Username: user}, nil
 }

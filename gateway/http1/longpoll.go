@@ -118,7 +118,7 @@ func (s *Server) longPoll(ctx context.Context, r *request) (any, error) {
 	}
 	p := &longPoll{
 		id:     "http:" + r.peerIP + "#" + strconv.FormatUint(s.polls.ids.Add(1), 10),
-		client: fanout.ClientInfo{IP: r.peerIP, Version: r.header("Client-Version"), App: r.header("Client-AppName")},
+		client: fanout.ClientInfo{IP: r.peerIP, Version: r.header("Client-Version"), App: r.header("Client-AppName"), User: r.user},
 		enc:    s.polls.enc,
 		wake:   make(chan struct{}, 1),
 		closed: make(chan struct{}),

@@ -19,6 +19,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 
 	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/gateway/auth"
 	"github.com/herald-gateway/herald/gateway/hertzrun"
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -32,8 +33,12 @@ type Options struct {
 	UDPMaxSubscribers int           // default 100000
 	Beats             BeatRules     // default 5s / 15s / 30s
 	BeatCheckInterval time.Duration // default 5s
-	Users             []string      // "username:password"; empty = no auth
-	TokenTTL          time.Duration // default 18000s
+	// Auth checks credentials and permissions (gateway/auth); nil builds
+	// one from Users and TokenTTL, the legacy plain "username:password"
+	// list (each user a global admin; empty = no auth).
+	Auth     *auth.Authority
+	Users    []string
+	TokenTTL time.Duration // default 18000s
 	// Now is the clock; default time.Now. With Manual set, no background
 	// checks run: tests drive them with CheckBeats and ExpireUDP.
 	Now    func() time.Time
@@ -98,7 +103,7 @@ type Server struct {
 	log   *slog.Logger
 	beats *beatTable
 	udp   *udpPusher
-	auth  *authority
+	auth  *auth.Authority
 	polls *longPolls // the config long polls held (longpoll.go)
 	h     *server.Hertz
 	ln    net.Listener
@@ -114,14 +119,17 @@ type Server struct {
 // New returns a Server for reg and hub; Start makes it listen.
 func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) {
 	opts.defaults()
-	auth, err := newAuthority(opts.Users, opts.TokenTTL)
-	if err != nil {
-		return nil, err
+	authority := opts.Auth
+	if authority == nil {
+		var err error
+		if authority, err = auth.New(auth.Options{PlainUsers: opts.Users, TTL: opts.TokenTTL}); err != nil {
+			return nil, err
+		}
 	}
 	log := opts.Logger.With("component", "http1")
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
-		opts: opts, reg: reg, hub: hub, log: log, auth: auth,
+		opts: opts, reg: reg, hub: hub, log: log, auth: authority,
 		beats: newBeatTable(reg, opts.Beats, log),
 		polls: newLongPolls(opts.MaxLongPolls),
 		done:  make(chan struct{}),

@@ -71,10 +71,17 @@ func Dial(ctx context.Context, addr string, opts ...grpc.DialOption) (*Client, e
 // Request sends one unary request with a JSON body (any value, or []byte
 // sent verbatim) and returns the response.
 func (c *Client) Request(ctx context.Context, typ string, body any) (Message, error) {
+	return c.RequestWithHeaders(ctx, typ, nil, body)
+}
+
+// RequestWithHeaders is Request with metadata headers, where the SDKs put
+// their accessToken.
+func (c *Client) RequestWithHeaders(ctx context.Context, typ string, headers map[string]string, body any) (Message, error) {
 	p, err := payload(typ, body)
 	if err != nil {
 		return Message{}, err
 	}
+	p.Metadata.Headers = headers
 	resp, err := c.req.Request(ctx, p)
 	if err != nil {
 		return Message{}, err

@@ -33,7 +33,7 @@ func (l *Link) run() {
 
 // connect dials server, bounded by the request timeout and Close.
 func (l *Link) connect(server string) (*session, error) {
-	return dial(l.ctx, server, l.opts, l.onServerRequest)
+	return dial(l.ctx, server, l.opts, l.tokens, l.onServerRequest)
 }
 
 // connectFailed records a failed attempt; the first of a series is a

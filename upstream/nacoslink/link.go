@@ -57,6 +57,7 @@ type Link struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
+	tokens *tokens // the accessToken of every request; nil without credentials
 
 	// mu protects everything below and the mutable fields of the
 	// subscriptions and registrations in the maps.
@@ -102,6 +103,9 @@ func New(o Options) (*Link, error) {
 		subs: make(map[upstream.ServiceKey]*subscription),
 		regs: make(map[upstream.ServiceKey]*registration),
 		cfgs: make(map[upstream.ConfigKey]*configWatch),
+	}
+	if o.Credentials.enabled() {
+		l.tokens = newTokens(o)
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.state.lastErr = errors.New("not connected yet")

@@ -34,6 +34,9 @@ type Options struct {
 	ClientVersion string
 	// AppName is the AppName label of the connection. Default "herald".
 	AppName string
+	// Credentials log the link in to an upstream with auth on; none by
+	// default.
+	Credentials Credentials
 	// MaxConfigBytes bounds a forwarded publish's content. Default
 	// upstream.DefaultMaxConfigBytes.
 	MaxConfigBytes int
@@ -63,6 +66,9 @@ func (o Options) withDefaults() (Options, error) {
 		if err := CheckServer(s); err != nil {
 			return o, fmt.Errorf("servers[%d]: %w", i, err)
 		}
+	}
+	if err := o.Credentials.check(); err != nil {
+		return o, err
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {

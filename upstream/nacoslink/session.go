@@ -54,6 +54,7 @@ type session struct {
 	cancel  context.CancelFunc // ends the stream
 	timeout time.Duration      // per unary request
 	handle  serverHandler
+	tokens  *tokens // the accessToken every request carries; nil = none
 
 	sendMu sync.Mutex // serialises writes on stream
 
@@ -67,12 +68,12 @@ type session struct {
 
 // dial connects to server: ServerCheck, stream, ConnectionSetupRequest
 // (NACOS_PROTOCOL.md A.4). The receive loop runs until the session ends.
-func dial(ctx context.Context, server string, o Options, handle serverHandler) (*session, error) {
+func dial(ctx context.Context, server string, o Options, tok *tokens, handle serverHandler) (*session, error) {
 	tr, err := newTransport(server, o.RequestTimeout)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{server: server, tr: tr, timeout: o.RequestTimeout, handle: handle,
+	s := &session{server: server, tr: tr, timeout: o.RequestTimeout, handle: handle, tokens: tok,
 		done: make(chan struct{}), recvDone: make(chan struct{})}
 	var check nacoswire.ServerCheckResponse
 	if err := s.call(ctx, nacoswire.TypeServerCheckRequest, nacoswire.Internal(""), &check); err != nil {
@@ -191,19 +192,43 @@ func (s *session) serve(p *nacospb.Payload) {
 
 // call sends one unary request and decodes the answer into out (a struct
 // embedding nacoswire.Response, or nil). A failure answer is an *Error.
+// With credentials, the request carries the accessToken; a token the
+// upstream refuses (403) is renewed and the request sent once more.
 func (s *session) call(ctx context.Context, typ string, body any, out any) error {
-	p, err := nacoswire.NewPayload(typ, body)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	token, loginErr, err := s.callWith(ctx, typ, body, out)
+	var e *Error
+	if errors.As(err, &e) && e.Code == nacoswire.ErrNoRight && s.tokens.refused(token) {
+		_, loginErr, err = s.callWith(ctx, typ, body, out)
+	}
+	if errors.As(err, &e) && e.Code == nacoswire.ErrNoRight && loginErr != nil {
+		return fmt.Errorf("%w (%v)", err, loginErr)
+	}
+	return err
+}
+
+// callWith sends one request with the current token and returns it, and
+// why there is none when a login failed: the request goes without one
+// then, and the upstream decides (an upstream with auth off serves it).
+func (s *session) callWith(ctx context.Context, typ string, body any, out any) (token string, loginErr, err error) {
+	p, err := nacoswire.NewPayload(typ, body)
+	if err != nil {
+		return "", nil, err
+	}
+	token, loginErr = s.tokens.get(ctx)
+	if token != "" {
+		p.Metadata.Headers = map[string]string{accessTokenHeader: token}
+	}
 	resp, err := s.tr.unary.Request(ctx, p)
 	if err != nil {
-		return fmt.Errorf("upstream %s to %s: %w", typ, s.server, err)
+		return token, loginErr, fmt.Errorf("upstream %s to %s: %w", typ, s.server, err)
 	}
-	return s.decode(typ, resp, out)
+	return token, loginErr, s.decode(typ, resp, out)
 }
+
+// accessTokenHeader is the request header Nacos reads the token from.
+const accessTokenHeader = "accessToken"
 
 // decode checks the answer and unmarshals it into out.
 func (s *session) decode(typ string, resp *nacospb.Payload, out any) error {

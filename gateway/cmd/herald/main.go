@@ -3,6 +3,9 @@
 // with the admin API on 127.0.0.1:8850.
 //
 //	go run ./gateway/cmd/herald [-config herald.yaml] [-grpc.addr :9848] ...
+//
+// "herald hash-password" reads a password line from stdin and prints its
+// hash for the auth.users list.
 package main
 
 import (
@@ -23,6 +26,13 @@ func main() {
 }
 
 func run() int {
+	if len(os.Args) > 1 && os.Args[1] == "hash-password" {
+		if err := hashPasswordCmd(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "herald hash-password:", err)
+			return 2
+		}
+		return 0
+	}
 	cfg, err := conf.Load(os.Args[1:], os.Environ())
 	if errors.Is(err, flag.ErrHelp) {
 		conf.Usage(os.Stdout)
