@@ -35,6 +35,8 @@ type Config struct {
 	Log LogConfig `yaml:"log"`
 	// Telemetry configures traces (OpenTelemetry) exported by Herald.
 	Telemetry TelemetryConfig `yaml:"telemetry"`
+	// Limits bounds what one client may take (connections, request rate).
+	Limits LimitsConfig `yaml:"limits"`
 }
 
 // GRPCConfig configures the Nacos 2.x gRPC listener.
@@ -80,6 +82,8 @@ type GRPCConfig struct {
 	ReuseWriteBuffer bool `yaml:"reuseWriteBuffer" help:"pool HTTP/2 write buffers across connections"`
 	// ReuseFramerBuffer pools the per-frame encoding buffer. Default true.
 	ReuseFramerBuffer bool `yaml:"reuseFramerBuffer" help:"pool HTTP/2 frame encoding buffers across connections"`
+	// TLS serves the listener over TLS (conf/security.go).
+	TLS ListenerTLS `yaml:"tls"`
 }
 
 // HTTPConfig configures the Nacos 1.x HTTP API listener (context path
@@ -124,6 +128,14 @@ type HTTPConfig struct {
 	// TokenTTL is how long a login token is valid. Default 18000s (5h), as
 	// Nacos; must be >= 1m.
 	TokenTTL time.Duration `yaml:"tokenTtl" help:"lifetime of a 1.x login token"`
+	// TrustedProxies lists the networks (CIDR, or single IPs) of HTTP
+	// proxies in front of Herald. UDP pushes go to the address a list
+	// request came from; only a request from one of these networks may
+	// name another host in clientIP. Default empty: clientIP is never
+	// honoured, so no request can aim pushes at a third party.
+	TrustedProxies []string `yaml:"trustedProxies" help:"proxy networks (CIDR) whose clientIP parameter is honoured for UDP pushes"`
+	// TLS serves the listener over TLS (conf/security.go).
+	TLS ListenerTLS `yaml:"tls"`
 }
 
 // AdminConfig configures Herald's own admin API listener.
@@ -165,6 +177,8 @@ type UpstreamConfig struct {
 	// Embedded configures the embedded registry (kind "embedded"): where
 	// persistent instances are kept and how they are health-checked.
 	Embedded EmbeddedConfig `yaml:"embedded"`
+	// Nacos configures the link of kind "nacos" (TLS).
+	Nacos UpstreamNacosConfig `yaml:"nacos"`
 }
 
 // SessionConfig holds per-connection timing and buffering.
@@ -354,6 +368,7 @@ func Default() Config {
 			UDPExpiry: defaultUDPExpiry, UDPMaxSubscribers: defaultUDPMaxSubs, BeatInterval: defaultBeatInterval,
 			BeatTimeout: defaultBeatTimeout, BeatDeleteTimeout: defaultBeatDelete,
 			BeatCheckInterval: defaultBeatCheck, Users: []string{}, TokenTTL: defaultTokenTTL,
+			TrustedProxies: []string{},
 		},
 		Admin: AdminConfig{Addr: defaultAdminAddr},
 		Upstream: UpstreamConfig{
@@ -389,6 +404,7 @@ func Default() Config {
 			Protocol: defaultTraceProtocol, Sampler: defaultTraceSampler,
 			Ratio: defaultTraceRatio, ExportInterval: defaultExportInterval,
 		}},
+		Limits: defaultLimits(),
 	}
 }
 

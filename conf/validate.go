@@ -70,6 +70,7 @@ func (c *Config) Validate() error {
 	c.validateHTTP(add)
 	c.validateConfigCenter(add)
 	c.validateAdmin(add)
+	c.validateSecurity(add)
 	errs = append(errs, c.Upstream.validate()...)
 	errs = append(errs, c.validateEmbedded()...)
 	add(minDuration("session.idleTimeout", c.Session.IdleTimeout, minIdleTimeout))

@@ -8,6 +8,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -35,6 +36,7 @@ type Options struct {
 	Config          upstream.ConfigStore // the config center Config* requests are served from; nil answers them 501
 	Logger          *slog.Logger
 	Kitex           KitexTuning
+	TLS             *tls.Config // serve TLS (Kitex only; see kitex.Options.TLS); nil: plain text
 }
 
 // KitexTuning holds the Kitex transport's HTTP/2 buffer and window
