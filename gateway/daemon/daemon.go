@@ -134,6 +134,7 @@ func (d *Daemon) startGateway() error {
 	}
 	d.grpc, err = gateway.New(gateway.Options{
 		TLS:             tlsCfg,
+		Limits:          gatewayLimits(cfg.Limits),
 		Addr:            cfg.GRPC.Addr,
 		MaxMessageBytes: cfg.GRPC.MaxMessageBytes,
 		Transport:       cfg.GRPC.Transport,

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/herald-gateway/herald/conf"
+	"github.com/herald-gateway/herald/gateway"
 	"github.com/herald-gateway/herald/internal/tlsfiles"
 )
 
@@ -53,4 +54,18 @@ func trustedProxies(entries []string) []netip.Prefix {
 		}
 	}
 	return out
+}
+
+// refusals counts what the abuse limits refused, by limit: the gRPC
+// endpoint's connection and rate limits and the Hub's subscription cap.
+func (d *Daemon) refusals() map[string]uint64 {
+	out := d.grpc.Refusals()
+	out["subscriptions_per_client"] = d.hub.RefusedSubscriptions()
+	return out
+}
+
+// gatewayLimits are the gRPC endpoint's limits from cfg.
+func gatewayLimits(l conf.LimitsConfig) gateway.Limits {
+	return gateway.Limits{MaxConnsPerIP: l.MaxConnectionsPerIP, RequestsPerSecond: l.RequestsPerSecond,
+		RequestBurst: l.RequestBurst}
 }
