@@ -252,3 +252,36 @@ func servedSerial(t *testing.T, addr, caFile string) string {
 	defer c.Close()
 	return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
 }
+
+// TestEdgeRefusesUntrustedCore: an edge whose CA did not sign the core's
+// certificate does not link to it, and says why.
+func TestEdgeRefusesUntrustedCore(t *testing.T) {
+	pair := tlstest.NewCA(t, "core").Server(t.TempDir())
+	coreCfg := testConfig(t)
+	coreCfg.GRPC.Transport = conf.Default().GRPC.Transport
+	coreCfg.GRPC.TLS = conf.ListenerTLS{CertFile: pair.CertFile, KeyFile: pair.KeyFile}
+	core := startCore(t, coreCfg)
+	edgeCfg := edgeConfig(t, core.GRPCAddr().String())
+	edgeCfg.Upstream.Nacos.TLS = conf.UpstreamTLS{CAFile: tlstest.NewCA(t, "stranger").File}
+	edge := startCore(t, edgeCfg)
+	eventually(t, "the edge reports the certificate it refused", chainWait, func() error {
+		var body struct {
+			Ready bool `json:"ready"`
+			Link  struct {
+				Connection struct {
+					LastError string `json:"lastError"`
+				} `json:"connection"`
+			} `json:"link"`
+		}
+		if err := adminJSON(edge, "/v1/upstream", &body); err != nil {
+			return err
+		}
+		if body.Ready {
+			t.Fatal("the edge linked to a core whose certificate it cannot verify")
+		}
+		if !strings.Contains(body.Link.Connection.LastError, "certificate") {
+			return errors.New("last error: " + body.Link.Connection.LastError)
+		}
+		return nil
+	})
+}

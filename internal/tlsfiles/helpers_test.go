@@ -22,3 +22,6 @@ func copyFile(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// errTimeout is a read deadline passing.
+var errTimeout = os.ErrDeadlineExceeded
