@@ -2,7 +2,7 @@
 // current: a server's certificate, key and client CA, and a client's CA,
 // certificate and key, are re-read when the files change, so a rotated
 // certificate is served without a restart. A change is noticed at the next
-// handshake (the files are stat'ed then; a handshake costs far more), and
+// handshake (the files are stat'ed then, not read), and
 // a set of files that does not load (a half-written rotation) keeps the
 // last good one in use and is tried again at the next handshake.
 package tlsfiles
