@@ -1,10 +1,11 @@
 // Package tlsfiles builds TLS configurations from PEM files and keeps them
-// current: a server's certificate, key and client CA, and a client's CA,
+// current: a server's certificate, key and client CA, and a client's
 // certificate and key, are re-read when the files change, so a rotated
-// certificate is served without a restart. A change is noticed at the next
-// handshake (the files are stat'ed then, not read), and
-// a set of files that does not load (a half-written rotation) keeps the
-// last good one in use and is tried again at the next handshake.
+// certificate is used without a restart (a client's CA is read once). A
+// change is noticed at the next handshake (the files are stat'ed then, not
+// read), and a set of files that does not load (a half-written rotation)
+// keeps the last good one in use and is tried again at the next handshake.
+// Listener runs server handshakes before a connection reaches the server.
 package tlsfiles
 
 import (
