@@ -155,7 +155,7 @@ func (s *Server) Stop() {
 }
 
 // opened is called by the transport for every new connection. One over
-// a limit is kept only to be told why (limits.go, refuse).
+// a limit is kept only to be told why (limits.go, admitLocked).
 func (s *Server) opened(nc transport.Conn) *conn {
 	now := time.Now()
 	c := newConn(nc, now, s.closeConn)
