@@ -37,6 +37,8 @@ type Config struct {
 	Telemetry TelemetryConfig `yaml:"telemetry"`
 	// Auth configures client authentication and permissions (both wires).
 	Auth AuthConfig `yaml:"auth"`
+	// Limits bounds what one client may take (connections, request rate).
+	Limits LimitsConfig `yaml:"limits"`
 }
 
 // GRPCConfig configures the Nacos 2.x gRPC listener.
@@ -82,6 +84,8 @@ type GRPCConfig struct {
 	ReuseWriteBuffer bool `yaml:"reuseWriteBuffer" help:"pool HTTP/2 write buffers across connections"`
 	// ReuseFramerBuffer pools the per-frame encoding buffer. Default true.
 	ReuseFramerBuffer bool `yaml:"reuseFramerBuffer" help:"pool HTTP/2 frame encoding buffers across connections"`
+	// TLS serves the listener over TLS (conf/security.go).
+	TLS ListenerTLS `yaml:"tls"`
 }
 
 // HTTPConfig configures the Nacos 1.x HTTP API listener (context path
@@ -126,6 +130,14 @@ type HTTPConfig struct {
 	// TokenTTL is how long a login token is valid, on both wires. Default
 	// 18000s (5h), as Nacos; must be >= 1s.
 	TokenTTL time.Duration `yaml:"tokenTtl" help:"lifetime of a login token (both wires)"`
+	// TrustedProxies lists the networks (CIDR, or single IPs) of HTTP
+	// proxies in front of Herald. UDP pushes go to the address a list
+	// request came from; only a request from one of these networks may
+	// name another host in clientIP. Default empty: clientIP is never
+	// honoured, so no request can aim pushes at a third party.
+	TrustedProxies []string `yaml:"trustedProxies" help:"proxy networks (CIDR) whose clientIP parameter is honoured for UDP pushes"`
+	// TLS serves the listener over TLS (conf/security.go).
+	TLS ListenerTLS `yaml:"tls"`
 }
 
 // AdminConfig configures Herald's own admin API listener.
@@ -180,6 +192,8 @@ type UpstreamConfig struct {
 	// Embedded configures the embedded registry (kind "embedded"): where
 	// persistent instances are kept and how they are health-checked.
 	Embedded EmbeddedConfig `yaml:"embedded"`
+	// Nacos configures the link of kind "nacos" (TLS).
+	Nacos UpstreamNacosConfig `yaml:"nacos"`
 }
 
 // SessionConfig holds per-connection timing and buffering.
@@ -369,6 +383,7 @@ func Default() Config {
 			UDPExpiry: defaultUDPExpiry, UDPMaxSubscribers: defaultUDPMaxSubs, BeatInterval: defaultBeatInterval,
 			BeatTimeout: defaultBeatTimeout, BeatDeleteTimeout: defaultBeatDelete,
 			BeatCheckInterval: defaultBeatCheck, Users: []string{}, TokenTTL: defaultTokenTTL,
+			TrustedProxies: []string{},
 		},
 		Admin: AdminConfig{Addr: defaultAdminAddr},
 		Upstream: UpstreamConfig{
@@ -405,6 +420,7 @@ func Default() Config {
 			Protocol: defaultTraceProtocol, Sampler: defaultTraceSampler,
 			Ratio: defaultTraceRatio, ExportInterval: defaultExportInterval,
 		}},
+		Limits: defaultLimits(),
 	}
 }
 

@@ -42,14 +42,18 @@ func TestFieldsOfConfig(t *testing.T) {
 	want := []string{
 		"node", "grpc.addr", "grpc.maxMessageBytes", "grpc.transport", "grpc.writeBufferSize", "grpc.readBufferSize",
 		"grpc.initialWindowSize", "grpc.initialConnWindowSize", "grpc.reuseWriteBuffer", "grpc.reuseFramerBuffer",
+		"grpc.tls.certFile", "grpc.tls.keyFile", "grpc.tls.clientCAFile",
 		"http.addr", "http.maxBodyBytes", "http.udpAddr", "http.udpExpiry", "http.udpMaxSubscribers", "http.beatInterval",
 		"http.beatTimeout", "http.beatDeleteTimeout", "http.beatCheckInterval", "http.users", "http.tokenTtl",
+		"http.trustedProxies", "http.tls.certFile", "http.tls.keyFile", "http.tls.clientCAFile",
 		"admin.addr", "admin.token", "admin.tokenFile", "console.traceURL", "upstream.kind",
 		"upstream.servers", "upstream.linger", "upstream.requestTimeout", "upstream.resyncGrace",
 		"upstream.username", "upstream.password", "upstream.accessToken", "upstream.loginServers",
 		"upstream.embedded.dataDir", "upstream.embedded.healthCheck.checker", "upstream.embedded.healthCheck.path",
 		"upstream.embedded.healthCheck.interval", "upstream.embedded.healthCheck.timeout",
 		"upstream.embedded.healthCheck.failures", "upstream.embedded.healthCheck.concurrency",
+		"upstream.nacos.tls.enabled", "upstream.nacos.tls.caFile", "upstream.nacos.tls.certFile",
+		"upstream.nacos.tls.keyFile", "upstream.nacos.tls.serverName",
 		"config.maxContentBytes", "config.historyLimit", "config.pushMaxAttempts", "config.pushConfirmTimeout", "config.maxLongPolls",
 		"session.idleTimeout", "session.detectTimeout", "session.pushQueue", "session.ackTimeout",
 		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout", "fanout.maxSubscriptionsPerClient",
@@ -58,6 +62,7 @@ func TestFieldsOfConfig(t *testing.T) {
 		"telemetry.traces.endpoint", "telemetry.traces.protocol", "telemetry.traces.sampler",
 		"telemetry.traces.ratio", "telemetry.traces.exportInterval",
 		"auth.users", "auth.usersFile", "auth.roles", "auth.permissions", "auth.tokenKey", "auth.tokenKeyFile",
+		"limits.maxConnectionsPerIP", "limits.requestsPerSecond", "limits.requestBurst",
 	}
 	if !slices.Equal(paths, want) {
 		t.Errorf("field paths = %v, want %v", paths, want)

@@ -71,6 +71,7 @@ func (c *Config) Validate() error {
 	c.validateConfigCenter(add)
 	c.validateAdmin(add)
 	c.validateAuth(add)
+	c.validateSecurity(add)
 	errs = append(errs, c.Upstream.validate()...)
 	errs = append(errs, c.validateEmbedded()...)
 	add(minDuration("session.idleTimeout", c.Session.IdleTimeout, minIdleTimeout))

@@ -110,9 +110,11 @@ type Hub struct {
 	wheel    *timerWheel
 	acks     *ackIndex
 	counters Counters
-	retrying atomic.Int64 // subscriptions waiting for a retry
-	done     chan struct{}
-	wg       sync.WaitGroup
+	// refusedSubs counts subscriptions refused over MaxPerSubscriber.
+	refusedSubs atomic.Uint64
+	retrying    atomic.Int64 // subscriptions waiting for a retry
+	done        chan struct{}
+	wg          sync.WaitGroup
 
 	// mu protects feeds, bySub and closed. Lock order: mu, then feed.mu,
 	// then subscription.mu.
@@ -201,6 +203,7 @@ func (h *Hub) attach(id string, t Topic, view string) (*feed, error) {
 	refs := h.bySub[id]
 	ref := subRef{t, view}
 	if _, renew := refs[ref]; !renew && h.opts.MaxPerSubscriber > 0 && len(refs) >= h.opts.MaxPerSubscriber {
+		h.refusedSubs.Add(1)
 		return nil, fmt.Errorf("%w: %s already holds %d", ErrTooManySubscriptions, id, len(refs))
 	}
 	f := h.feeds[t]
@@ -362,6 +365,10 @@ func (h *Hub) Stats(k Kind) (topics, subscriptions int) {
 // Retrying counts subscriptions whose push waits for a retry: the retry
 // queue's depth.
 func (h *Hub) Retrying() int { return int(h.retrying.Load()) }
+
+// RefusedSubscriptions counts the subscriptions refused by
+// MaxPerSubscriber since start.
+func (h *Hub) RefusedSubscriptions() uint64 { return h.refusedSubs.Load() }
 
 // Counts returns the outcome counters by event name.
 func (h *Hub) Counts() map[string]uint64 { return h.counters.Snapshot() }

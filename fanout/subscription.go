@@ -102,6 +102,13 @@ func (s *subscription) transmit(a *attempt, ev Event, now time.Time) {
 		s.mu.Lock()
 		if s.inflight == a {
 			s.inflight = nil
+			// Nothing was sent, so nothing awaits an ack: unless a retry
+			// or a newer revision waits, the subscription is not stalled
+			// (a UDP push too large to send must not get its subscriber
+			// closed by the stall rule).
+			if s.next == nil && s.retryAt.IsZero() {
+				s.unackedSince = time.Time{}
+			}
 		}
 		s.mu.Unlock()
 		s.emit(EventDropped, a.push, a, now, "not queued: "+err.Error())

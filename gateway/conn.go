@@ -24,6 +24,11 @@ type conn struct {
 	// closer closes the transport and releases the connection.
 	closer func(c *conn, reason string)
 	enc    fanout.Encoder // set once before the connection is shared
+	rate   *bucket        // the request rate limit; nil: none (limits.go)
+	// refused, set before the connection is shared, is why a limit
+	// refused it: every request is answered with it, and the connection
+	// is closed by the next sweep after refusedGrace (limits.go).
+	refused error
 
 	// lastActive is the UnixNano time of the last request or stream message
 	// from the client.

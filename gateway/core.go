@@ -62,6 +62,10 @@ func (k core) StreamMessage(sess transport.Session, out transport.Stream, p *nac
 		return
 	}
 	c.touch(time.Now())
+	if c.refused != nil {
+		k.s.closeConn(c, "refused: "+c.refused.Error())
+		return
+	}
 	k.s.onStreamMessage(c, out, p)
 }
 

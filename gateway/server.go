@@ -8,6 +8,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -37,6 +38,8 @@ type Options struct {
 	Auth            *auth.Authority      // checks every guarded request's token and rights (permit.go); nil or empty = auth off
 	Logger          *slog.Logger
 	Kitex           KitexTuning
+	TLS             *tls.Config // serve TLS (Kitex only; see kitex.Options.TLS); nil: plain text
+	Limits          Limits      // per-client bounds (limits.go); zero: none
 }
 
 // KitexTuning holds the Kitex transport's HTTP/2 buffer and window
@@ -83,9 +86,12 @@ type Server struct {
 	done chan struct{} // closed by Stop: ends the sweeper
 	wg   sync.WaitGroup
 
-	// mu protects conns.
+	refused refusals // what the limits refused (limits.go)
+
+	// mu protects conns and perIP.
 	mu    sync.Mutex
 	conns map[string]*conn
+	perIP map[string]int // open connections by client IP
 }
 
 // New returns a gRPC endpoint serving reg and pushing through hub, which
@@ -100,6 +106,7 @@ func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) 
 		log:   opts.Logger.With("component", "grpc"),
 		done:  make(chan struct{}),
 		conns: make(map[string]*conn),
+		perIP: make(map[string]int),
 		hub:   hub,
 		enc:   pushEncoder{ids: &requestIDs{}},
 	}
@@ -149,13 +156,20 @@ func (s *Server) Stop() {
 	}
 }
 
-// opened is called by the transport for every new connection.
+// opened is called by the transport for every new connection. One over
+// a limit is kept only to be told why (limits.go, admitLocked).
 func (s *Server) opened(nc transport.Conn) *conn {
-	c := newConn(nc, time.Now(), s.closeConn)
+	now := time.Now()
+	c := newConn(nc, now, s.closeConn)
 	c.enc = s.enc
+	c.rate = s.opts.Limits.newBucket(now)
 	s.mu.Lock()
+	c.refused = s.admitLocked(c)
 	s.conns[c.id] = c
 	s.mu.Unlock()
+	if c.refused != nil {
+		s.log.Info("connection refused", "conn", c.id, "err", c.refused)
+	}
 	return c
 }
 
@@ -176,6 +190,9 @@ func (s *Server) release(c *conn) {
 	s.hub.RemoveSubscriber(c.id)
 	s.mu.Lock()
 	delete(s.conns, c.id)
+	if c.refused == nil {
+		s.leaveLocked(c)
+	}
 	s.mu.Unlock()
 	s.log.Debug("connection released", "conn", c.id, "instances", len(regs))
 }

@@ -48,6 +48,8 @@ func (s *Server) sweep(now time.Time) {
 			s.closeConn(c, "client detection failed")
 		case verdictNoSession:
 			s.closeConn(c, "no ConnectionSetupRequest in time")
+		case verdictRefused:
+			s.closeConn(c, "refused: "+c.refused.Error())
 		}
 	}
 }
@@ -59,6 +61,7 @@ const (
 	verdictProbe
 	verdictClose
 	verdictNoSession
+	verdictRefused
 )
 
 // check decides what the connection needs at time now.
@@ -70,6 +73,10 @@ func (c *conn) check(now time.Time, idleTimeout time.Duration) verdict {
 		return verdictOK
 	}
 	switch {
+	case c.refused != nil:
+		if now.Sub(c.opened) >= refusedGrace {
+			return verdictRefused
+		}
 	case c.client == nil:
 		if idle >= idleTimeout {
 			return verdictNoSession

@@ -34,8 +34,13 @@ func (s *Server) newTransport() (transport.Transport, error) {
 	base := transport.Options{Addr: s.opts.Addr, InboundLimit: s.opts.inboundLimit(), Logger: s.log}
 	switch s.opts.Transport {
 	case TransportNetpoll, TransportGonet:
-		return kitex.New(kitex.Options{Options: base, Poller: s.opts.Transport, ExitWait: s.opts.ExitWait, Tuning: s.opts.Kitex}), nil
+		return kitex.New(kitex.Options{Options: base, Poller: s.opts.Transport, ExitWait: s.opts.ExitWait,
+			Tuning: s.opts.Kitex, TLS: s.opts.TLS}), nil
 	case TransportEvent:
+		if s.opts.TLS != nil {
+			return nil, fmt.Errorf("grpc transport %s serves no TLS: use %s or %s for a TLS listener",
+				TransportEvent, TransportNetpoll, TransportGonet)
+		}
 		return event.New(event.Options{Options: base, MaxPending: s.opts.PushQueue * 16 << 10}), nil
 	default:
 		return nil, fmt.Errorf("grpc transport %q: want %s, %s or %s", s.opts.Transport, TransportNetpoll, TransportGonet, TransportEvent)

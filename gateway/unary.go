@@ -33,6 +33,9 @@ var unaryHandlers = map[string]unaryFunc{
 // body (502), and finally the handler.
 func (s *Server) unary(ctx context.Context, c *conn, p *nacospb.Payload) (*nacospb.Payload, error) {
 	typ := nacoswire.Type(p)
+	if c != nil && c.refused != nil {
+		return nil, errorf(nacoswire.ErrOverThreshold, "%v", c.refused)
+	}
 	if typ == nacoswire.TypeServerCheckRequest {
 		return serverCheck(c)
 	}
@@ -49,7 +52,11 @@ func (s *Server) unary(ctx context.Context, c *conn, p *nacospb.Payload) (*nacos
 	if _, err := c.session(); err != nil {
 		return nil, errUnregisteredConn()
 	}
-	c.touch(time.Now())
+	now := time.Now()
+	c.touch(now)
+	if err := s.overRate(c, typ, now); err != nil {
+		return nil, err
+	}
 	if n := len(nacoswire.Body(p)); n > s.opts.MaxMessageBytes {
 		return nil, errorf(nacoswire.ErrInvalidParam, "%s body is %d bytes, over the %d-byte limit", typ, n, s.opts.MaxMessageBytes)
 	}

@@ -93,6 +93,9 @@ func StartHerald(ctx context.Context, bin, dir string, extra, env []string) (*He
 	args := append([]string{
 		"-grpc.addr", grpcAddr, "-admin.addr", adminAddr, "-http.addr", httpAddr,
 		"-log.level", "warn", "-fanout.mergeWindow", "0",
+		// One process on one IP opens thousands of connections and sends
+		// as fast as it can: the abuse limits would measure themselves.
+		"-limits.maxConnectionsPerIP", "0", "-limits.requestsPerSecond", "0",
 		// Its own data directory: never the working directory's, which
 		// another Herald may hold (the directory is locked).
 		"-upstream.embedded.dataDir", filepath.Join(dir, "data"),

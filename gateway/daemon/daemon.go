@@ -150,8 +150,13 @@ func (d *Daemon) startHub() error {
 // startGateway starts the client-facing endpoints.
 func (d *Daemon) startGateway() error {
 	cfg := d.cfg
-	var err error
+	tlsCfg, err := listenerTLS("grpc.tls", cfg.GRPC.TLS, alpnGRPC, d.log)
+	if err != nil {
+		return err
+	}
 	d.grpc, err = gateway.New(gateway.Options{
+		TLS:             tlsCfg,
+		Limits:          gatewayLimits(cfg.Limits),
 		Addr:            cfg.GRPC.Addr,
 		MaxMessageBytes: cfg.GRPC.MaxMessageBytes,
 		Transport:       cfg.GRPC.Transport,
@@ -181,8 +186,12 @@ func (d *Daemon) startGateway() error {
 func (d *Daemon) startHTTP() error {
 	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelWarn) })
 	h := d.cfg.HTTP
-	var err error
+	tlsCfg, err := listenerTLS("http.tls", h.TLS, alpnHTTP1, d.log)
+	if err != nil {
+		return err
+	}
 	d.http, err = http1.New(http1.Options{
+		TLS: tlsCfg, TrustedProxies: trustedProxies(h.TrustedProxies),
 		Addr: h.Addr, MaxBodyBytes: h.MaxBodyBytes, UDPAddr: h.UDPAddr, UDPExpiry: h.UDPExpiry,
 		UDPMaxSubscribers: h.UDPMaxSubscribers,
 		Beats:             http1.BeatRules{Interval: h.BeatInterval, Timeout: h.BeatTimeout, Delete: h.BeatDeleteTimeout},

@@ -49,6 +49,9 @@ func (d *Daemon) hubTelemetry(rec *tracker.Recorder) (fanout.Observer, telemetry
 
 // observeState registers the metrics read from the running parts.
 func (d *Daemon) observeState() error {
+	if err := d.tel.metrics.ObserveRefusals(d.refusals); err != nil {
+		return err
+	}
 	return d.tel.metrics.Observe(telemetry.Sources{
 		// A 1.x client holds no connection: "http" counts the instances
 		// kept alive by beats, "udp" the UDP push subscribers.

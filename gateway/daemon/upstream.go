@@ -43,7 +43,12 @@ func newBackend(cfg conf.Config, log *slog.Logger) (backend, error) {
 	case "", conf.UpstreamEmbedded:
 		return openEmbedded(cfg, log)
 	case conf.UpstreamNacos:
+		tlsCfg, err := upstreamTLS(u.Nacos.TLS, log)
+		if err != nil {
+			return backend{}, err
+		}
 		l, err := nacoslink.New(nacoslink.Options{
+			TLS:     tlsCfg,
 			Servers: u.Servers, RequestTimeout: u.RequestTimeout, Linger: zeroIsNone(u.Linger),
 			ResyncGrace: zeroIsNone(u.ResyncGrace), ClientVersion: "Herald:" + Version, AppName: cfg.Node,
 			MaxConfigBytes: cfg.Config.MaxContentBytes,

@@ -11,6 +11,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/herald-gateway/herald/gateway/daemon"
@@ -97,7 +98,8 @@ func scrape(t *testing.T, d *daemon.Daemon) map[string]*dto.MetricFamily {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/metrics status %d", resp.StatusCode)
 	}
-	var p expfmt.TextParser
+	// Herald writes only legacy (ASCII) metric names.
+	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
 		t.Fatalf("parse /metrics: %v", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/upstream"
@@ -13,7 +12,8 @@ import (
 // list answers GET /v1/ns/instance/list with the ServiceInfo of B.1:
 // grouped name, clusters echoed verbatim, healthyOnly applied. With
 // udpPort > 0 it also creates or renews the UDP subscription of
-// clientIP:udpPort (the peer address when clientIP is blank); when there
+// <request's address>:udpPort (clientIP only from a trusted proxy,
+// udp_target.go); when there
 // are too many UDP subscribers already, the client is answered all the
 // same and keeps polling.
 func (s *Server) list(ctx context.Context, r *request) (any, error) {
@@ -46,12 +46,9 @@ func (s *Server) list(ctx context.Context, r *request) (any, error) {
 
 // subscribeUDP subscribes the client's UDP endpoint to key.
 func (s *Server) subscribeUDP(ctx context.Context, r *request, key upstream.ServiceKey, clusters string, port int) (upstream.Service, error) {
-	ip := r.p.get("clientIP")
-	if ip == "" {
-		ip = r.peerIP
-	}
-	if net.ParseIP(ip) == nil {
-		return upstream.Service{}, badRequest("clientIP", "clientIP %q is not an IP address", ip)
+	ip, err := s.udpTarget(r)
+	if err != nil {
+		return upstream.Service{}, err
 	}
 	version := r.header("Client-Version")
 	if version == "" {

@@ -10,17 +10,22 @@ package http1
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/config"
+	"github.com/cloudwego/hertz/pkg/network/standard"
 
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/auth"
 	"github.com/herald-gateway/herald/gateway/hertzrun"
+	"github.com/herald-gateway/herald/internal/tlsfiles"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -54,6 +59,12 @@ type Options struct {
 	// MIN_LONG_POOLING_TIMEOUT); tests shorten it.
 	MaxLongPolls    int
 	MinLongPollHold time.Duration
+	// TLS, when set, serves the listener over TLS (Hertz's standard
+	// transport: netpoll carries no TLS). Nil: plain text.
+	TLS *tls.Config
+	// TrustedProxies are the networks whose requests may name another
+	// host in clientIP for UDP pushes (udp_target.go); empty: none.
+	TrustedProxies []netip.Prefix
 }
 
 // RequestObserver is told of every request served; it must be fast and
@@ -150,10 +161,17 @@ func (s *Server) Start() error {
 		return fmt.Errorf("http listen %s: %w", s.opts.Addr, err)
 	}
 	s.udp, s.ln = udp, ln
-	s.h = server.New(server.WithListener(ln), server.WithDisablePrintRoute(true),
+	hopts := []config.Option{server.WithListener(ln), server.WithDisablePrintRoute(true),
 		server.WithMaxRequestBodySize(s.opts.MaxBodyBytes), server.WithExitWaitTime(time.Second),
-		// A held long poll learns that its client went away (netpoll).
-		server.WithSenseClientDisconnection(true))
+		// A held long poll learns that its client went away.
+		server.WithSenseClientDisconnection(true)}
+	if s.opts.TLS != nil {
+		// Hertz is handed only connections whose handshake completed, on
+		// its standard transport (netpoll reads sockets itself).
+		tln := tlsfiles.NewListener(ln, s.opts.TLS, s.log)
+		hopts = append(hopts, server.WithListener(tln), server.WithTransport(standard.NewTransporter))
+	}
+	s.h = server.New(hopts...)
 	s.routes()
 	if err := hertzrun.Start(s.h, "http1", s.log); err != nil {
 		ln.Close()

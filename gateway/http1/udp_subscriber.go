@@ -65,9 +65,19 @@ func (s *udpSubscriber) Client() fanout.ClientInfo {
 // Encoder implements fanout.Subscriber: the shared UDP encoder.
 func (s *udpSubscriber) Encoder() fanout.Encoder { return s.u.enc }
 
+// maxDatagram is the largest UDP payload over IPv4 (65535 less the IP
+// and UDP headers).
+const maxDatagram = 65507
+
 // Send implements fanout.Subscriber: one datagram to the client. UDP
-// writes do not wait for the peer.
+// writes do not wait for the peer. A push too large for one datagram,
+// even gzipped, is not sent: the Hub records it dropped with the error as
+// its reason, and the client keeps its cacheMillis polling.
 func (s *udpSubscriber) Send(p *fanout.Push) error {
+	if len(p.Frame) > maxDatagram {
+		return fmt.Errorf("push of %d bytes (gzipped) exceeds one UDP datagram (%d bytes); not sent, the client keeps polling",
+			len(p.Frame), maxDatagram)
+	}
 	if _, err := s.u.conn.WriteToUDP(p.Frame, s.addr); err != nil {
 		return fmt.Errorf("udp push to %s: %w", s.addr, err)
 	}

@@ -7,7 +7,6 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/aggregation"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
@@ -27,7 +26,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	reader := sdkmetric.NewManualReader()
 	hist := sdkmetric.NewView(sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram},
-		sdkmetric.Stream{Aggregation: aggregation.ExplicitBucketHistogram{Boundaries: LatencyBuckets}})
+		sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: LatencyBuckets}})
 	p := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithView(hist))
 	return &Metrics{provider: p, reader: reader, meter: p.Meter("github.com/herald-gateway/herald")}
 }

@@ -108,7 +108,7 @@ func labels(set attribute.Set, le string) string {
 		if b.Len() > 1 {
 			b.WriteByte(',')
 		}
-		b.WriteString(string(kv.Key) + `="` + escapeLabel(kv.Value.Emit()) + `"`)
+		b.WriteString(string(kv.Key) + `="` + escapeLabel(kv.Value.String()) + `"`)
 	}
 	if le != "" {
 		if b.Len() > 1 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/herald-gateway/herald/tracker"
 )
@@ -37,7 +38,8 @@ func TestWritePrometheus(t *testing.T) {
 	if err := m.WritePrometheus(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
-	var p expfmt.TextParser
+	// Herald writes only legacy (ASCII) metric names.
+	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(buf.String()))
 	if err != nil {
 		t.Fatalf("parse: %v\n%s", err, buf.String())

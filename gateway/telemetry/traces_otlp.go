@@ -56,6 +56,7 @@ func (e otlpPushes) encode(pushes []fanout.PushSpan) []*tracepb.ResourceSpans {
 			s.ParentSpanId = ids[n+24 : n+32 : n+32]
 		}
 		s.TraceState = sc.TraceState().String()
+		s.Flags = spanFlags(ps.SpanContext().TraceFlags(), sc)
 		s.Name, s.Kind = fanout.SpanPush, tracepb.Span_SPAN_KIND_PRODUCER
 		s.StartTimeUnixNano, s.EndTimeUnixNano = uint64(ps.SentAt.UnixNano()), uint64(ps.At.UnixNano())
 		attrs = ps.AppendAttributes(attrs[:0])
@@ -78,8 +79,19 @@ func (e otlpPushes) encode(pushes []fanout.PushSpan) []*tracepb.ResourceSpans {
 // link is a retry's link to the first attempt of its chain.
 func link(first trace.SpanContext) *tracepb.Span_Link {
 	tid, sid := first.TraceID(), first.SpanID()
-	return &tracepb.Span_Link{TraceId: tid[:], SpanId: sid[:],
+	return &tracepb.Span_Link{TraceId: tid[:], SpanId: sid[:], Flags: spanFlags(first.TraceFlags(), first),
 		Attributes: keyValues([]attribute.KeyValue{fanout.AttrAttempt.Int(1)}, newPBArena(1))}
+}
+
+// spanFlags are OTLP's span (or link) flags, as the exporter sets them:
+// the W3C trace flags in the low byte, and whether the parent is remote
+// (which is always known here).
+func spanFlags(tf trace.TraceFlags, parent trace.SpanContext) uint32 {
+	flags := uint32(tf) | uint32(tracepb.SpanFlags_SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK)
+	if parent.IsRemote() {
+		flags |= uint32(tracepb.SpanFlags_SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK)
+	}
+	return flags
 }
 
 // pbArena hands out the messages of attribute values from slices made
@@ -146,6 +158,6 @@ func (a *pbArena) value(av *commonpb.AnyValue, v attribute.Value) {
 	case attribute.FLOAT64:
 		av.Value = &commonpb.AnyValue_DoubleValue{DoubleValue: v.AsFloat64()}
 	default:
-		av.Value = &commonpb.AnyValue_StringValue{StringValue: v.Emit()}
+		av.Value = &commonpb.AnyValue_StringValue{StringValue: v.String()}
 	}
 }

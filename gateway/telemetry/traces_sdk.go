@@ -22,7 +22,7 @@ func sdkPushSpan(ps *fanout.PushSpan, res *resource.Resource, scope instrumentat
 		Parent:      ps.Change,
 		StartTime:   ps.SentAt, EndTime: ps.At,
 		Attributes: ps.AppendAttributes(make([]attribute.KeyValue, 0, fanout.PushSpanAttrs)),
-		Resource:   res, InstrumentationLibrary: scope,
+		Resource:   res, InstrumentationScope: scope,
 	}
 	if ps.First.IsValid() {
 		stub.Links = []sdktrace.Link{{SpanContext: ps.First,

@@ -76,6 +76,7 @@ type tokens struct {
 	creds   Credentials
 	servers []string // HTTP login addresses
 	client  *http.Client
+	scheme  string // http, or https when the link uses TLS
 	now     func() time.Time
 
 	// mu serialises logins and protects the fields below, so many requests
@@ -89,9 +90,16 @@ type tokens struct {
 // loginRetry spaces failed logins, as the SDKs' 5 s refresh loop.
 const loginRetry = 5 * time.Second
 
+// newTokens logs in over https when the link dials its upstream with TLS
+// (the same CAs, client certificate and server name), else over http.
 func newTokens(o Options) *tokens {
-	return &tokens{creds: o.Credentials, servers: o.Credentials.loginServers(o.Servers),
-		client: &http.Client{Timeout: o.RequestTimeout}, now: o.Now, token: o.Credentials.AccessToken}
+	t := &tokens{creds: o.Credentials, servers: o.Credentials.loginServers(o.Servers),
+		client: &http.Client{Timeout: o.RequestTimeout}, scheme: "http", now: o.Now, token: o.Credentials.AccessToken}
+	if o.TLS != nil {
+		t.scheme = "https"
+		t.client.Transport = &http.Transport{TLSClientConfig: o.TLS.Clone(), Proxy: nil}
+	}
+	return t
 }
 
 // get returns the token to send: "" without credentials; the configured
@@ -166,7 +174,7 @@ const maxLoginReply = 64 << 10
 
 func (t *tokens) loginAt(ctx context.Context, server string) (string, time.Duration, error) {
 	form := url.Values{"username": {t.creds.Username}, "password": {t.creds.Password}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+server+"/nacos/v1/auth/users/login", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.scheme+"://"+server+"/nacos/v1/auth/users/login", strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", 0, err
 	}

@@ -1,6 +1,7 @@
 package nacoslink
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,6 +41,10 @@ type Options struct {
 	// MaxConfigBytes bounds a forwarded publish's content. Default
 	// upstream.DefaultMaxConfigBytes.
 	MaxConfigBytes int
+	// TLS, when set, dials every server with TLS (tlsfiles.Client builds
+	// one that re-reads its files); the name checked is each server's host
+	// unless TLS.ServerName is set. Nil: plain text.
+	TLS *tls.Config
 	// Logger receives connection events. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock (tests inject one). Default time.Now.

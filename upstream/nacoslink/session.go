@@ -69,7 +69,7 @@ type session struct {
 // dial connects to server: ServerCheck, stream, ConnectionSetupRequest
 // (NACOS_PROTOCOL.md A.4). The receive loop runs until the session ends.
 func dial(ctx context.Context, server string, o Options, tok *tokens, handle serverHandler) (*session, error) {
-	tr, err := newTransport(server, o.RequestTimeout)
+	tr, err := newTransport(server, o.RequestTimeout, o.TLS)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package nacoslink
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"time"
@@ -32,10 +33,14 @@ type kitexTransport struct {
 	pool   remote.ConnPool
 }
 
-// newTransport builds the two clients for addr. No connection is made
-// until the first call.
-func newTransport(addr string, connectTimeout time.Duration) (*kitexTransport, error) {
-	pool := nphttp2.NewConnPool("nacos", 1, grpc.ConnectOptions{})
+// newTransport builds the two clients for addr, over TLS when tlsCfg is
+// set. No connection is made until the first call.
+func newTransport(addr string, connectTimeout time.Duration, tlsCfg *tls.Config) (*kitexTransport, error) {
+	var copts grpc.ConnectOptions
+	if tlsCfg != nil {
+		copts.TLSConfig = grpc.TLSConfig(forServer(tlsCfg, addr))
+	}
+	pool := nphttp2.NewConnPool("nacos", 1, copts)
 	pin := &pinnedPool{addr: addr, pool: pool}
 	opts := []client.Option{client.WithProxy(pin), client.WithConnectTimeout(connectTimeout),
 		client.WithTransportProtocol(transport.GRPC), client.WithDialer(noSelfConnect{remote.NewDefaultDialer()})}
@@ -54,6 +59,16 @@ func newTransport(addr string, connectTimeout time.Duration) (*kitexTransport, e
 
 // close tears the HTTP/2 connection down.
 func (t *kitexTransport) close() { t.pool.Close() }
+
+// forServer is cfg for dialling addr: the name checked in the server's
+// certificate is addr's host unless cfg names one.
+func forServer(cfg *tls.Config, addr string) *tls.Config {
+	c := cfg.Clone()
+	if c.ServerName == "" {
+		c.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	return c
+}
 
 // noSelfConnect refuses a TCP self-connection: dialling a loopback port
 // in the ephemeral range while nothing listens can connect a socket to

@@ -6,6 +6,7 @@ package kitex
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/herald-gateway/herald/internal/nacospb/birequeststream"
 	requestsvc "github.com/herald-gateway/herald/internal/nacospb/request"
 	"github.com/herald-gateway/herald/internal/nacospb/requeststream"
+	"github.com/herald-gateway/herald/internal/tlsfiles"
 )
 
 // Kitex's own gzip inflates without bound; Herald's stops at the inbound
@@ -39,6 +41,10 @@ type Options struct {
 	Poller   string        // PollerNetpoll (default) or PollerGonet
 	ExitWait time.Duration // graceful shutdown bound
 	Tuning   Tuning
+	// TLS, when set, serves TLS (its config should advertise ALPN "h2",
+	// which gRPC clients require). netpoll reads sockets itself and
+	// cannot carry TLS, so TLS is always served on gonet.
+	TLS *tls.Config
 }
 
 // Tuning holds the HTTP/2 transport options that decide memory per
@@ -98,6 +104,10 @@ func New(opts Options) *Transport {
 	if opts.Poller == "" {
 		opts.Poller = PollerNetpoll
 	}
+	if opts.TLS != nil && opts.Poller != PollerGonet {
+		opts.Logger.Info("grpc TLS is served on Kitex gonet (netpoll carries no TLS)", "poller", opts.Poller)
+		opts.Poller = PollerGonet
+	}
 	quietKitex.Do(func() { klog.SetLevel(klog.LevelError) })
 	return &Transport{opts: opts, log: opts.Logger, exit: make(chan error)}
 }
@@ -107,6 +117,10 @@ func (s *Transport) Start(core transport.Core) error {
 	ln, err := net.Listen("tcp", s.opts.Addr)
 	if err != nil {
 		return fmt.Errorf("grpc listen %s: %w", s.opts.Addr, err)
+	}
+	if s.opts.TLS != nil {
+		// Kitex is handed only connections whose handshake completed.
+		ln = tlsfiles.NewListener(ln, s.opts.TLS, s.log)
 	}
 	s.ln = ln
 	if s.ksvr, err = s.newKitex(ln, core); err != nil {
