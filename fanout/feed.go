@@ -86,6 +86,7 @@ func (f *feed) notify(snap Snapshot) {
 		f.mu.Unlock()
 		return
 	}
+	prior := f.latest
 	f.latest = &snap
 	now := f.hub.now()
 	f.hub.tr.changed(&f.change, f.topic, snap.Revision, now)
@@ -95,9 +96,11 @@ func (f *feed) notify(snap Snapshot) {
 			f.hub.wheel.schedule(now.Add(window), mergeClose{f})
 		}
 		f.mu.Unlock()
+		f.changed(prior, snap, now)
 		return
 	}
 	f.mu.Unlock()
+	f.changed(prior, snap, now)
 	f.dispatch(now)
 }
 

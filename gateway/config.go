@@ -73,6 +73,7 @@ func (s *Server) configQuery(ctx context.Context, c *conn, p *nacospb.Payload) (
 		resp.RequestID = req.RequestID
 		return nacoswire.NewPayload(typ, nacoswire.ConfigQueryResponse{Response: resp})
 	}
+	s.hub.Served(c.id, c.Client(), fanout.ConfigTopic(key), req.Tenant, fanout.ConfigSnapshot(st), item.Md5, len(item.Content))
 	return nacoswire.NewPayload(typ, nacoswire.ConfigQueryResponse{
 		Response: answer(req.Request), Content: item.Content, Md5: item.Md5, LastModified: item.LastModified,
 		ContentType: st.Config.Type, EncryptedDataKey: item.EncryptedDataKey, Beta: beta,

@@ -82,6 +82,16 @@ func stringField(r *Record, name string) *string {
 		return &r.TraceID
 	case "rs":
 		return &r.Reason
+	case "m5":
+		return &r.Md5
+	case "l5":
+		return &r.LatestMd5
+	case "ty":
+		return &r.ContentType
+	case "si":
+		return &r.SrcIP
+	case "an":
+		return &r.AppName
 	}
 	return nil
 }
@@ -114,6 +124,8 @@ func setIntField(r *Record, name string, n int64) bool {
 		r.EndToEndMs = n
 	case "w":
 		r.NetworkMs = n
+	case "lm":
+		r.LastModified = n
 	default:
 		return false
 	}

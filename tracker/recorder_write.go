@@ -156,5 +156,8 @@ func toRecord(o fanout.Outcome, node string) Record {
 	if !o.Changed.IsZero() {
 		rec.EndToEndMs = rec.At - o.Changed.UnixMilli()
 	}
+	if o.Topic.Kind == fanout.KindConfig {
+		configFields(&rec, o)
+	}
 	return rec
 }

@@ -167,6 +167,16 @@ func groupByStream(recs []Record) []streamGroup {
 				groups = append(groups, streamGroup{key: topicKey(r.Kind, r.Namespace, r.Group, r.Service)})
 			}
 			slots = append(slots, slot{g, i})
+			if r.IsChange() {
+				name.kind = "change"
+				g, ok := services[name]
+				if !ok {
+					g = len(groups)
+					services[name] = g
+					groups = append(groups, streamGroup{key: changeKey(r.Namespace, r.Group, r.Service)})
+				}
+				slots = append(slots, slot{g, i})
+			}
 		}
 		if r.ClientIP != "" {
 			g, ok := ips[r.ClientIP]
