@@ -19,10 +19,12 @@ import "time"
 // All go to the Observer as every outcome does: off the push path for
 // the tracker, counted by event.
 
-// changed reports a new revision of a config feed; prior is nil for the
-// watch's first state, which is not reported.
+// changed reports a new revision of a config feed. prior is the newest
+// state before it: the last one received, or before the watch's first
+// the one subscribers were answered with. The watch's first state is a
+// change only when it is newer than that.
 func (f *feed) changed(prior *Snapshot, snap Snapshot, now time.Time) {
-	if prior == nil || f.topic.Kind != KindConfig {
+	if prior == nil || prior.Revision >= snap.Revision || f.topic.Kind != KindConfig {
 		return
 	}
 	f.hub.observe(Outcome{Event: EventChanged, At: now, Topic: f.topic, Revision: snap.Revision,
