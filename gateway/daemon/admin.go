@@ -80,6 +80,9 @@ func (d *Daemon) startAdmin() error {
 	h.GET("/stats", d.serveStats)
 	h.GET("/v1/upstream", d.serveUpstream)
 	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
+	if d.backend.config != nil {
+		api.Config = d.hub // configuration push tracking
+	}
 	api.Register(h)
 	console.New(console.Options{Node: d.cfg.Node, TraceURL: d.cfg.Console.TraceURL,
 		MaxWindow: d.cfg.Tracker.Retention, Guard: d.guard}).Register(h.Engine)

@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+
+	"github.com/herald-gateway/herald/gateway/daemon"
+	"github.com/herald-gateway/herald/internal/redistest"
+	"github.com/herald-gateway/herald/tracker"
+	"github.com/herald-gateway/herald/upstream"
+)
+
+// Configuration push tracking, end to end: real SDK clients, a real
+// redis-server (with HERALD_E2E_CHAIN, the same answers from the edge's
+// tracker).
+
+// cfgTracks is the body of /v1/tracks/config.
+type cfgTracks struct {
+	Changes []tracker.Record `json:"changes"`
+	Records []tracker.Record `json:"records"`
+	Next    string           `json:"next"`
+}
+
+// cfgListener is a listener in /v1/status/config and /v1/tracks/config/client.
+type cfgListener struct {
+	Namespace, Group, DataID string
+	ConnID                   string `json:"connectionId"`
+	ClientIP                 string `json:"clientIp"`
+	Md5                      string `json:"md5"`
+	LatestMd5                string `json:"latestMd5"`
+	HeldSince                int64  `json:"heldSince"`
+	UpToDate                 bool   `json:"upToDate"`
+	BehindMs                 int64  `json:"behindMs"`
+	Listening                bool   `json:"listening"`
+	Changes                  []tracker.Record
+}
+
+type cfgStatus struct {
+	Md5       string        `json:"md5"`
+	UpToDate  int           `json:"upToDate"`
+	Behind    int           `json:"behind"`
+	Listeners []cfgListener `json:"listeners"`
+}
+
+type cfgClient struct {
+	Configs []cfgListener    `json:"configs"`
+	Records []tracker.Record `json:"records"`
+}
+
+type cfgEvent struct {
+	Change    tracker.Record   `json:"change"`
+	Following []tracker.Record `json:"following"`
+	Counts    map[string]int   `json:"counts"`
+}
+
+// adminDecode GETs path and decodes a 200 answer into v.
+func adminDecode(t *testing.T, d *daemon.Daemon, path string, q url.Values, v any) error {
+	t.Helper()
+	code, body := adminGet(t, d, path, q)
+	if code != http.StatusOK {
+		return fmt.Errorf("%s: status %d: %s", path, code, body)
+	}
+	return json.Unmarshal(body, v)
+}
+
+// changeWith is the change event of md5 among changes.
+func changeWith(changes []tracker.Record, md5 string) (tracker.Record, bool) {
+	for _, c := range changes {
+		if c.Md5 == md5 {
+			return c, true
+		}
+	}
+	return tracker.Record{}, false
+}
+
+// deliveredTo checks, in a timeline (oldest first), that connection conn
+// was notified of md5 and acknowledged it, then served it, then reported
+// holding it, in that order.
+func deliveredTo(recs []tracker.Record, conn, md5 string, notified string) error {
+	want := []string{"sent", notified, "served", "reported"}
+	i := 0
+	for _, r := range recs {
+		if i < len(want) && r.ConnID == conn && r.Result == want[i] && (r.Md5 == md5 || r.Result == "sent" || r.Result == notified) {
+			i++
+		}
+	}
+	if i < len(want) {
+		return fmt.Errorf("connection %s: saw %v of %v for md5 %s", conn, want[:i], want, md5)
+	}
+	return nil
+}
+
+// After a publish, a Go SDK listener's notification, ack, content served
+// and re-listen with the new md5 are in the timeline under the change
+// event; by IP it holds the new md5; status now shows it up to date and
+// a raw-protocol listener that never acknowledges as behind, first.
+func TestConfigTrackGoSDK(t *testing.T) {
+	rs := redistest.Start(t)
+	d := startHerald(t, trackingConfig(t, rs.Addr()))
+	port := grpcPort(t, d)
+	writer, reader := newConfigClient(t, port, ""), newConfigClient(t, port, "")
+	p := vo.ConfigParam{DataId: "track.yaml", Group: "DEFAULT_GROUP", Content: "v: 1\n", Type: "yaml"}
+	mustPublish(t, writer, p)
+	mustGet(t, reader, p.Group, p.DataId)
+	w := newConfigWatch()
+	listen(t, reader, p.Group, p.DataId, w)
+	awaitHeld(t, d, p.DataId, p.Content)
+
+	p.Content = "v: 2\n"
+	v2 := upstream.Md5Hex(p.Content)
+	mustPublish(t, writer, p)
+	w.waitFor(t, p.Content, chainWait)
+	key := url.Values{"dataId": {p.DataId}}
+	var change, acked tracker.Record
+	eventually(t, "the change and its delivery tracked", chainWait, func() error {
+		var tr cfgTracks
+		q := url.Values{"dataId": {p.DataId}, "order": {"oldest"}, "limit": {"1000"}}
+		if err := adminDecode(t, d, "/v1/tracks/config", q, &tr); err != nil {
+			return err
+		}
+		var ok bool
+		if change, ok = changeWith(tr.Changes, v2); !ok || change.Result != tracker.ResultPublish || change.ContentType != "yaml" ||
+			change.Bytes != len(p.Content) || change.Kind != tracker.KindConfig {
+			return fmt.Errorf("no publish change with md5 %s among %+v", v2, tr.Changes)
+		}
+		for _, r := range tr.Records {
+			if r.Result == "acked" && r.At >= change.At && r.Md5 == v2 {
+				acked = r
+			}
+		}
+		if acked.ConnID == "" {
+			return fmt.Errorf("no acked push of %s in %d records", v2, len(tr.Records))
+		}
+		return deliveredTo(tr.Records, acked.ConnID, v2, "acked")
+	})
+	if acked.NetworkMs < 0 || acked.ClientIP == "" || acked.ClientVersion == "" {
+		t.Errorf("acked record %+v", acked)
+	}
+
+	var ev cfgEvent
+	if err := adminDecode(t, d, "/v1/tracks/config/event", url.Values{"dataId": {p.DataId}, "id": {change.ID}}, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Change.Md5 != v2 || ev.Counts["acked"] < 1 || ev.Counts["reported"] < 1 || deliveredTo(ev.Following, acked.ConnID, v2, "acked") != nil {
+		t.Fatalf("event detail %+v", ev)
+	}
+
+	var byIP cfgClient
+	if err := adminDecode(t, d, "/v1/tracks/config/client", url.Values{"ip": {acked.ClientIP}}, &byIP); err != nil {
+		t.Fatal(err)
+	}
+	held := false
+	for _, c := range byIP.Configs {
+		if c.DataID == p.DataId && c.ConnID == acked.ConnID {
+			held = c.Listening && c.Md5 == v2 && c.UpToDate && len(c.Changes) > 0 && c.Changes[0].Md5 == v2
+		}
+	}
+	if !held || len(byIP.Records) == 0 {
+		t.Fatalf("by IP %s: %+v; want %s listened with md5 %s and its change", acked.ClientIP, byIP.Configs, p.DataId, v2)
+	}
+	var st cfgStatus
+	if err := adminDecode(t, d, "/v1/status/config", key, &st); err != nil || st.Md5 != v2 || st.Behind != 0 || st.UpToDate != 1 {
+		t.Fatalf("status now %+v %v; want one listener up to date with %s", st, err, v2)
+	}
+
+	// A listener that holds v2 and never acknowledges is behind after v3.
+	mute := dialSetUp(t, d.GRPCAddr().String())
+	if _, err := expectOK(mute, "ConfigBatchListenRequest", listenBody(listenCtx(p.DataId, p.Group, v2))); err != nil {
+		t.Fatal(err)
+	}
+	awaitListeners(t, d, p.DataId, 2)
+	p.Content = "v: 3\n"
+	v3 := upstream.Md5Hex(p.Content)
+	mustPublish(t, writer, p)
+	w.waitFor(t, p.Content, chainWait)
+	eventually(t, "the mute listener behind, first", chainWait, func() error {
+		if err := adminDecode(t, d, "/v1/status/config", key, &st); err != nil {
+			return err
+		}
+		if st.Md5 != v3 || st.Behind != 1 || st.UpToDate != 1 || len(st.Listeners) != 2 {
+			return fmt.Errorf("status %+v", st)
+		}
+		if first := st.Listeners[0]; first.UpToDate || first.Md5 != v2 || first.LatestMd5 != v3 || first.BehindMs <= 0 {
+			return fmt.Errorf("first listener %+v; want the mute one, behind on %s", first, v2)
+		}
+		return nil
+	})
+}
+
+// awaitListeners waits until dataId has n listeners on d.
+func awaitListeners(t *testing.T, d *daemon.Daemon, dataID string, n int) {
+	t.Helper()
+	eventually(t, fmt.Sprint(n, " listeners of ", dataID), chainWait, func() error {
+		var st cfgStatus
+		if err := adminDecode(t, d, "/v1/status/config", url.Values{"dataId": {dataID}}, &st); err != nil {
+			return err
+		}
+		if len(st.Listeners) < n {
+			return fmt.Errorf("%d listeners", len(st.Listeners))
+		}
+		return nil
+	})
+}
