@@ -206,3 +206,108 @@ func awaitListeners(t *testing.T, d *daemon.Daemon, dataID string, n int) {
 		return nil
 	})
 }
+
+// trackerStats reads the tracker's counters from /stats.
+func trackerStats(t *testing.T, d *daemon.Daemon) (tracker.RecorderStats, error) {
+	t.Helper()
+	var st struct {
+		Tracker tracker.RecorderStats `json:"tracker"`
+	}
+	err := adminDecode(t, d, "/stats", nil, &st)
+	return st.Tracker, err
+}
+
+// Redis killed before a publish: the push reaches the listener all the
+// same, the change and its delivery wait in the recorder's backlog, and
+// are written (none dropped) once Redis is back.
+func TestConfigTrackRedisKilledDuringPublish(t *testing.T) {
+	rs := redistest.Start(t)
+	d := startHerald(t, trackingConfig(t, rs.Addr()))
+	port := grpcPort(t, d)
+	writer, reader := newConfigClient(t, port, ""), newConfigClient(t, port, "")
+	p := vo.ConfigParam{DataId: "outage.yaml", Group: "DEFAULT_GROUP", Content: "v: 1\n"}
+	mustPublish(t, writer, p)
+	mustGet(t, reader, p.Group, p.DataId)
+	w := newConfigWatch()
+	listen(t, reader, p.Group, p.DataId, w)
+	awaitHeld(t, d, p.DataId, p.Content)
+
+	rs.Stop()
+	p.Content = "v: 2\n"
+	v2 := upstream.Md5Hex(p.Content)
+	mustPublish(t, writer, p)
+	w.waitFor(t, p.Content, chainWait) // pushes do not wait for the store
+	eventually(t, "records held for the store", chainWait, func() error {
+		st, err := trackerStats(t, d)
+		if err != nil || !st.StoreDown || st.Backlog == 0 {
+			return fmt.Errorf("tracker %+v %v", st, err)
+		}
+		return nil
+	})
+	if code, _ := adminGet(t, d, "/v1/tracks/config", url.Values{"dataId": {p.DataId}}); code != http.StatusServiceUnavailable {
+		t.Errorf("query with Redis down: status %d, want 503", code)
+	}
+
+	rs.Restart()
+	eventually(t, "the held change written after Redis returned", chainWait, func() error {
+		var tr cfgTracks
+		if err := adminDecode(t, d, "/v1/tracks/config", url.Values{"dataId": {p.DataId}, "limit": {"1000"}}, &tr); err != nil {
+			return err
+		}
+		if _, ok := changeWith(tr.Changes, v2); !ok {
+			return fmt.Errorf("no change %s among %d changes", v2, len(tr.Changes))
+		}
+		for _, r := range tr.Records {
+			if r.Result == "acked" && r.Md5 == v2 {
+				return nil
+			}
+		}
+		return fmt.Errorf("no acked push of %s among %d records", v2, len(tr.Records))
+	})
+	st, err := trackerStats(t, d)
+	if err != nil || st.StoreDown || st.Dropped != 0 {
+		t.Fatalf("tracker after the outage %+v %v; want the store up and nothing dropped", st, err)
+	}
+}
+
+// Malformed config track queries are answered 400 with the parameter
+// named; an unknown change event 404.
+func TestConfigTrackBadQueries(t *testing.T) {
+	d := startHerald(t, trackingConfig(t, ""))
+	cases := []struct {
+		path  string
+		q     url.Values
+		param string
+	}{
+		{"/v1/tracks/config", url.Values{}, "dataId"},
+		{"/v1/tracks/config", url.Values{"dataId": {"a b"}}, "dataId"},
+		{"/v1/tracks/config", url.Values{"dataId": {"a"}, "group": {"g@x"}}, "group"},
+		{"/v1/tracks/config", url.Values{"dataId": {"a"}, "namespace": {"n/s"}}, "namespace"},
+		{"/v1/tracks/config", url.Values{"dataId": {"a"}, "from": {"yesterday"}}, "from"},
+		{"/v1/tracks/config", url.Values{"dataId": {"a"}, "from": {"2000"}, "to": {"1000"}}, "from"},
+		{"/v1/tracks/config", url.Values{"dataId": {"a"}, "limit": {"0"}}, "limit"},
+		{"/v1/tracks/config", url.Values{"dataId": {"a"}, "order": {"up"}}, "order"},
+		{"/v1/tracks/config", url.Values{"dataId": {"a"}, "cursor": {"nope"}}, "cursor"},
+		{"/v1/tracks/config", url.Values{"dataId": {"a"}, "changeCursor": {"nope"}}, "changeCursor"},
+		{"/v1/tracks/config/client", url.Values{}, "ip"},
+		{"/v1/tracks/config/client", url.Values{"ip": {"10.0.0.300"}}, "ip"},
+		{"/v1/tracks/config/client", url.Values{"ip": {"10.0.0.1"}, "to": {"x"}}, "to"},
+		{"/v1/tracks/config/event", url.Values{"dataId": {"a"}}, "id"},
+		{"/v1/tracks/config/event", url.Values{"dataId": {"a"}, "id": {"x-1"}}, "id"},
+		{"/v1/tracks/config/event", url.Values{"dataId": {"a"}, "id": {"1-0"}, "limit": {"5000"}}, "limit"},
+		{"/v1/tracks/config/event", url.Values{"id": {"1-0"}}, "dataId"},
+		{"/v1/status/config", url.Values{"dataId": {" "}}, "dataId"},
+	}
+	for _, tc := range cases {
+		code, body := adminGet(t, d, tc.path, tc.q)
+		var e struct {
+			Param string `json:"param"`
+		}
+		if code != http.StatusBadRequest || json.Unmarshal(body, &e) != nil || e.Param != tc.param {
+			t.Errorf("%s?%s: %d %s; want 400 naming %s", tc.path, tc.q.Encode(), code, body, tc.param)
+		}
+	}
+	if code, body := adminGet(t, d, "/v1/tracks/config/event", url.Values{"dataId": {"a"}, "id": {"1-0"}}); code != http.StatusNotFound {
+		t.Errorf("unknown change event: %d %s, want 404", code, body)
+	}
+}
