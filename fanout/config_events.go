@@ -31,15 +31,20 @@ func (f *feed) changed(prior *Snapshot, snap Snapshot, now time.Time) {
 		Changed: snap.Changed, Value: snap.Value, Prior: prior.Value})
 }
 
-// latestValue is the newest snapshot's revision and value (0, nil when
-// none arrived yet).
+// latestValue is the newest snapshot's revision and value: the last one
+// received, or before the watch's first the one subscribers were
+// answered with (0, nil when neither).
 func (f *feed) latestValue() (int64, any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.latest == nil {
+	snap := f.latest
+	if snap == nil {
+		snap = f.base
+	}
+	if snap == nil {
 		return 0, nil
 	}
-	return f.latest.Revision, f.latest.Value
+	return snap.Revision, snap.Value
 }
 
 // reported tells the observers that subscription su now holds digest.
