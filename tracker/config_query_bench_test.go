@@ -115,7 +115,9 @@ func BenchmarkConfigQuery(b *testing.B) {
 	for i := range changes {
 		changes[i] = change(i)
 	}
-	cfg := func(i int) string { return "/v1/tracks/config?namespace=prod&dataId=cfg-" + strconv.Itoa(i%cfgBenchConfigs) + "&limit=100" }
+	cfg := func(i int) string {
+		return "/v1/tracks/config?namespace=prod&dataId=cfg-" + strconv.Itoa(i%cfgBenchConfigs) + "&limit=100"
+	}
 	cases := []struct {
 		name    string
 		handler func(context.Context, *app.RequestContext)
