@@ -26,6 +26,7 @@ type StatusSource interface {
 //	GET /v1/tracks/client   ip, from, to, limit, cursor, order
 //	GET /v1/status/service  namespace, group, service
 //
+// and, with Config set, the configuration endpoints (api_config.go).
 // Times are epoch milliseconds or RFC 3339. Invalid parameters get 400
 // with {"error": "...", "param": "<name>"}.
 type API struct {
