@@ -133,11 +133,23 @@ func (a *API) configClient(ctx context.Context, c *app.RequestContext) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (a *API) configStatus(_ context.Context, c *app.RequestContext) {
+func (a *API) configStatus(ctx context.Context, c *app.RequestContext) {
 	key, err := configParams(c)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, configStatusOf(key, a.Config.Status(fanout.ConfigTopic(key)), a.now()))
+	now := a.now()
+	st := a.Config.Status(fanout.ConfigTopic(key))
+	if st.Value == nil {
+		err = a.stateFromChanges(ctx, key, &st)
+	}
+	out := configStatusOf(key, st, now)
+	if err == nil {
+		err = a.addIdlePollers(ctx, &out, key, st, now)
+	}
+	if err != nil {
+		out.IdleError = err.Error()
+	}
+	c.JSON(http.StatusOK, out)
 }

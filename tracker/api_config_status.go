@@ -26,6 +26,10 @@ type listenerJSON struct {
 	InFlight     int64 `json:"inFlightRevision,omitempty"`
 	UnackedSince int64 `json:"unackedSince,omitempty"`
 	RetryAt      int64 `json:"retryAt,omitempty"`
+	// Idle marks an HTTP long-poll client with no poll held now, listed
+	// from its records (idle.go): HeldSince is when its last poll said
+	// what it holds.
+	Idle bool `json:"idle,omitempty"`
 }
 
 // configStatusJSON is the delivery status of a configuration now, the
@@ -40,6 +44,9 @@ type configStatusJSON struct {
 	UpToDate  int            `json:"upToDate"`
 	Behind    int            `json:"behind"`
 	Listeners []listenerJSON `json:"listeners"`
+	// IdleError says why idle long-poll clients could not be listed (the
+	// track store failed); the live listeners are listed all the same.
+	IdleError string `json:"idleError,omitempty"`
 }
 
 func configStatusOf(key upstream.ConfigKey, st fanout.TopicStatus, now time.Time) configStatusJSON {
@@ -50,16 +57,20 @@ func configStatusOf(key upstream.ConfigKey, st fanout.TopicStatus, now time.Time
 		out.ChangedAt = st.Changed.UnixMilli()
 	}
 	for _, s := range st.Subscribers {
-		l := toListenerJSON(s, state, st.Changed, now)
-		if l.UpToDate {
-			out.UpToDate++
-		} else {
-			out.Behind++
-		}
-		out.Listeners = append(out.Listeners, l)
+		out.add(toListenerJSON(s, state, st.Changed, now))
 	}
 	sortListeners(out.Listeners)
 	return out
+}
+
+// add lists l and counts it.
+func (out *configStatusJSON) add(l listenerJSON) {
+	if l.UpToDate {
+		out.UpToDate++
+	} else {
+		out.Behind++
+	}
+	out.Listeners = append(out.Listeners, l)
 }
 
 // sortListeners puts those behind first, longest behind first.

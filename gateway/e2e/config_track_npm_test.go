@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
@@ -84,6 +85,44 @@ func TestConfigTrackNpm(t *testing.T) {
 			return err
 		}
 		if st.Md5 != v2 || st.Behind != 0 || st.UpToDate != 1 || !strings.HasPrefix(st.Listeners[0].ConnID, "http:") {
+			return fmt.Errorf("status %+v", st)
+		}
+		return nil
+	})
+
+	// The client's process paused: its held poll is answered by the next
+	// publish and it polls no more. Status now lists it from its records,
+	// idle and behind on the md5 it last said it holds.
+	signal := func(sig syscall.Signal) {
+		if err := node.proc.Signal(sig); err != nil {
+			t.Fatalf("signal node: %v", err)
+		}
+	}
+	signal(syscall.SIGSTOP)
+	t.Cleanup(func() { _ = node.proc.Signal(syscall.SIGCONT) })
+	mustPublish(t, goClient, vo.ConfigParam{DataId: dataID, Group: group, Content: "v3 from go"})
+	v3 := upstream.Md5Hex("v3 from go")
+	eventually(t, "the paused client behind", chainWait, func() error {
+		var st cfgStatus
+		if err := adminDecode(t, d, "/v1/status/config", url.Values{"dataId": {dataID}}, &st); err != nil {
+			return err
+		}
+		if st.Md5 != v3 || st.Behind != 1 || len(st.Listeners) != 1 {
+			return fmt.Errorf("status %+v", st)
+		}
+		if l := st.Listeners[0]; !l.Idle || l.Md5 != v2 || l.LatestMd5 != v3 || l.BehindMs <= 0 {
+			return fmt.Errorf("listener %+v; want idle, behind on %s", l, v2)
+		}
+		return nil
+	})
+	signal(syscall.SIGCONT)
+	node.waitChange(t, dataID, ptr("v3 from go"))
+	eventually(t, "the resumed client up to date", chainWait, func() error {
+		var st cfgStatus
+		if err := adminDecode(t, d, "/v1/status/config", url.Values{"dataId": {dataID}}, &st); err != nil {
+			return err
+		}
+		if st.Behind != 0 || st.UpToDate != 1 || st.Listeners[0].Md5 != v3 {
 			return fmt.Errorf("status %+v", st)
 		}
 		return nil

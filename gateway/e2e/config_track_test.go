@@ -37,6 +37,7 @@ type cfgListener struct {
 	UpToDate                 bool   `json:"upToDate"`
 	BehindMs                 int64  `json:"behindMs"`
 	Listening                bool   `json:"listening"`
+	Idle                     bool   `json:"idle"`
 	Changes                  []tracker.Record
 }
 

@@ -8,7 +8,10 @@ import { md5Cell, aroundHash } from './config.js';
 
 function columns(now) {
   return [
-    { label: 'State', cls: 'col-state', cell: (l) => h('span', { class: `badge ${l.upToDate ? 's-ok' : 's-behind'}` }, l.upToDate ? 'up to date' : 'behind') },
+    {
+      label: 'State', cls: 'col-state', cell: (l) => [h('span', { class: `badge ${l.upToDate ? 's-ok' : 's-behind'}` }, l.upToDate ? 'up to date' : 'behind'),
+        l.idle ? h('small', { class: 'reason', title: 'an HTTP long-poll client with no poll held now, listed from its records' }, 'not polling') : null],
+    },
     { label: 'Behind for', cls: 'col-behind num', cell: (l) => (!l.upToDate && l.behindMs ? fmtDuration(l.behindMs) : '') },
     { label: 'Client IP', cls: 'col-ip', cell: (l) => h('a', { href: aroundHash({ by: 'ip', ip: l.clientIp }, now), title: 'this client’s configuration events' }, l.clientIp) },
     { label: 'Connection', cls: 'col-conn', cell: (l) => h('code', {}, l.connectionId) },
