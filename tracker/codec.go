@@ -51,6 +51,7 @@ type wireRecord struct {
 	SrcIP         string `json:"si,omitempty"`
 	AppName       string `json:"an,omitempty"`
 	LastModified  int64  `json:"lm,omitempty"`
+	Cached        int    `json:"ch,omitempty"` // 1 for true
 }
 
 // decodeRecord reads a stored record; the caller sets ID. Input the fast
@@ -93,7 +94,7 @@ func toWire(r *Record) wireRecord {
 		Revision: r.Revision, Bytes: r.Bytes, Node: r.Node, TraceID: r.TraceID,
 		EndToEndMs: r.EndToEndMs, NetworkMs: r.NetworkMs, Reason: r.Reason,
 		Md5: r.Md5, LatestMd5: r.LatestMd5, ContentType: r.ContentType, SrcIP: r.SrcIP, AppName: r.AppName,
-		LastModified: r.LastModified,
+		LastModified: r.LastModified, Cached: boolInt(r.Cached),
 	}
 }
 
@@ -106,6 +107,14 @@ func fromWire(w *wireRecord) Record {
 		Revision: w.Revision, Bytes: w.Bytes, Node: w.Node, TraceID: w.TraceID,
 		EndToEndMs: w.EndToEndMs, NetworkMs: w.NetworkMs, Reason: w.Reason,
 		Md5: w.Md5, LatestMd5: w.LatestMd5, ContentType: w.ContentType, SrcIP: w.SrcIP, AppName: w.AppName,
-		LastModified: w.LastModified,
+		LastModified: w.LastModified, Cached: w.Cached != 0,
 	}
+}
+
+// boolInt stores a bool as a number: 1, or 0 (left out).
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

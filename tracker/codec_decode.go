@@ -126,6 +126,8 @@ func setIntField(r *Record, name string, n int64) bool {
 		r.NetworkMs = n
 	case "lm":
 		r.LastModified = n
+	case "ch":
+		r.Cached = n != 0
 	default:
 		return false
 	}

@@ -46,6 +46,7 @@ func appendRecord(b []byte, r *Record) []byte {
 	b = appendStrMember(b, first, "si", r.SrcIP)
 	b = appendStrMember(b, first, "an", r.AppName)
 	b = appendNumMember(b, first, "lm", r.LastModified)
+	b = appendNumMember(b, first, "ch", int64(boolInt(r.Cached)))
 	return append(b, '}')
 }
 

@@ -54,6 +54,7 @@ func configFields(rec *Record, o fanout.Outcome) {
 	case fanout.EventServed, fanout.EventReported:
 		rec.LatestMd5 = next.Md5For(o.Client.IP)
 		rec.Bytes = o.Items
+		rec.Cached = o.Event == fanout.EventServed && next.Cached
 	}
 }
 

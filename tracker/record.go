@@ -53,6 +53,7 @@ type Record struct {
 	SrcIP        string `json:"srcIp,omitempty"`
 	AppName      string `json:"appName,omitempty"`
 	LastModified int64  `json:"lastModified,omitempty"`
+	Cached       bool   `json:"cached,omitempty"` // served: from an edge's copy of the upstream's content
 }
 
 // Record kinds: what a record's push carried. Naming and config records of

@@ -34,7 +34,7 @@ func fullRecord(at int64) Record {
 		TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", EndToEndMs: 9, NetworkMs: 6,
 		Reason: "retried after timeout \"quoted\" {braces} |pipes| ünïcode",
 		Md5:    "9e107d9d372bb6826bd81d3542a419d6", LatestMd5: "e4d909c290d0fb1ca068ffaddf22cbd0",
-		ContentType: "yaml", SrcIP: "10.0.0.9", AppName: "publisher", LastModified: at - 20,
+		ContentType: "yaml", SrcIP: "10.0.0.9", AppName: "publisher", LastModified: at - 20, Cached: true,
 	}
 }
 

@@ -142,6 +142,17 @@ func TestConfigTrackGoSDK(t *testing.T) {
 	if acked.NetworkMs < 0 || acked.ClientIP == "" || acked.ClientVersion == "" {
 		t.Errorf("acked record %+v", acked)
 	}
+	// Through an edge, the content the listener fetched came from the
+	// edge's copy of the core's (in sync: it was just notified).
+	var tr cfgTracks
+	if err := adminDecode(t, d, "/v1/tracks/config", url.Values{"dataId": {p.DataId}, "limit": {"1000"}}, &tr); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tr.Records {
+		if r.Result == "served" && r.ConnID == acked.ConnID && r.Md5 == v2 && r.Cached != chained() {
+			t.Errorf("served record %+v: cached %v, want %v", r, r.Cached, chained())
+		}
+	}
 
 	var ev cfgEvent
 	if err := adminDecode(t, d, "/v1/tracks/config/event", url.Values{"dataId": {p.DataId}, "id": {change.ID}}, &ev); err != nil {
