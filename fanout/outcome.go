@@ -107,10 +107,12 @@ func (c *Counters) Observe(o Outcome) {
 	}
 }
 
-// Snapshot returns the counts by event name.
+// Snapshot returns the counts of push outcomes by event name (sent ...
+// dropped); the config tracking events, which are not pushes, are left
+// out.
 func (c *Counters) Snapshot() map[string]uint64 {
-	out := make(map[string]uint64, numEvents)
-	for e := Event(0); e < numEvents; e++ {
+	out := make(map[string]uint64, EventChanged)
+	for e := Event(0); e < EventChanged; e++ {
 		out[e.String()] = c.n[e].Load()
 	}
 	return out
