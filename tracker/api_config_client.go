@@ -130,6 +130,7 @@ func (a *API) findKind(ctx context.Context, q Query, k string) (Page, error) {
 			}
 		}
 		if page.Next == "" {
+			out.Next = ""
 			return out, nil
 		}
 		q.Cursor, out.Next = page.Next, page.Next
