@@ -218,6 +218,33 @@ func TestConsoleConfig(t *testing.T) {
 	}
 	b.screenshot("config")
 
+	// Paging through the timeline with the API's cursors: every event once.
+	b.act(chromedp.SetValue(chromedp.CSS("#f-limit"), "10"), chromedp.Click(chromedp.CSS("#q-submit")))
+	rows, pages := b.allPages()
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r.ID] {
+			t.Fatalf("timeline event %s on two pages", r.ID)
+		}
+		seen[r.ID] = true
+	}
+	if pages < 2 || len(rows) < len(tr.Records) {
+		t.Fatalf("paging by 10: %d rows on %d pages; the API had %d", len(rows), pages, len(tr.Records))
+	}
+	// Nothing found says so and offers the widest preset; a bad name is
+	// the API's 400, shown as it came.
+	b.act(chromedp.SetValue(chromedp.CSS("#f-dataId"), "nothing.yaml"), chromedp.Click(chromedp.CSS("#range-30m")),
+		chromedp.Click(chromedp.CSS("#q-submit")))
+	if msg := b.text("#empty"); !strings.Contains(msg, "No changes or pushes recorded for configuration nothing.yaml") || !strings.Contains(msg, "Last 1 day") {
+		t.Fatalf("empty result says %q", msg)
+	}
+	b.act(chromedp.SetValue(chromedp.CSS("#f-dataId"), "bad name"), chromedp.Click(chromedp.CSS("#q-submit")))
+	if msg := b.text("#error-message"); !strings.Contains(msg, "dataId") {
+		t.Fatalf("a bad dataId: error shown %q", msg)
+	}
+	b.act(chromedp.SetValue(chromedp.CSS("#f-dataId"), dataID), chromedp.Click(chromedp.CSS("#range-1h")),
+		chromedp.SetValue(chromedp.CSS("#f-limit"), "100"), chromedp.Click(chromedp.CSS("#q-submit")))
+
 	// Event details: the change's md5 and what followed it.
 	b.act(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#changes-table tr[data-id=%q] a.detail`, change2.ID))))
 	var ev struct {
@@ -255,7 +282,7 @@ func TestConsoleConfig(t *testing.T) {
 	// Delivery status now: the mute listener first, behind, with the md5 it holds.
 	b.act(chromedp.Click(chromedp.CSS("#nav-status")))
 	b.act(chromedp.Click(chromedp.CSS("#by-config")), chromedp.SetValue(chromedp.CSS("#f-dataId"), dataID), chromedp.Click(chromedp.CSS("#q-submit")))
-	rows := b.rows()
+	rows = b.rows()
 	if len(rows) != 2 || rows[0].Conn != mute.ConnectionID || rows[0].Cells["col-state"] != "behind" ||
 		!strings.ContainsAny(rows[0].Cells["col-behind"], "0123456789") || rows[1].Cells["col-state"] != "up to date" {
 		t.Fatalf("status rows %+v; want the mute listener %s first, behind", rows, mute.ConnectionID)
