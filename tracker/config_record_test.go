@@ -42,7 +42,7 @@ func TestChangeRecords(t *testing.T) {
 				Topic: fanout.ConfigTopic(cfgState(0, nil).Key), Value: cfgState(2, tc.next), Prior: cfgState(1, tc.prior)}
 			r := toRecord(o, "n1")
 			if r.Result != tc.op || r.Md5 != tc.md5 || r.Bytes != tc.size || !r.IsChange() || r.Kind != KindConfig ||
-				r.ClientIP != "" || r.Service != "app.yaml" || r.Revision != 2 {
+				r.ClientIP != "" || r.Service != "app.yaml" || r.Revision != 2 || r.PushID != "" {
 				t.Fatalf("record %+v; want op %s md5 %s size %d", r, tc.op, tc.md5, tc.size)
 			}
 			if tc.next != nil && (r.SrcIP != "10.0.0.9" || r.AppName != "ops" || r.ContentType != "yaml" || r.LastModified == 0) {

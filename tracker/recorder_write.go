@@ -159,5 +159,8 @@ func toRecord(o fanout.Outcome, node string) Record {
 	if o.Topic.Kind == fanout.KindConfig {
 		configFields(&rec, o)
 	}
+	if o.Event >= fanout.EventChanged {
+		rec.PushID = "" // not a push
+	}
 	return rec
 }
