@@ -96,26 +96,33 @@ func deliveredTo(recs []tracker.Record, conn, md5 string, notified string) error
 	return nil
 }
 
-// After a publish, a Go SDK listener's notification, ack, content served
-// and re-listen with the new md5 are in the timeline under the change
-// event; by IP it holds the new md5; status now shows it up to date and
-// a raw-protocol listener that never acknowledges as behind, first.
+// After a publish, each Go SDK listener's notification, ack, content
+// served and re-listen with the new md5 are in the timeline under the
+// change event; by IP it holds the new md5; status now shows both up to
+// date, and a raw-protocol listener that never acknowledges as behind,
+// first.
 func TestConfigTrackGoSDK(t *testing.T) {
 	rs := redistest.Start(t)
 	d := startHerald(t, trackingConfig(t, rs.Addr()))
 	port := grpcPort(t, d)
-	writer, reader := newConfigClient(t, port, ""), newConfigClient(t, port, "")
+	writer := newConfigClient(t, port, "")
 	p := vo.ConfigParam{DataId: "track.yaml", Group: "DEFAULT_GROUP", Content: "v: 1\n", Type: "yaml"}
 	mustPublish(t, writer, p)
-	mustGet(t, reader, p.Group, p.DataId)
-	w := newConfigWatch()
-	listen(t, reader, p.Group, p.DataId, w)
-	awaitHeld(t, d, p.DataId, p.Content)
+	watches := []*configWatch{newConfigWatch(), newConfigWatch()}
+	for _, w := range watches {
+		reader := newConfigClient(t, port, "")
+		mustGet(t, reader, p.Group, p.DataId)
+		listen(t, reader, p.Group, p.DataId, w)
+	}
+	awaitHolding(t, d, p.DataId, upstream.Md5Hex(p.Content), 2)
+	w := watches[0]
 
 	p.Content = "v: 2\n"
 	v2 := upstream.Md5Hex(p.Content)
 	mustPublish(t, writer, p)
-	w.waitFor(t, p.Content, chainWait)
+	for _, w := range watches {
+		w.waitFor(t, p.Content, chainWait)
+	}
 	key := url.Values{"dataId": {p.DataId}}
 	var change, acked tracker.Record
 	eventually(t, "the change and its delivery tracked", chainWait, func() error {
@@ -129,15 +136,21 @@ func TestConfigTrackGoSDK(t *testing.T) {
 			change.Bytes != len(p.Content) || change.Kind != tracker.KindConfig {
 			return fmt.Errorf("no publish change with md5 %s among %+v", v2, tr.Changes)
 		}
+		conns := map[string]bool{}
 		for _, r := range tr.Records {
 			if r.Result == "acked" && r.At >= change.At && r.Md5 == v2 {
-				acked = r
+				acked, conns[r.ConnID] = r, true
 			}
 		}
-		if acked.ConnID == "" {
-			return fmt.Errorf("no acked push of %s in %d records", v2, len(tr.Records))
+		if len(conns) != 2 {
+			return fmt.Errorf("acked pushes of %s to %d connections in %d records, want 2", v2, len(conns), len(tr.Records))
 		}
-		return deliveredTo(tr.Records, acked.ConnID, v2, "acked")
+		for conn := range conns {
+			if err := deliveredTo(tr.Records, conn, v2, "acked"); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if acked.NetworkMs < 0 || acked.ClientIP == "" || acked.ClientVersion == "" {
 		t.Errorf("acked record %+v", acked)
@@ -176,8 +189,8 @@ func TestConfigTrackGoSDK(t *testing.T) {
 		t.Fatalf("by IP %s: %+v; want %s listened with md5 %s and its change", acked.ClientIP, byIP.Configs, p.DataId, v2)
 	}
 	var st cfgStatus
-	if err := adminDecode(t, d, "/v1/status/config", key, &st); err != nil || st.Md5 != v2 || st.Behind != 0 || st.UpToDate != 1 {
-		t.Fatalf("status now %+v %v; want one listener up to date with %s", st, err, v2)
+	if err := adminDecode(t, d, "/v1/status/config", key, &st); err != nil || st.Md5 != v2 || st.Behind != 0 || st.UpToDate != 2 {
+		t.Fatalf("status now %+v %v; want two listeners up to date with %s", st, err, v2)
 	}
 
 	// A listener that holds v2 and never acknowledges is behind after v3.
@@ -185,7 +198,7 @@ func TestConfigTrackGoSDK(t *testing.T) {
 	if _, err := expectOK(mute, "ConfigBatchListenRequest", listenBody(listenCtx(p.DataId, p.Group, v2))); err != nil {
 		t.Fatal(err)
 	}
-	awaitListeners(t, d, p.DataId, 2)
+	awaitHolding(t, d, p.DataId, v2, 3)
 	p.Content = "v: 3\n"
 	v3 := upstream.Md5Hex(p.Content)
 	mustPublish(t, writer, p)
@@ -194,7 +207,7 @@ func TestConfigTrackGoSDK(t *testing.T) {
 		if err := adminDecode(t, d, "/v1/status/config", key, &st); err != nil {
 			return err
 		}
-		if st.Md5 != v3 || st.Behind != 1 || st.UpToDate != 1 || len(st.Listeners) != 2 {
+		if st.Md5 != v3 || st.Behind != 1 || st.UpToDate != 2 || len(st.Listeners) != 3 {
 			return fmt.Errorf("status %+v", st)
 		}
 		if first := st.Listeners[0]; first.UpToDate || first.Md5 != v2 || first.LatestMd5 != v3 || first.BehindMs <= 0 {
@@ -204,16 +217,23 @@ func TestConfigTrackGoSDK(t *testing.T) {
 	})
 }
 
-// awaitListeners waits until dataId has n listeners on d.
-func awaitListeners(t *testing.T, d *daemon.Daemon, dataID string, n int) {
+// awaitHolding waits until n listeners of dataId on d say they hold md5
+// (a Go SDK listener's first listen comes at its 5 s tick).
+func awaitHolding(t *testing.T, d *daemon.Daemon, dataID, md5 string, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprint(n, " listeners of ", dataID), chainWait, func() error {
+	eventually(t, fmt.Sprint(n, " listeners of ", dataID, " holding ", md5), chainWait, func() error {
 		var st cfgStatus
 		if err := adminDecode(t, d, "/v1/status/config", url.Values{"dataId": {dataID}}, &st); err != nil {
 			return err
 		}
-		if len(st.Listeners) < n {
-			return fmt.Errorf("%d listeners", len(st.Listeners))
+		holding := 0
+		for _, l := range st.Listeners {
+			if l.Md5 == md5 {
+				holding++
+			}
+		}
+		if holding < n {
+			return fmt.Errorf("%d of %d listeners hold it", holding, len(st.Listeners))
 		}
 		return nil
 	})
