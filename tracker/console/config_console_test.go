@@ -291,5 +291,15 @@ func TestConsoleConfig(t *testing.T) {
 		t.Fatalf("status summary md5 %q, %q", got, b.text("#count-behind"))
 	}
 	b.screenshot("config-status")
+
+	// The overview counts the listeners (the SDK's and the mute one).
+	b.act(chromedp.Click(chromedp.CSS("#nav-overview")))
+	var stats struct {
+		Listeners int `json:"listeners"`
+	}
+	admin(t, d, "", "/stats", nil, &stats)
+	if got := b.text(`#card-subscriptions dd[data-key=listeners]`); got != fmt.Sprint(stats.Listeners) || stats.Listeners != 2 {
+		t.Fatalf("overview listeners %q, /stats %d; want 2", got, stats.Listeners)
+	}
 	b.checkNoOutsideRequests()
 }
