@@ -18,6 +18,7 @@ type feed struct {
 	// mu protects every field below.
 	mu      sync.Mutex
 	latest  *Snapshot   // newest snapshot received
+	base    *Snapshot   // before the first: what subscribers were answered with (config events' prior)
 	pushed  int64       // revision of the last dispatch
 	merging bool        // a merge window is open
 	change  changeTrace // the trace of the change(s) not yet dispatched
@@ -54,6 +55,9 @@ func (f *feed) add(sub Subscriber, view string, snap Snapshot) (*subscription, S
 	if f.latest != nil && f.latest.Revision > snap.Revision {
 		snap = *f.latest
 	}
+	if f.latest == nil && (f.base == nil || f.base.Revision < snap.Revision) {
+		f.base = &snap
+	}
 	k := subKey{sub.ID(), view}
 	su := f.subs[k]
 	if su == nil {
@@ -86,7 +90,11 @@ func (f *feed) notify(snap Snapshot) {
 		f.mu.Unlock()
 		return
 	}
-	f.latest = &snap
+	prior := f.latest
+	if prior == nil {
+		prior = f.base
+	}
+	f.latest, f.base = &snap, nil
 	now := f.hub.now()
 	f.hub.tr.changed(&f.change, f.topic, snap.Revision, now)
 	if window := f.policy.MergeWindow; window > 0 {
@@ -95,9 +103,11 @@ func (f *feed) notify(snap Snapshot) {
 			f.hub.wheel.schedule(now.Add(window), mergeClose{f})
 		}
 		f.mu.Unlock()
+		f.changed(prior, snap, now)
 		return
 	}
 	f.mu.Unlock()
+	f.changed(prior, snap, now)
 	f.dispatch(now)
 }
 

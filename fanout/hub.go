@@ -289,8 +289,12 @@ func (h *Hub) Holds(id string, t Topic, view, digest string) {
 	f.mu.Lock()
 	su := f.subs[subKey{id, view}]
 	f.mu.Unlock()
-	if su != nil {
-		su.holds(digest, h.now())
+	if su == nil {
+		return
+	}
+	now := h.now()
+	if su.holds(digest, now) {
+		h.reported(f, su, digest, now)
 	}
 }
 

@@ -19,10 +19,16 @@ const (
 	EventTimedOut                // no acknowledgement within the ack timeout
 	EventSuperseded              // replaced by a newer revision before it was sent
 	EventDropped                 // abandoned: connection or subscription gone, or not queued
+	// Events no push produced, reported for config topics only (config
+	// push tracking, see config_events.go):
+	EventChanged  // the Hub received a new revision of a watched topic (Value, Prior)
+	EventServed   // a client was answered a query with the topic's content (Digest)
+	EventReported // a client said what it holds (Digest: the md5 its listen carries)
 	numEvents
 )
 
-var eventNames = [numEvents]string{"sent", "retried", "acked", "failed", "timeout", "superseded", "dropped"}
+var eventNames = [numEvents]string{"sent", "retried", "acked", "failed", "timeout", "superseded", "dropped",
+	"changed", "served", "reported"}
 
 // String is the event's lower-case name, as used in records and metrics.
 func (e Event) String() string {
@@ -49,6 +55,11 @@ type Outcome struct {
 	SentAt    time.Time // when this attempt was queued (zero if never sent)
 	Changed   time.Time // when the source made the revision (may be zero)
 	Reason    string    // why it failed or was dropped
+	// Value is the snapshot value the event concerns (config: an
+	// upstream.ConfigState): for EventChanged the new state, for
+	// EventServed and EventReported the newest state the Hub knows (nil
+	// when it knows none). Prior is EventChanged's previous state.
+	Value, Prior any
 	// TraceID is the trace of the change pushed; SpanID the attempt's
 	// span (zero for a push never sent). Both are zero when the Hub has
 	// no Tracer.
@@ -96,10 +107,12 @@ func (c *Counters) Observe(o Outcome) {
 	}
 }
 
-// Snapshot returns the counts by event name.
+// Snapshot returns the counts of push outcomes by event name (sent ...
+// dropped); the config tracking events, which are not pushes, are left
+// out.
 func (c *Counters) Snapshot() map[string]uint64 {
-	out := make(map[string]uint64, numEvents)
-	for e := Event(0); e < numEvents; e++ {
+	out := make(map[string]uint64, EventChanged)
+	for e := Event(0); e < EventChanged; e++ {
 		out[e.String()] = c.n[e].Load()
 	}
 	return out

@@ -22,7 +22,9 @@ type SubscriberStatus struct {
 // TopicStatus is the delivery state of one topic now.
 type TopicStatus struct {
 	Topic       Topic
-	Revision    int64 // newest revision the Hub has (0 when nobody subscribes)
+	Revision    int64     // newest revision the Hub has (0 when nobody subscribes)
+	Changed     time.Time // when the source made it (zero when unknown)
+	Value       any       // its snapshot value (config: upstream.ConfigState); nil when none
 	Subscribers []SubscriberStatus
 }
 
@@ -38,7 +40,7 @@ func (h *Hub) Status(t Topic) TopicStatus {
 	}
 	f.mu.Lock()
 	if f.latest != nil {
-		st.Revision = f.latest.Revision
+		st.Revision, st.Changed, st.Value = f.latest.Revision, f.latest.Changed, f.latest.Value
 	}
 	subs := make([]*subscription, 0, len(f.subs))
 	for _, su := range f.subs {
@@ -60,6 +62,7 @@ func (h *Hub) Status(t Topic) TopicStatus {
 type ClientSubscription struct {
 	Topic    Topic
 	Revision int64
+	Value    any // the topic's newest snapshot value; nil when none
 	SubscriberStatus
 }
 
@@ -78,8 +81,9 @@ func (h *Hub) ClientStatus(k Kind, ip string) []ClientSubscription {
 	for _, f := range feeds {
 		f.mu.Lock()
 		var rev int64
+		var val any
 		if f.latest != nil {
-			rev = f.latest.Revision
+			rev, val = f.latest.Revision, f.latest.Value
 		}
 		subs := make([]*subscription, 0, len(f.subs))
 		for _, su := range f.subs {
@@ -88,7 +92,7 @@ func (h *Hub) ClientStatus(k Kind, ip string) []ClientSubscription {
 		f.mu.Unlock()
 		for _, su := range subs {
 			if st := su.status(); st.Client.IP == ip {
-				out = append(out, ClientSubscription{Topic: f.topic, Revision: rev, SubscriberStatus: st})
+				out = append(out, ClientSubscription{Topic: f.topic, Revision: rev, Value: val, SubscriberStatus: st})
 			}
 		}
 	}

@@ -255,16 +255,18 @@ func (s *subscription) status() SubscriberStatus {
 }
 
 // holds records that the client says it holds digest, since now if that
-// is new.
-func (s *subscription) holds(digest string, now time.Time) {
+// is new; it reports whether it is.
+func (s *subscription) holds(digest string, now time.Time) bool {
 	s.mu.Lock()
-	if s.held != digest || s.heldSince.IsZero() {
+	defer s.mu.Unlock()
+	fresh := s.held != digest || s.heldSince.IsZero()
+	if fresh {
 		s.held, s.heldSince = digest, now
 	}
 	if s.confirming != nil {
 		s.confirming, s.failures = nil, 0
 	}
-	s.mu.Unlock()
+	return fresh
 }
 
 // unconfirmed handles an acknowledged attempt the client did not confirm

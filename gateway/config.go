@@ -73,6 +73,7 @@ func (s *Server) configQuery(ctx context.Context, c *conn, p *nacospb.Payload) (
 		resp.RequestID = req.RequestID
 		return nacoswire.NewPayload(typ, nacoswire.ConfigQueryResponse{Response: resp})
 	}
+	s.hub.Served(c.id, c.Client(), fanout.ConfigTopic(key), req.Tenant, fanout.ConfigSnapshot(st), item.Md5, len(item.Content))
 	return nacoswire.NewPayload(typ, nacoswire.ConfigQueryResponse{
 		Response: answer(req.Request), Content: item.Content, Md5: item.Md5, LastModified: item.LastModified,
 		ContentType: st.Config.Type, EncryptedDataKey: item.EncryptedDataKey, Beta: beta,
@@ -89,7 +90,11 @@ func (s *Server) configPublish(ctx context.Context, c *conn, p *nacospb.Payload)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := publishOf(req, c.Client().IP)
+	who := c.Client()
+	pub, err := publishOf(req, who.IP)
+	if who.User != "" { // with auth on, the publisher is who logged in
+		pub.SrcUser = who.User
+	}
 	if err == nil {
 		_, err = store.PublishConfig(ctx, pub)
 	}
@@ -124,7 +129,7 @@ func (s *Server) configRemove(ctx context.Context, c *conn, p *nacospb.Payload) 
 		err = upstream.RefuseConfigTag(req.Tag)
 	}
 	if err == nil {
-		_, err = store.RemoveConfig(ctx, upstream.ConfigRemove{Key: key, SrcIP: c.Client().IP})
+		_, err = store.RemoveConfig(ctx, upstream.ConfigRemove{Key: key, SrcIP: c.Client().IP, SrcUser: c.Client().User})
 	}
 	if err != nil {
 		return configFailure(typ, req.Request, err)

@@ -26,11 +26,15 @@ type StatusSource interface {
 //	GET /v1/tracks/client   ip, from, to, limit, cursor, order
 //	GET /v1/status/service  namespace, group, service
 //
+// and, with Config set, the configuration endpoints (api_config.go).
 // Times are epoch milliseconds or RFC 3339. Invalid parameters get 400
 // with {"error": "...", "param": "<name>"}.
 type API struct {
-	Store     Store
-	Status    StatusSource
+	Store  Store
+	Status StatusSource
+	// Config, when set, mounts the configuration endpoints
+	// (api_config.go).
+	Config    ConfigStatusSource
 	MaxWindow time.Duration // longest from..to span; default 24h
 	Now       func() time.Time
 }
@@ -47,6 +51,9 @@ func (a *API) Register(r route.IRoutes) {
 	r.GET("/v1/tracks/service", a.tracksByService)
 	r.GET("/v1/tracks/client", a.tracksByClient)
 	r.GET("/v1/status/service", a.serviceStatus)
+	if a.Config != nil {
+		a.registerConfig(r)
+	}
 }
 
 // paramError is a 400 naming the parameter.

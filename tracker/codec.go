@@ -46,6 +46,13 @@ type wireRecord struct {
 	EndToEndMs    int64  `json:"e,omitempty"`
 	NetworkMs     int64  `json:"w,omitempty"`
 	Reason        string `json:"rs,omitempty"`
+	Md5           string `json:"m5,omitempty"`
+	LatestMd5     string `json:"l5,omitempty"`
+	ContentType   string `json:"ty,omitempty"`
+	SrcIP         string `json:"si,omitempty"`
+	AppName       string `json:"an,omitempty"`
+	LastModified  int64  `json:"lm,omitempty"`
+	Cached        int    `json:"ch,omitempty"` // 1 for true
 }
 
 // decodeRecord reads a stored record; the caller sets ID. Input the fast
@@ -87,6 +94,8 @@ func toWire(r *Record) wireRecord {
 		ClientVersion: r.ClientVersion, ClientApp: r.ClientApp, User: r.User, Instances: r.Instances,
 		Revision: r.Revision, Bytes: r.Bytes, Node: r.Node, TraceID: r.TraceID,
 		EndToEndMs: r.EndToEndMs, NetworkMs: r.NetworkMs, Reason: r.Reason,
+		Md5: r.Md5, LatestMd5: r.LatestMd5, ContentType: r.ContentType, SrcIP: r.SrcIP, AppName: r.AppName,
+		LastModified: r.LastModified, Cached: boolInt(r.Cached),
 	}
 }
 
@@ -98,5 +107,15 @@ func fromWire(w *wireRecord) Record {
 		ClientVersion: w.ClientVersion, ClientApp: w.ClientApp, User: w.User, Instances: w.Instances,
 		Revision: w.Revision, Bytes: w.Bytes, Node: w.Node, TraceID: w.TraceID,
 		EndToEndMs: w.EndToEndMs, NetworkMs: w.NetworkMs, Reason: w.Reason,
+		Md5: w.Md5, LatestMd5: w.LatestMd5, ContentType: w.ContentType, SrcIP: w.SrcIP, AppName: w.AppName,
+		LastModified: w.LastModified, Cached: w.Cached != 0,
 	}
+}
+
+// boolInt stores a bool as a number: 1, or 0 (left out).
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

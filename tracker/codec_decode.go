@@ -84,6 +84,16 @@ func stringField(r *Record, name string) *string {
 		return &r.TraceID
 	case "rs":
 		return &r.Reason
+	case "m5":
+		return &r.Md5
+	case "l5":
+		return &r.LatestMd5
+	case "ty":
+		return &r.ContentType
+	case "si":
+		return &r.SrcIP
+	case "an":
+		return &r.AppName
 	}
 	return nil
 }
@@ -116,6 +126,10 @@ func setIntField(r *Record, name string, n int64) bool {
 		r.EndToEndMs = n
 	case "w":
 		r.NetworkMs = n
+	case "lm":
+		r.LastModified = n
+	case "ch":
+		r.Cached = n != 0
 	default:
 		return false
 	}

@@ -41,6 +41,13 @@ func appendRecord(b []byte, r *Record) []byte {
 	b = appendNumMember(b, first, "e", r.EndToEndMs)
 	b = appendNumMember(b, first, "w", r.NetworkMs)
 	b = appendStrMember(b, first, "rs", r.Reason)
+	b = appendStrMember(b, first, "m5", r.Md5)
+	b = appendStrMember(b, first, "l5", r.LatestMd5)
+	b = appendStrMember(b, first, "ty", r.ContentType)
+	b = appendStrMember(b, first, "si", r.SrcIP)
+	b = appendStrMember(b, first, "an", r.AppName)
+	b = appendNumMember(b, first, "lm", r.LastModified)
+	b = appendNumMember(b, first, "ch", int64(boolInt(r.Cached)))
 	return append(b, '}')
 }
 

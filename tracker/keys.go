@@ -9,6 +9,7 @@ const (
 	keyPrefix        = "herald:trk:"
 	serviceKeyPrefix = keyPrefix + "svc:"
 	configKeyPrefix  = keyPrefix + "cfg:"
+	changeKeyPrefix  = keyPrefix + "cfgchg:"
 	ipKeyPrefix      = keyPrefix + "ip:"
 	keyPattern       = keyPrefix + "*" // SCAN MATCH for every stream key
 )
@@ -21,6 +22,16 @@ func topicKey(kind, namespace, group, service string) string {
 	if kind == KindConfig {
 		prefix = configKeyPrefix
 	}
+	return nameKey(prefix, namespace, group, service)
+}
+
+// changeKey is "herald:trk:cfgchg:{<ns>|<group>|<dataId>}": the change
+// events of a configuration.
+func changeKey(namespace, group, dataID string) string {
+	return nameKey(changeKeyPrefix, namespace, group, dataID)
+}
+
+func nameKey(prefix, namespace, group, service string) string {
 	var b strings.Builder
 	b.Grow(len(prefix) + len(namespace) + len(group) + len(service) + 4)
 	b.WriteString(prefix)
@@ -46,11 +57,14 @@ func ipKey(ip string) string {
 }
 
 // recordKeys returns the streams r belongs to: its topic and its client
-// IP, each only if named.
+// IP, each only if named, and a change event's change stream.
 func recordKeys(r *Record) []string {
-	keys := make([]string, 0, 2)
+	keys := make([]string, 0, 3)
 	if r.Service != "" {
 		keys = append(keys, topicKey(r.Kind, r.Namespace, r.Group, r.Service))
+		if r.IsChange() {
+			keys = append(keys, changeKey(r.Namespace, r.Group, r.Service))
+		}
 	}
 	if r.ClientIP != "" {
 		keys = append(keys, ipKey(r.ClientIP))

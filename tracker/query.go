@@ -27,6 +27,8 @@ func (q Query) byService() bool { return q.Service != "" }
 // silently getting every namespace.
 func (q Query) selected() error {
 	switch {
+	case q.Changes && (q.Kind != KindConfig || q.Service == ""):
+		return ErrBadQuery
 	case q.Service != "" && q.ClientIP == "":
 		return nil
 	case q.Service == "" && q.ClientIP != "" && q.Namespace == "" && q.Group == "":
@@ -37,6 +39,9 @@ func (q Query) selected() error {
 
 // streamKey names the stream q reads; see RedisStore for the layout.
 func (q Query) streamKey() string {
+	if q.byService() && q.Changes {
+		return changeKey(q.Namespace, q.Group, q.Service)
+	}
 	if q.byService() {
 		return topicKey(q.Kind, q.Namespace, q.Group, q.Service)
 	}

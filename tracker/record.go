@@ -42,6 +42,19 @@ type Record struct {
 	EndToEndMs    int64  `json:"endToEndMs,omitempty"` // from the upstream change to this event
 	NetworkMs     int64  `json:"networkMs,omitempty"`  // from send to ack
 	Reason        string `json:"reason,omitempty"`
+	// Configuration tracking (kind config; see config_record.go). Md5 is
+	// the content's: pushed, served, reported by the client, or of a
+	// change. LatestMd5 is what the client should hold when the event
+	// happened (served, reported). A change record's Result is its op
+	// (publish, beta-publish, remove, beta-remove) and it carries the
+	// content's type, the publisher's address and app, and lastModified.
+	Md5          string `json:"md5,omitempty"`
+	LatestMd5    string `json:"latestMd5,omitempty"`
+	ContentType  string `json:"contentType,omitempty"`
+	SrcIP        string `json:"srcIp,omitempty"`
+	AppName      string `json:"appName,omitempty"`
+	LastModified int64  `json:"lastModified,omitempty"`
+	Cached       bool   `json:"cached,omitempty"` // served: from an edge's copy of the upstream's content
 
 	// stored marks the streams a failed Append did write this record to,
 	// so that the caller's retry of the same slice (the Recorder's
@@ -77,6 +90,10 @@ type Query struct {
 	Limit    int       // page size
 	Cursor   string    // from a previous Page.Next; "" starts at the window's edge
 	Oldest   bool      // oldest first; default newest first
+	// Changes, with Kind config, selects the configuration's change
+	// events only (its topic stream holds them too, between the
+	// per-client events).
+	Changes bool
 }
 
 // Page is one page of records; Next is "" on the last page.

@@ -156,5 +156,11 @@ func toRecord(o fanout.Outcome, node string) Record {
 	if !o.Changed.IsZero() {
 		rec.EndToEndMs = rec.At - o.Changed.UnixMilli()
 	}
+	if o.Topic.Kind == fanout.KindConfig {
+		configFields(&rec, o)
+	}
+	if o.Event >= fanout.EventChanged {
+		rec.PushID = "" // not a push
+	}
 	return rec
 }

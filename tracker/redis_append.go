@@ -196,6 +196,16 @@ func groupByStream(recs []Record) []streamGroup {
 				groups = append(groups, streamGroup{key: topicKey(r.Kind, r.Namespace, r.Group, r.Service), stream: topicStream})
 			}
 			slots = append(slots, slot{g, i})
+			if r.IsChange() {
+				name.kind = "change"
+				g, ok := services[name]
+				if !ok {
+					g = len(groups)
+					services[name] = g
+					groups = append(groups, streamGroup{key: changeKey(r.Namespace, r.Group, r.Service)})
+				}
+				slots = append(slots, slot{g, i})
+			}
 		}
 		if r.ClientIP != "" && r.stored&ipStream == 0 {
 			g, ok := ips[r.ClientIP]

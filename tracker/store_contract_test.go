@@ -21,6 +21,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 		{"FindByServiceAndIP", testFindByServiceAndIP},
 		{"NamespaceGroupIsolation", testNamespaceGroupIsolation},
 		{"KindIsolation", testKindIsolation},
+		{"ChangeStream", testChangeStream},
 		{"WindowInclusive", testWindowInclusive},
 		{"Order", testOrder},
 		{"WindowWithinOneAppend", testWindowWithinOneAppend},
@@ -92,6 +93,34 @@ func testKindIsolation(t *testing.T, s Store) {
 	assertPushIDs(t, byIP, "cfg", "svc")
 	if byIP[0].Kind != KindConfig || byIP[1].Kind != KindNaming {
 		t.Errorf("by IP kinds %q, %q; want config, naming", byIP[0].Kind, byIP[1].Kind)
+	}
+}
+
+// A config change event is in its configuration's change stream and its
+// topic stream (the timeline); per-client events only in the latter.
+func testChangeStream(t *testing.T, s Store) {
+	t0 := baseTime()
+	change := rec("change", t0, "ns", "g", "app.yaml", "")
+	change.Kind, change.Result, change.Md5 = KindConfig, ResultPublish, "m1"
+	push := rec("push", t0+1, "ns", "g", "app.yaml", "10.0.0.1")
+	push.Kind = KindConfig
+	naming := rec("naming", t0+2, "ns", "g", "app.yaml", "10.0.0.1")
+	naming.Result = ResultPublish // a naming record is never a change
+	mustAppend(t, s, change, push, naming)
+	q := svcQuery("ns", "g", "app.yaml")
+	q.Kind, q.Changes = KindConfig, true
+	got := findAll(t, s, q)
+	assertPushIDs(t, got, "change")
+	if got[0].Md5 != "m1" || !got[0].IsChange() {
+		t.Errorf("change read back as %+v", got[0])
+	}
+	q.Changes = false
+	assertPushIDs(t, findAll(t, s, q), "push", "change")
+	assertPushIDs(t, findAll(t, s, Query{ClientIP: "10.0.0.1"}), "naming", "push")
+	for _, bad := range []Query{{Service: "app.yaml", Changes: true}, {ClientIP: "10.0.0.1", Kind: KindConfig, Changes: true}} {
+		if _, err := s.Find(t.Context(), bad); !errors.Is(err, ErrBadQuery) {
+			t.Errorf("Find(%+v) = %v, want ErrBadQuery", bad, err)
+		}
 	}
 }
 

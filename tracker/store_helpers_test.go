@@ -33,6 +33,8 @@ func fullRecord(at int64) Record {
 		Instances: 12, Revision: 1700000000123, Bytes: 2048, Node: "herald-0",
 		TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", EndToEndMs: 9, NetworkMs: 6,
 		Reason: "retried after timeout \"quoted\" {braces} |pipes| ünïcode",
+		Md5:    "9e107d9d372bb6826bd81d3542a419d6", LatestMd5: "e4d909c290d0fb1ca068ffaddf22cbd0",
+		ContentType: "yaml", SrcIP: "10.0.0.9", AppName: "publisher", LastModified: at - 20, Cached: true,
 	}
 }
 

@@ -89,6 +89,10 @@ type ConfigState struct {
 	Revision int64
 	Changed  time.Time // when the store made this revision (zero when unknown)
 	Config   *Config
+	// Cached is set on a GetConfig answered from an edge's copy of the
+	// upstream's content (nacoslink, listened and in sync), not read from
+	// the source; push tracking records it on the content served.
+	Cached bool
 }
 
 // For returns what the client at ip is served: the beta content when ip

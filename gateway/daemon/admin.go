@@ -27,6 +27,10 @@ type stats struct {
 	Sessions      int    `json:"sessions"`
 	Services      int    `json:"subscribedServices"`
 	Subscriptions int    `json:"subscriptions"`
+	// Listeners counts the configuration listens (a key of a gRPC batch
+	// listen, or of a held long poll); absent when this gateway serves no
+	// configuration.
+	Listeners *int `json:"listeners,omitempty"`
 	// HTTP counts the Nacos 1.x API's beat-kept instances, UDP
 	// subscribers and held config long polls.
 	HTTP httpStats `json:"http"`
@@ -80,6 +84,9 @@ func (d *Daemon) startAdmin() error {
 	h.GET("/stats", d.serveStats)
 	h.GET("/v1/upstream", d.serveUpstream)
 	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
+	if d.backend.config != nil {
+		api.Config = d.hub // configuration push tracking
+	}
 	api.Register(h)
 	console.New(console.Options{Node: d.cfg.Node, TraceURL: d.cfg.Console.TraceURL,
 		MaxWindow: d.cfg.Tracker.Retention, Guard: d.guard}).Register(h.Engine)
@@ -95,6 +102,10 @@ func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 	st := stats{Node: d.cfg.Node}
 	st.Connections, st.Sessions = d.grpc.Stats()
 	st.Services, st.Subscriptions = d.hub.Stats(fanout.KindNaming)
+	if d.backend.config != nil {
+		_, listeners := d.hub.Stats(fanout.KindConfig)
+		st.Listeners = &listeners
+	}
 	st.HTTP.BeatInstances, st.HTTP.UDPSubscribers = d.http.Stats()
 	st.HTTP.LongPolls = d.http.LongPolls()
 	st.Pushes = d.hub.Counts()

@@ -137,6 +137,7 @@ type nodeConfig struct {
 	replies chan nodeLine
 	changes chan nodeLine
 	id      int
+	proc    *os.Process
 
 	// mu protects stderr and errs.
 	mu     sync.Mutex
@@ -172,6 +173,7 @@ func startNodeConfig(t *testing.T, d *daemon.Daemon, modules string) *nodeConfig
 		cancel()
 		t.Fatalf("start node: %v", err)
 	}
+	n.proc = cmd.Process
 	read := make(chan struct{})
 	go func() {
 		defer close(read)

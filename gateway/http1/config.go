@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/route"
 
+	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -117,6 +118,8 @@ func (s *Server) getConfig(ctx context.Context, r *request) (any, error) {
 	if item == nil {
 		return &reply{status: http.StatusNotFound, contentType: textUTF8, body: []byte("config data not exist\n")}, nil
 	}
+	s.hub.Served("http:"+r.peerIP, fanout.ClientInfo{IP: r.peerIP, Version: r.header("Client-Version"), App: r.header("Client-AppName")},
+		fanout.ConfigTopic(key), r.p.get("tenant"), fanout.ConfigSnapshot(st), item.Md5, len(item.Content))
 	rep := &reply{status: http.StatusOK, contentType: contentTypeOf(st.Config.Type), body: []byte(item.Content)}
 	rep.header("Config-Type", st.Config.Type).header("Content-MD5", item.Md5).
 		header("Last-Modified", time.UnixMilli(item.LastModified).UTC().Format(http.TimeFormat))
@@ -148,7 +151,9 @@ func (s *Server) publishConfig(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, fromRegistry(err)
 	}
-	if pub.SrcUser == "" {
+	if r.user != "" { // with auth on, the publisher is who logged in
+		pub.SrcUser = r.user
+	} else if pub.SrcUser == "" {
 		pub.SrcUser = r.p.get("username")
 	}
 	if _, err := store.PublishConfig(ctx, pub); err != nil {
@@ -172,7 +177,11 @@ func (s *Server) removeConfig(ctx context.Context, r *request) (any, error) {
 	if err := upstream.RefuseConfigTag(r.p.get("tag")); err != nil {
 		return nil, fromRegistry(err)
 	}
-	rm := upstream.ConfigRemove{Key: key, Beta: beta, SrcIP: r.peerIP, SrcUser: r.p.get("username")}
+	user := r.user // with auth on, who logged in
+	if user == "" {
+		user = r.p.get("username")
+	}
+	rm := upstream.ConfigRemove{Key: key, Beta: beta, SrcIP: r.peerIP, SrcUser: user}
 	if _, err := store.RemoveConfig(ctx, rm); err != nil {
 		return nil, fromConfig(err)
 	}

@@ -11,8 +11,8 @@
 // /console/api/info: the node, the trace UI URL, the longest query window
 // and which tracker features this gateway serves. Features are read from
 // the routes mounted on the listener, so a page whose API is absent (the
-// configuration pages, until configuration tracking lands) says so, and
-// lights up when the route appears.
+// configuration pages, on a gateway that serves no configuration) says
+// so, and lights up when the route appears.
 //
 // With an admin token (gateway/adminauth), a browser without a session
 // gets the login page (401) for every console path; POST /console/login
@@ -66,9 +66,9 @@ type asset struct {
 }
 
 // featureRoutes maps each feature the pages ask about to the GET route
-// that serves it. The configuration entries are the routes configuration
-// push tracking is to mount; until then those pages say they are not
-// available.
+// that serves it. The configuration entries are mounted by the tracker
+// API when the gateway serves configuration; without them those pages
+// say they are not available.
 var featureRoutes = map[string]string{
 	"serviceTracks": "/v1/tracks/service",
 	"clientTracks":  "/v1/tracks/client",

@@ -141,6 +141,7 @@ func (l *Link) GetConfig(ctx context.Context, key upstream.ConfigKey) (upstream.
 	case w != nil && w.inSync(s != nil), w != nil && s == nil && w.state != nil:
 		st := *w.state
 		l.mu.Unlock()
+		st.Cached = true
 		return st, nil
 	case s == nil:
 		l.mu.Unlock()

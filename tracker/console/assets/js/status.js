@@ -1,10 +1,11 @@
-// status.js: delivery status now. For a service (configurations once
-// configuration tracking lands): every subscriber on this gateway, what
-// it holds, up to date or behind and for how long, the behind ones first.
+// status.js: delivery status now. For a service (or a configuration,
+// configstatus.js): every subscriber on this gateway, what it holds, up
+// to date or behind and for how long, the behind ones first.
 
 import { getJSON } from './api.js';
 import { h, queryForm, fmtTime, fmtDuration, errorBox, emptyBox, table } from './ui.js';
 import { unavailable } from './config.js';
+import { configStatus } from './configstatus.js';
 
 function dimensions(info) {
   return [
@@ -61,6 +62,12 @@ export async function statusPage(root, ctx) {
   root.append(results);
   if (p.by === 'config' && !ctx.info.features.configStatus) {
     results.append(unavailable('Delivery status of configurations'));
+    ctx.done();
+    return;
+  }
+  if (p.by === 'config' && p.dataId) return configStatus(results, ctx, p);
+  if (p.by === 'config') {
+    results.append(h('p', { class: 'muted', id: 'hint' }, 'Enter a Data ID to see every listener on this gateway and the md5 it holds.'));
     ctx.done();
     return;
   }
