@@ -41,13 +41,15 @@ func (s *Server) sweepLoop() {
 // closed once it has been idle for IdleTimeout.
 func (s *Server) sweep(now time.Time) {
 	for _, c := range s.snapshotConns() {
-		switch verdict := c.check(now, s.opts.IdleTimeout); verdict {
+		switch verdict := c.check(now, s.opts.IdleTimeout, s.opts.ResetTimeout); verdict {
 		case verdictProbe:
 			s.probe(c, now)
 		case verdictClose:
 			s.closeConn(c, "client detection failed")
 		case verdictNoSession:
 			s.closeConn(c, "no ConnectionSetupRequest in time")
+		case verdictMoved:
+			s.closeConn(c, "told to move and still here after the reset timeout")
 		}
 	}
 }
@@ -59,10 +61,11 @@ const (
 	verdictProbe
 	verdictClose
 	verdictNoSession
+	verdictMoved
 )
 
 // check decides what the connection needs at time now.
-func (c *conn) check(now time.Time, idleTimeout time.Duration) verdict {
+func (c *conn) check(now time.Time, idleTimeout, resetTimeout time.Duration) verdict {
 	idle := now.Sub(c.idleSince())
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -70,6 +73,8 @@ func (c *conn) check(now time.Time, idleTimeout time.Duration) verdict {
 		return verdictOK
 	}
 	switch {
+	case c.moving && now.Sub(c.movedAt) >= resetTimeout:
+		return verdictMoved
 	case c.client == nil:
 		if idle >= idleTimeout {
 			return verdictNoSession
