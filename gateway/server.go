@@ -24,14 +24,14 @@ import (
 
 // Options configure the gRPC endpoint. Zero values take the defaults noted.
 type Options struct {
-	Addr            string               // listen address; default ":9848"
-	MaxMessageBytes int                  // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
-	Transport       string               // TransportNetpoll (default), TransportGonet (both Kitex) or TransportEvent
-	IdleTimeout     time.Duration        // idle time before a ClientDetectionRequest; default 20s
-	DetectTimeout   time.Duration        // time to answer it; default 5s
-	PushQueue       int                  // queued server messages per connection; default 1024
-	SweepInterval   time.Duration        // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
-	ExitWait        time.Duration        // graceful shutdown bound; default 2s
+	Addr            string        // listen address; default ":9848"
+	MaxMessageBytes int           // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
+	Transport       string        // TransportNetpoll (default), TransportGonet (both Kitex) or TransportEvent
+	IdleTimeout     time.Duration // idle time before a ClientDetectionRequest; default 20s
+	DetectTimeout   time.Duration // time to answer it; default 5s
+	PushQueue       int           // queued server messages per connection; default 1024
+	SweepInterval   time.Duration // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
+	ExitWait        time.Duration // graceful shutdown bound; default 2s
 	// ResetTimeout closes a connection still open this long after it was
 	// told to move (ConnectResetRequest); default 10s.
 	ResetTimeout time.Duration
@@ -39,10 +39,10 @@ type Options struct {
 	// registered this long after it ends, or until they are registered
 	// again elsewhere (grace.go); 0 releases them at once.
 	RegistrationGrace time.Duration
-	Requests        RequestObserver      // told of every unary request; optional
-	Config          upstream.ConfigStore // the config center Config* requests are served from; nil answers them 501
-	Logger          *slog.Logger
-	Kitex           KitexTuning
+	Requests          RequestObserver      // told of every unary request; optional
+	Config            upstream.ConfigStore // the config center Config* requests are served from; nil answers them 501
+	Logger            *slog.Logger
+	Kitex             KitexTuning
 }
 
 // KitexTuning holds the Kitex transport's HTTP/2 buffer and window
@@ -89,8 +89,8 @@ type Server struct {
 	tr       transport.Transport
 	done     chan struct{} // closed by Stop: ends the sweeper and sheds
 	wg       sync.WaitGroup
-	draining atomic.Bool   // Drain began: new connections are refused
-	grace    *graceKeeper  // nil without a registration grace
+	draining atomic.Bool  // Drain began: new connections are refused
+	grace    *graceKeeper // nil without a registration grace
 
 	// mu protects conns.
 	mu    sync.Mutex
