@@ -35,6 +35,8 @@ type Config struct {
 	Log LogConfig `yaml:"log"`
 	// Telemetry configures traces (OpenTelemetry) exported by Herald.
 	Telemetry TelemetryConfig `yaml:"telemetry"`
+	// Fleet configures drains, shedding and the fleet view (fleet.go).
+	Fleet FleetConfig `yaml:"fleet"`
 }
 
 // GRPCConfig configures the Nacos 2.x gRPC listener.
@@ -389,6 +391,7 @@ func Default() Config {
 			Protocol: defaultTraceProtocol, Sampler: defaultTraceSampler,
 			Ratio: defaultTraceRatio, ExportInterval: defaultExportInterval,
 		}},
+		Fleet: defaultFleet(),
 	}
 }
 

@@ -56,6 +56,8 @@ func TestFieldsOfConfig(t *testing.T) {
 		"log.level", "log.format",
 		"telemetry.traces.endpoint", "telemetry.traces.protocol", "telemetry.traces.sampler",
 		"telemetry.traces.ratio", "telemetry.traces.exportInterval",
+		"fleet.drainWindow", "fleet.resetTimeout", "fleet.registrationGrace", "fleet.shedWindow",
+		"fleet.viewInterval", "fleet.autoShed",
 	}
 	if !slices.Equal(paths, want) {
 		t.Errorf("field paths = %v, want %v", paths, want)

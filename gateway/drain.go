@@ -36,24 +36,33 @@ type DrainReport struct {
 // Draining reports whether Drain has begun.
 func (s *Server) Draining() bool { return s.draining.Load() }
 
+// DrainOptions shape a drain.
+type DrainOptions struct {
+	// Window spreads the ConnectResetRequests over this long.
+	Window time.Duration
+	// AwaitHeld waits until every held registration is released (at most
+	// the registration grace). A gateway whose registry ends with it
+	// (embedded) has nothing to wait for: its clients register elsewhere.
+	AwaitHeld bool
+}
+
 // Drain empties the gateway before it stops: it refuses new connections,
-// tells every client to move, spread over window, waits until the clients
-// have left (at most ResetTimeout after the last reset, then up to
-// AckTimeout more for the pushes still owed an acknowledgement), closes
-// what is left, and waits until every held registration is released (at
-// most the registration grace). ctx bounds it all. Stop is still needed
-// afterwards.
-func (s *Server) Drain(ctx context.Context, window time.Duration) DrainReport {
+// tells every client to move, spread over the window, waits until the
+// clients have left (at most ResetTimeout after the last reset, then up
+// to AckTimeout more for the pushes still owed an acknowledgement),
+// closes what is left and, with AwaitHeld, waits for the held
+// registrations. ctx bounds it all. Stop is still needed afterwards.
+func (s *Server) Drain(ctx context.Context, o DrainOptions) DrainReport {
 	start := time.Now()
 	s.draining.Store(true)
 	conns := s.snapshotConns()
 	rep := DrainReport{Connections: len(conns)}
-	s.log.Info("drain started", "connections", len(conns), "window", window)
-	rep.Moved = s.spread(ctx, conns, window)
+	s.log.Info("drain started", "connections", len(conns), "window", o.Window)
+	rep.Moved = s.spread(ctx, conns, o.Window)
 	s.awaitEmpty(ctx, time.Now().Add(s.opts.ResetTimeout))
 	rep.Closed = s.closeStragglers(ctx)
 	rep.Left = rep.Connections - rep.Closed
-	if s.grace != nil {
+	if s.grace != nil && o.AwaitHeld {
 		if err := s.grace.wait(ctx); err != nil {
 			s.log.Warn("drain: registrations still held", "held", s.grace.count(), "err", err)
 		}

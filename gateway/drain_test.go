@@ -185,7 +185,7 @@ func TestDrainRefusesAndExpiresGrace(t *testing.T) {
 	w.await(t, "the instance", func(p []uint64) bool { return count(p, 7002) == 1 })
 
 	done := make(chan DrainReport, 1)
-	go func() { done <- s.Drain(t.Context(), 0) }()
+	go func() { done <- s.Drain(t.Context(), DrainOptions{AwaitHeld: true}) }()
 	awaitReset(t, moves)
 	if !s.Draining() {
 		t.Fatal("Draining false during a drain")
@@ -219,7 +219,7 @@ func TestDrainClosesClientThatStays(t *testing.T) {
 	register(t, cl, "moved", 7003)
 	ctx, cancel := context.WithTimeout(t.Context(), serverWait)
 	defer cancel()
-	rep := s.Drain(ctx, 0)
+	rep := s.Drain(ctx, DrainOptions{AwaitHeld: true})
 	awaitReset(t, moves)
 	if rep.Moved != 1 || rep.Expired != 1 {
 		t.Fatalf("drain report %+v, want 1 moved, 1 expired", rep)

@@ -79,6 +79,8 @@ func (d *Daemon) startAdmin() error {
 	h.GET("/metrics", d.serveMetrics)
 	h.GET("/stats", d.serveStats)
 	h.GET("/v1/upstream", d.serveUpstream)
+	h.POST("/v1/drain", d.serveDrain)
+	h.POST("/v1/shed", d.serveShed)
 	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
 	api.Register(h)
 	console.New(console.Options{Node: d.cfg.Node, TraceURL: d.cfg.Console.TraceURL,

@@ -43,6 +43,13 @@ type Daemon struct {
 	stopping atomic.Bool // Stop has begun: /readyz says so
 	stopOnce sync.Once
 	stops    []func() // how to stop each started part, in start order
+
+	// life is cancelled by Stop: it ends a drain under way (drain.go).
+	life      context.Context
+	endLife   context.CancelFunc
+	drainOnce sync.Once
+	drained   chan struct{}       // closed when a drain has ended
+	drainRep  gateway.DrainReport // set before drained is closed
 }
 
 // Start brings Herald up with cfg, which must be valid. On error nothing
@@ -51,7 +58,8 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	d := &Daemon{cfg: cfg, log: log}
+	d := &Daemon{cfg: cfg, log: log, drained: make(chan struct{})}
+	d.life, d.endLife = context.WithCancel(context.Background())
 	// Each part starts after the parts it uses and stops before them.
 	parts := []struct {
 		start func() error
@@ -68,6 +76,7 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 	for _, p := range parts {
 		if err := p.start(); err != nil {
 			d.stopParts()
+			d.endLife()
 			return nil, err
 		}
 		d.stops = append(d.stops, p.stop)
@@ -136,9 +145,14 @@ func (d *Daemon) startGateway() error {
 		IdleTimeout:     cfg.Session.IdleTimeout,
 		DetectTimeout:   cfg.Session.DetectTimeout,
 		PushQueue:       cfg.Session.PushQueue,
-		Requests:        d.tel.requests,
-		Config:          d.backend.config,
-		Logger:          d.log,
+		ResetTimeout:    cfg.Fleet.ResetTimeout,
+		// A moved client's instances are held in any registry (an SDK
+		// shed by this gateway may come back to it); a drain awaits them
+		// only when the registry outlives the gateway (Daemon.Drain).
+		RegistrationGrace: cfg.Fleet.RegistrationGrace,
+		Requests:          d.tel.requests,
+		Config:            d.backend.config,
+		Logger:            d.log,
 		Kitex: gateway.KitexTuning{
 			WriteBufferSize:       cfg.GRPC.WriteBufferSize,
 			ReadBufferSize:        cfg.GRPC.ReadBufferSize,
@@ -198,6 +212,7 @@ func (d *Daemon) Stop() { d.stopOnce.Do(d.stop) }
 
 func (d *Daemon) stop() {
 	d.stopping.Store(true)
+	d.endLife()
 	d.stopParts()
 	d.log.Info("herald stopped")
 }
