@@ -127,7 +127,7 @@ func TestShedAndDrainAPI(t *testing.T) {
 		t.Fatalf("drain: %d %s", code, body)
 	}
 	var ans struct {
-		Done   bool `json:"done"`
+		Done   bool                `json:"done"`
 		Report struct{ Moved int } `json:"report"`
 	}
 	if err := json.Unmarshal([]byte(body), &ans); err != nil || !ans.Done || ans.Report.Moved < 1 {
