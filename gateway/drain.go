@@ -191,3 +191,28 @@ func (s *Server) connCount() int {
 	defer s.mu.Unlock()
 	return len(s.conns)
 }
+
+// MoveStats counts connections told to move and the registrations held
+// for them.
+type MoveStats struct {
+	Moving   int   `json:"moving"`   // connections told to move and still open
+	Held     int   `json:"held"`     // registration slots held for the grace now
+	Released int64 `json:"released"` // held slots released as registered again elsewhere
+	Expired  int64 `json:"expired"`  // held slots released at the end of their grace
+}
+
+// MoveStats reports the moves under way.
+func (s *Server) MoveStats() MoveStats {
+	var st MoveStats
+	for _, c := range s.snapshotConns() {
+		c.mu.Lock()
+		if c.moving && !c.closed {
+			st.Moving++
+		}
+		c.mu.Unlock()
+	}
+	if s.grace != nil {
+		st.Held, st.Released, st.Expired = s.grace.count(), s.grace.released.Load(), s.grace.expired.Load()
+	}
+	return st
+}

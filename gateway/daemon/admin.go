@@ -13,6 +13,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 
 	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/gateway"
 	"github.com/herald-gateway/herald/gateway/adminauth"
 	"github.com/herald-gateway/herald/gateway/hertzrun"
 	"github.com/herald-gateway/herald/tracker"
@@ -34,6 +35,9 @@ type stats struct {
 	// timeout, superseded, dropped.
 	Pushes  map[string]uint64     `json:"pushes"`
 	Tracker tracker.RecorderStats `json:"tracker"`
+	// Moves counts the connections told to move (drain, shed) and the
+	// registrations held for them.
+	Moves gateway.MoveStats `json:"moves"`
 	// Upstream counts the Nacos link's traffic (kind nacos only).
 	Upstream *nacoslink.Counters `json:"upstream,omitempty"`
 }
@@ -101,6 +105,7 @@ func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 	st.HTTP.LongPolls = d.http.LongPolls()
 	st.Pushes = d.hub.Counts()
 	st.Tracker = d.recorder.Stats()
+	st.Moves = d.grpc.MoveStats()
 	if l, ok := d.reg.(*nacoslink.Link); ok {
 		c := l.Status().Counters
 		st.Upstream = &c
