@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -36,6 +37,7 @@ func (s *RedisStore) Append(ctx context.Context, recs []Record) error {
 	minID := s.writeMinID()
 	late, err := s.write(ctx, sc.plan(recs), minID)
 	if err != nil {
+		s.reloadSlots()
 		return fmt.Errorf("tracker: append %d records: %w", len(recs), err)
 	}
 	if len(late) == 0 {
@@ -45,6 +47,7 @@ func (s *RedisStore) Append(ctx context.Context, recs []Record) error {
 		late[i].id = "*"
 	}
 	if _, err := s.write(ctx, late, minID); err != nil {
+		s.reloadSlots()
 		return fmt.Errorf("tracker: append %d out-of-order entries: %w", len(late), err)
 	}
 	return nil
@@ -261,3 +264,24 @@ func (s *RedisStore) writeMinID() string {
 	}
 	return trimBefore(s.now().Add(-s.retention).UnixMilli())
 }
+
+// reloadSlots makes a cluster client read the slot map again after a
+// failed write. go-redis reloads it by itself on MOVED and ASK, and
+// otherwise only every minute, so after a master fails over to its
+// replica it would go on dialling the dead master for up to a minute
+// (TestRecorderClusterFailover fails without this); reloading after each
+// failure lets the Recorder's next retry reach the promoted replica. It
+// asks the live nodes (a dead one is skipped), is bounded by
+// reloadTimeout and runs on the Recorder's writer, never on a push path.
+func (s *RedisStore) reloadSlots() {
+	cc, ok := s.client.(*redis.ClusterClient)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	cc.ReloadState(ctx)
+}
+
+// reloadTimeout bounds one slot map reload.
+const reloadTimeout = 2 * time.Second

@@ -1,7 +1,9 @@
 // Package redistest runs a real redis-server for tests: one process per
 // test, on a free loopback port, with its working directory in the test's
 // temp dir and no persistence. Tests that need Redis call Start and get a
-// server that is stopped when the test ends.
+// server that is stopped when the test ends; tests that need a Redis
+// Cluster call StartCluster (masters with replicas, each its own process)
+// and can kill a master, await its replica's promotion and move slots.
 package redistest
 
 import (
@@ -31,6 +33,7 @@ type Server struct {
 	bin   string
 	dir   string
 	port  int
+	bus   int      // cluster bus port (--cluster-port), 0 for none
 	extra []string // more redis-server arguments, kept across Restart
 
 	// mu protects proc.
@@ -56,6 +59,14 @@ func Start(t testing.TB) *Server {
 // "--cluster-enabled", "yes"; they are passed again on Restart.
 func StartWith(t testing.TB, args ...string) *Server {
 	t.Helper()
+	return startServer(t, false, args)
+}
+
+// startServer starts one server; withBus gives it a free cluster bus port
+// too (--cluster-port), rather than Redis's port+10000, which may be taken
+// or out of range.
+func startServer(t testing.TB, withBus bool, args []string) *Server {
+	t.Helper()
 	bin, err := exec.LookPath(binary)
 	if err != nil {
 		t.Fatalf("redistest: %s not found in PATH (install it: apt-get install -y redis-server): %v", binary, err)
@@ -66,6 +77,11 @@ func StartWith(t testing.TB, args ...string) *Server {
 	for range 5 {
 		if s.port, err = freePort(); err != nil {
 			t.Fatalf("redistest: %v", err)
+		}
+		if withBus {
+			if s.bus, err = freePort(); err != nil {
+				t.Fatalf("redistest: %v", err)
+			}
 		}
 		if lastErr = s.start(); lastErr == nil {
 			t.Cleanup(s.Stop)
@@ -114,6 +130,9 @@ func (s *Server) start() error {
 	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--dir", s.dir, "--logfile", logPath,
 		"--save", "", "--appendonly", "no", "--daemonize", "no"}
+	if s.bus != 0 {
+		args = append(args, "--cluster-port", strconv.Itoa(s.bus))
+	}
 	cmd := exec.Command(s.bin, append(args, s.extra...)...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", s.bin, err)
