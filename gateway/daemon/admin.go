@@ -85,7 +85,8 @@ func (d *Daemon) startAdmin() error {
 	h.GET("/v1/upstream", d.serveUpstream)
 	h.POST("/v1/drain", d.serveDrain)
 	h.POST("/v1/shed", d.serveShed)
-	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
+	h.GET("/v1/fleet", d.serveFleet)
+	api := &tracker.API{Store: d.store, Status: d.view, MaxWindow: d.cfg.Tracker.Retention}
 	api.Register(h)
 	console.New(console.Options{Node: d.cfg.Node, TraceURL: d.cfg.Console.TraceURL,
 		MaxWindow: d.cfg.Tracker.Retention, Guard: d.guard}).Register(h.Engine)

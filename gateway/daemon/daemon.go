@@ -15,6 +15,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/hlog"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/herald-gateway/herald/conf"
 	"github.com/herald-gateway/herald/fanout"
@@ -22,6 +23,7 @@ import (
 	"github.com/herald-gateway/herald/gateway/adminauth"
 	"github.com/herald-gateway/herald/gateway/http1"
 	"github.com/herald-gateway/herald/tracker"
+	"github.com/herald-gateway/herald/tracker/fleet"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -50,6 +52,9 @@ type Daemon struct {
 	drainOnce sync.Once
 	drained   chan struct{}       // closed when a drain has ended
 	drainRep  gateway.DrainReport // set before drained is closed
+
+	redis redis.UniversalClient // tracker.redis, shared by the store and the fleet view; nil without
+	view  *fleet.View
 }
 
 // Start brings Herald up with cfg, which must be valid. On error nothing
@@ -71,7 +76,9 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		{d.startHub, func() { d.hub.Close() }},
 		{d.startGateway, func() { d.grpc.Stop() }},
 		{d.startHTTP, func() { d.http.Stop() }},
+		{d.startFleet, d.stopFleet},
 		{d.startAdmin, d.stopAdmin},
+		{d.publishFleet, func() {}}, // stopped by stopFleet
 	}
 	for _, p := range parts {
 		if err := p.start(); err != nil {
