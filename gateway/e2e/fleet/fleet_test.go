@@ -29,7 +29,6 @@ import (
 
 const (
 	edgeCount     = 3
-	clientCount   = 300
 	services      = 10
 	subsPerClient = 3
 	settle        = 60 * time.Second // bound of every wait for the fleet to converge
