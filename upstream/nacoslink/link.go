@@ -99,10 +99,10 @@ func New(o Options) (*Link, error) {
 	l := &Link{
 		opts: o, log: o.Logger,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}),
-		subs: make(map[upstream.ServiceKey]*subscription),
+		subs:   make(map[upstream.ServiceKey]*subscription),
 		unsubs: make(map[upstream.ServiceKey]unsub),
-		regs: make(map[upstream.ServiceKey]*registration),
-		cfgs: make(map[upstream.ConfigKey]*configWatch),
+		regs:   make(map[upstream.ServiceKey]*registration),
+		cfgs:   make(map[upstream.ConfigKey]*configWatch),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.state.lastErr = errors.New("not connected yet")
