@@ -54,8 +54,8 @@ func run() int {
 func parseFlags(args []string) (loadgen.Config, error) {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	var (
-		scenario   = fs.String("scenario", "idle", "idle, fanout, register, chain or longpoll")
-		conns      = fs.Int("conns", 0, "connections: idle (default 5000), register (default 20), longpoll (default 10000)")
+		scenario   = fs.String("scenario", "idle", "idle, fanout, register, chain, longpoll or drain")
+		conns      = fs.Int("conns", 0, "connections: idle (default 5000), register (default 20), longpoll, drain (default 10000)")
 		subs       = fs.Int("subs", 1000, "fanout, chain: subscriber connections")
 		changes    = fs.Int("changes", 20, "fanout, chain: registrations to push")
 		backToBack = fs.Bool("back-to-back", false, "fanout: send changes without waiting for acks")
@@ -104,6 +104,7 @@ func parseFlags(args []string) (loadgen.Config, error) {
 			Shared: *shared, Concurrency: *concur, Op: *op},
 		Chain: loadgen.ChainConfig{Subs: *subs, Services: *services, Changes: *changes,
 			ChangeTimeout: *changeTO, Concurrency: *concur, Direct: *direct},
+		Drain: loadgen.DrainConfig{Conns: orDefault(*conns, 10000), Services: *services, Concurrency: *concur},
 		LongPoll: loadgen.LongPollConfig{Polls: orDefault(*conns, 10000), Keys: *services, Mode: *mode, HoldMs: *holdMs,
 			Concurrency: *concur, Settle: *settle, Samples: *samples, SampleEvery: time.Second},
 		Logf: func(format string, args ...any) {
