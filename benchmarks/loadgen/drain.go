@@ -23,6 +23,10 @@ type DrainConfig struct {
 	Conns       int
 	Services    int
 	Concurrency int // arrivals in flight at once
+	// ProfileDir, if set, makes each Herald write a CPU profile of its
+	// whole run there (HERALD_CPUPROFILE): core.pprof, edge-a.pprof,
+	// edge-b.pprof.
+	ProfileDir string
 }
 
 // DrainResult is what the arrivals, the drain and the moves measured.
@@ -51,9 +55,19 @@ func drainService(i, services int) string { return "drain-" + strconv.Itoa(i%ser
 // drainIP is client i's instance address.
 func drainIP(i int) string { return fmt.Sprintf("10.6.%d.%d", i/250, i%250+1) }
 
-// StartDrainFleet starts a core and two edges in front of it.
-func StartDrainFleet(ctx context.Context, bin, dir string, extra, env []string) (hs []*Herald, err error) {
-	core, err := StartHerald(ctx, bin, dir, extra, env)
+// StartDrainFleet starts a core and two edges in front of it, with
+// Herald's default merge window (500 ms; StartHerald's 0 would push every
+// one of a storm's registrations to every subscriber of its service: the
+// quadratic storm the window exists to collapse), then extra.
+func StartDrainFleet(ctx context.Context, bin, dir, profiles string, extra, env []string) (hs []*Herald, err error) {
+	extra = append([]string{"-fanout.mergeWindow", "500ms"}, extra...)
+	profile := func(name string) []string {
+		if profiles == "" {
+			return env
+		}
+		return append(append([]string(nil), env...), "HERALD_CPUPROFILE="+filepath.Join(profiles, name+".pprof"))
+	}
+	core, err := StartHerald(ctx, bin, dir, extra, profile("core"))
 	if err != nil {
 		return []*Herald{core}, fmt.Errorf("core: %w", err)
 	}
@@ -64,7 +78,7 @@ func StartDrainFleet(ctx context.Context, bin, dir string, extra, env []string) 
 			return hs, err
 		}
 		args := append([]string{"-node", name, "-upstream.kind", "nacos", "-upstream.servers", core.GRPCAddr}, extra...)
-		h, err := StartHerald(ctx, bin, d, args, env)
+		h, err := StartHerald(ctx, bin, d, args, profile(name))
 		hs = append(hs, h)
 		if err != nil {
 			return hs, fmt.Errorf("%s: %w", name, err)

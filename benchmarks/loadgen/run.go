@@ -184,7 +184,7 @@ func runChain(ctx context.Context, cfg Config, rep *Report, bin, dir string) err
 
 // runDrainFleet starts a core and two edges and runs the drain scenario.
 func runDrainFleet(ctx context.Context, cfg Config, rep *Report, bin, dir string) error {
-	hs, err := StartDrainFleet(ctx, bin, dir, cfg.HeraldArgs, cfg.HeraldEnv)
+	hs, err := StartDrainFleet(ctx, bin, dir, cfg.Drain.ProfileDir, cfg.HeraldArgs, cfg.HeraldEnv)
 	for _, h := range hs {
 		if h != nil {
 			defer h.Stop()

@@ -73,6 +73,7 @@ func parseFlags(args []string) (loadgen.Config, error) {
 		mode       = fs.String("mode", "polls", "longpoll: polls (held long polls) or conns (idle kept-alive HTTP connections, the baseline)")
 		holdMs     = fs.Int("hold-ms", 120000, "longpoll: Long-Pulling-Timeout sent (Herald holds it - 500 ms); must outlast opening, settling and measuring")
 		concur     = fs.Int("concurrency", 200, "connections opened at once")
+		profiles   = fs.String("profile-dir", "", "drain: write each Herald's CPU profile into this directory")
 		timeout    = fs.Duration("timeout", 10*time.Minute, "bound on the whole run")
 		bin        = fs.String("herald-bin", "", "prebuilt herald binary (default: go build ./gateway/cmd/herald)")
 		heraldArgs = fs.String("herald-args", "", "extra herald flags, space-separated, e.g. \"-grpc.writeBufferSize 4096\"")
@@ -104,7 +105,7 @@ func parseFlags(args []string) (loadgen.Config, error) {
 			Shared: *shared, Concurrency: *concur, Op: *op},
 		Chain: loadgen.ChainConfig{Subs: *subs, Services: *services, Changes: *changes,
 			ChangeTimeout: *changeTO, Concurrency: *concur, Direct: *direct},
-		Drain: loadgen.DrainConfig{Conns: orDefault(*conns, 10000), Services: *services, Concurrency: *concur},
+		Drain: loadgen.DrainConfig{Conns: orDefault(*conns, 10000), Services: *services, Concurrency: *concur, ProfileDir: *profiles},
 		LongPoll: loadgen.LongPollConfig{Polls: orDefault(*conns, 10000), Keys: *services, Mode: *mode, HoldMs: *holdMs,
 			Concurrency: *concur, Settle: *settle, Samples: *samples, SampleEvery: time.Second},
 		Logf: func(format string, args ...any) {
