@@ -203,21 +203,39 @@ func (g *graceKeeper) scan(now time.Time) time.Time {
 	return next
 }
 
+// deregister releases held slots, releaseParallel at a time: releases
+// of one service made together coalesce into one upstream write (the
+// Nacos link sends a service's union once for the changes that wait
+// while a write is under way), where one after another each resent it.
 func (g *graceKeeper) deregister(out []release) {
+	sem := make(chan struct{}, releaseParallel)
+	var wg sync.WaitGroup
 	for _, r := range out {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := g.reg.Deregister(ctx, r.owner, r.key)
-		cancel()
-		if err != nil {
-			g.log.Error("registration grace: release", "conn", r.owner, "service", r.key.String(), "err", err)
-		}
-		if r.expired {
-			g.expired.Add(1)
-		} else {
-			g.released.Add(1)
-		}
-		g.log.Debug("registration grace: released", "conn", r.owner, "service", r.key.String(), "expired", r.expired)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			g.releaseOne(r)
+		})
 	}
+	wg.Wait()
+}
+
+// releaseParallel bounds the releases under way at once.
+const releaseParallel = 32
+
+func (g *graceKeeper) releaseOne(r release) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err := g.reg.Deregister(ctx, r.owner, r.key)
+	cancel()
+	if err != nil {
+		g.log.Error("registration grace: release", "conn", r.owner, "service", r.key.String(), "err", err)
+	}
+	if r.expired {
+		g.expired.Add(1)
+	} else {
+		g.released.Add(1)
+	}
+	g.log.Debug("registration grace: released", "conn", r.owner, "service", r.key.String(), "expired", r.expired)
 }
 
 func minTime(a, b time.Time) time.Time {
