@@ -135,6 +135,39 @@ func count(ports []uint64, p uint64) int {
 	return n
 }
 
+// registerSetUp registers ip 10.9.0.1:port into G@@svc once the
+// session exists (ConnectionSetupRequest is read asynchronously: until
+// then requests get 301).
+func registerSetUp(t *testing.T, cl *nacostest.Client, svc string, port int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), serverWait)
+	defer cancel()
+	for {
+		m, err := cl.Request(ctx, "InstanceRequest", map[string]any{
+			"serviceName": svc, "groupName": "G", "type": "registerInstance",
+			"instance": map[string]any{"ip": "10.9.0.1", "port": port, "weight": 1, "healthy": true, "enabled": true, "ephemeral": true},
+		})
+		if err != nil {
+			t.Fatalf("register: %v", err)
+		}
+		var r errorReply
+		if err := m.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r.ResultCode == 200:
+			return
+		case r.ErrorCode != nacoswire.ErrUnregistered:
+			t.Fatalf("register: %s", m.Body)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("session never set up")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 var graceKey = upstream.ServiceKey{Namespace: "public", Group: "G", Name: "moved"}.Normalize()
 
 func startGraceServer(t *testing.T, grace time.Duration) *Server {
@@ -152,7 +185,7 @@ func TestShedMoveKeepsRegistration(t *testing.T) {
 	w := watch(t, s.Registry(), graceKey)
 	old := setUpClient(t, s)
 	moves := resets(t, old)
-	register(t, old, "moved", 7001)
+	registerSetUp(t, old, "moved", 7001)
 	w.await(t, "the instance", func(p []uint64) bool { return count(p, 7001) == 1 })
 
 	if n := s.Shed(5, 0); n != 1 {
@@ -162,7 +195,7 @@ func TestShedMoveKeepsRegistration(t *testing.T) {
 	// The SDK's move: a new connection, its redo, then the old one closed.
 	moved := setUpClient(t, s)
 	resets(t, moved)
-	register(t, moved, "moved", 7001)
+	registerSetUp(t, moved, "moved", 7001)
 	old.Close()
 	w.await(t, "one copy again", func(p []uint64) bool { return count(p, 7001) == 1 && len(p) == 1 })
 	if bad := w.without(7001); len(bad) > 0 {
@@ -181,7 +214,7 @@ func TestDrainRefusesAndExpiresGrace(t *testing.T) {
 	w := watch(t, s.Registry(), graceKey)
 	cl := setUpClient(t, s)
 	moves := resets(t, cl)
-	register(t, cl, "moved", 7002)
+	registerSetUp(t, cl, "moved", 7002)
 	w.await(t, "the instance", func(p []uint64) bool { return count(p, 7002) == 1 })
 
 	done := make(chan DrainReport, 1)
@@ -216,7 +249,7 @@ func TestDrainClosesClientThatStays(t *testing.T) {
 	s := startGraceServer(t, 200*time.Millisecond)
 	cl := setUpClient(t, s)
 	moves := resets(t, cl)
-	register(t, cl, "moved", 7003)
+	registerSetUp(t, cl, "moved", 7003)
 	ctx, cancel := context.WithTimeout(t.Context(), serverWait)
 	defer cancel()
 	rep := s.Drain(ctx, DrainOptions{AwaitHeld: true})
