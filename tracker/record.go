@@ -41,7 +41,20 @@ type Record struct {
 	EndToEndMs    int64  `json:"endToEndMs,omitempty"` // from the upstream change to this event
 	NetworkMs     int64  `json:"networkMs,omitempty"`  // from send to ack
 	Reason        string `json:"reason,omitempty"`
+
+	// stored marks the streams a failed Append did write this record to,
+	// so that the caller's retry of the same slice (the Recorder's
+	// backlog) writes it only to the others; see RedisStore.Append.
+	stored streamSet
 }
+
+// streamSet is a set of a record's two streams.
+type streamSet uint8
+
+const (
+	topicStream streamSet = 1 << iota // the service's (or configuration's) stream
+	ipStream                          // the client IP's stream
+)
 
 // Record kinds: what a record's push carried. Naming and config records of
 // the same names live in different streams.

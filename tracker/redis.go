@@ -90,8 +90,13 @@ type RedisOptions struct {
 // services that went away do not pile up. Finding the keys by SCAN needs
 // no bookkeeping on the write path and works the same on a cluster.
 //
-// Append is at least once: a batch that fails part way may have written
-// some records; the caller's retry writes them again.
+// Append is at least once: a batch that fails part way marks in the
+// caller's records the streams it did write them to, so the caller's
+// retry of the same records writes only the rest; a write whose reply is
+// lost (the connection to a master breaking mid-pipeline) counts as
+// failed though Redis may have applied it, and is written again. On a
+// ClusterClient a failed write also reloads the slot map, so the retry
+// follows a failover (see reloadSlots).
 type RedisStore struct {
 	client    redis.UniversalClient
 	retention time.Duration

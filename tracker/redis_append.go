@@ -8,23 +8,31 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // xadd is one planned stream write: one entry of one or more records.
 type xadd struct {
-	key  string
-	id   string // "<ms>-*", or "*" when retried
-	data []byte // the entry's records, see appendScratch.entry
+	key    string
+	id     string    // "<ms>-*", or "*" when retried
+	data   []byte    // the entry's records, see appendScratch.entry
+	recs   []int     // the entry's records, as indexes into the batch
+	stream streamSet // which of their streams key is
+	done   bool      // Redis accepted it
 }
 
 // Append writes the records in one pipelined round trip (per cluster
 // node): per stream, one entry for each run of records that entryRuns
 // allows together, usually one per stream. Entries that arrive out of
 // order for a stream are written in a second round trip with a
-// Redis-chosen id. recs is not modified.
+// Redis-chosen id.
+//
+// A successful Append does not modify recs. A failed one marks in recs
+// the streams it did write each record to (on a cluster, the masters that
+// answered), and a later Append of the same records skips them: the
+// Recorder retries its backlog in place, so a master failing over does
+// not make every retry write the records of the healthy masters again.
 func (s *RedisStore) Append(ctx context.Context, recs []Record) error {
 	if s.closed.Load() {
 		return ErrClosed
@@ -35,8 +43,10 @@ func (s *RedisStore) Append(ctx context.Context, recs []Record) error {
 	sc := scratchPool.Get().(*appendScratch)
 	defer sc.release() // the pipeline is done with the bytes when write returns
 	minID := s.writeMinID()
-	late, err := s.write(ctx, sc.plan(recs), minID)
+	adds := sc.plan(recs)
+	late, err := s.write(ctx, adds, minID)
 	if err != nil {
+		markStored(recs, adds)
 		s.reloadSlots()
 		return fmt.Errorf("tracker: append %d records: %w", len(recs), err)
 	}
@@ -47,10 +57,24 @@ func (s *RedisStore) Append(ctx context.Context, recs []Record) error {
 		late[i].id = "*"
 	}
 	if _, err := s.write(ctx, late, minID); err != nil {
+		markStored(recs, adds)
+		markStored(recs, late)
 		s.reloadSlots()
 		return fmt.Errorf("tracker: append %d out-of-order entries: %w", len(late), err)
 	}
 	return nil
+}
+
+// markStored marks in recs the streams of the adds Redis accepted (write
+// sets done on each).
+func markStored(recs []Record, adds []xadd) {
+	for _, a := range adds {
+		if a.done {
+			for _, i := range a.recs {
+				recs[i].stored |= a.stream
+			}
+		}
+	}
 }
 
 // appendScratch holds the bytes of one Append: the records' encodings
@@ -96,7 +120,7 @@ func (sc *appendScratch) plan(recs []Record) []xadd {
 		var ms int64
 		for run, minAt := range entryRuns(g.recs, recs) {
 			ms = max(minAt, ms, 0)
-			adds = append(adds, xadd{key: g.key, id: explicitID(ms), data: sc.entry(run)})
+			adds = append(adds, xadd{key: g.key, id: explicitID(ms), data: sc.entry(run), recs: run, stream: g.stream})
 		}
 	}
 	return adds
@@ -143,16 +167,18 @@ func (sc *appendScratch) encoded(i int) []byte {
 // streamGroup is the records of a batch bound for one stream, as indexes
 // into the batch, in batch order.
 type streamGroup struct {
-	key  string
-	recs []int
+	key    string
+	stream streamSet
+	recs   []int
 }
 
 // serviceName selects a topic stream.
 type serviceName struct{ kind, namespace, group, service string }
 
 // groupByStream groups the batch by stream, streams in the order they
-// first appear. It builds each stream's key once, and all groups share
-// one slice of indexes.
+// first appear, leaving out the streams a record is marked stored in. It
+// builds each stream's key once, and all groups share one slice of
+// indexes.
 func groupByStream(recs []Record) []streamGroup {
 	var groups []streamGroup
 	services := make(map[serviceName]int)
@@ -161,22 +187,22 @@ func groupByStream(recs []Record) []streamGroup {
 	slots := make([]slot, 0, 2*len(recs))
 	for i := range recs {
 		r := &recs[i]
-		if r.Service != "" {
+		if r.Service != "" && r.stored&topicStream == 0 {
 			name := serviceName{r.Kind, r.Namespace, r.Group, r.Service}
 			g, ok := services[name]
 			if !ok {
 				g = len(groups)
 				services[name] = g
-				groups = append(groups, streamGroup{key: topicKey(r.Kind, r.Namespace, r.Group, r.Service)})
+				groups = append(groups, streamGroup{key: topicKey(r.Kind, r.Namespace, r.Group, r.Service), stream: topicStream})
 			}
 			slots = append(slots, slot{g, i})
 		}
-		if r.ClientIP != "" {
+		if r.ClientIP != "" && r.stored&ipStream == 0 {
 			g, ok := ips[r.ClientIP]
 			if !ok {
 				g = len(groups)
 				ips[r.ClientIP] = g
-				groups = append(groups, streamGroup{key: ipKey(r.ClientIP)})
+				groups = append(groups, streamGroup{key: ipKey(r.ClientIP), stream: ipStream})
 			}
 			slots = append(slots, slot{g, i})
 		}
@@ -221,8 +247,9 @@ func entryRuns(idx []int, recs []Record) iter.Seq2[[]int, int64] {
 }
 
 // write runs adds in one pipeline, trimming each stream with "MINID ~
-// minID" unless minID is "". It returns the writes Redis refused because
-// the stream already holds a later id; any other failure is err.
+// minID" unless minID is "", and sets done on each add Redis accepted. It
+// returns the writes Redis refused because the stream already holds a
+// later id; any other failure is err.
 func (s *RedisStore) write(ctx context.Context, adds []xadd, minID string) (late []xadd, err error) {
 	pipe := s.client.Pipeline()
 	cmds := make([]*redis.StringCmd, len(adds))
@@ -234,13 +261,17 @@ func (s *RedisStore) write(ctx context.Context, adds []xadd, minID string) (late
 	}
 	_, execErr := pipe.Exec(ctx)
 	for i, cmd := range cmds {
-		switch err := cmd.Err(); {
-		case err == nil:
-		case isLateID(err):
+		switch cerr := cmd.Err(); {
+		case cerr == nil:
+			adds[i].done = true
+		case isLateID(cerr):
 			late = append(late, adds[i])
-		default:
-			return nil, fmt.Errorf("xadd %s: %w", adds[i].key, err)
+		case err == nil:
+			err = fmt.Errorf("xadd %s: %w", adds[i].key, cerr)
 		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	if execErr != nil && len(late) == 0 {
 		return nil, execErr
@@ -269,19 +300,12 @@ func (s *RedisStore) writeMinID() string {
 // failed write. go-redis reloads it by itself on MOVED and ASK, and
 // otherwise only every minute, so after a master fails over to its
 // replica it would go on dialling the dead master for up to a minute
-// (TestRecorderClusterFailover fails without this); reloading after each
-// failure lets the Recorder's next retry reach the promoted replica. It
-// asks the live nodes (a dead one is skipped), is bounded by
-// reloadTimeout and runs on the Recorder's writer, never on a push path.
+// (TestRecorderClusterFailover fails without this). The reload runs in
+// the background (go-redis: one at a time, asking the nodes it knows
+// until one answers), so the Recorder's next retry, RetryEvery later,
+// finds the promoted replica; it never blocks the writer.
 func (s *RedisStore) reloadSlots() {
-	cc, ok := s.client.(*redis.ClusterClient)
-	if !ok {
-		return
+	if cc, ok := s.client.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
-	defer cancel()
-	cc.ReloadState(ctx)
 }
-
-// reloadTimeout bounds one slot map reload.
-const reloadTimeout = 2 * time.Second

@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,19 +73,28 @@ func TestRecorderClusterFailover(t *testing.T) {
 	if st.Written+st.Dropped != l.observed.Load() {
 		t.Fatalf("observed %d, written %d + dropped %d", l.observed.Load(), st.Written, st.Dropped)
 	}
-	if m := time.Duration(l.maxObserve.Load()); m > 200*time.Millisecond {
+	if m := time.Duration(l.maxObserve.Load()); m > time.Second { // a non-blocking send; generous for a loaded machine
 		t.Fatalf("an Observe took %v during the failover", m)
 	}
-	stored := 0
+	stored, dups := 0, 0
 	for i := range loadServices {
 		recs := findAll(t, store, svcQuery("public", "G", loadService(i)))
 		stored += len(recs)
+		seen := map[string]bool{}
+		for _, rc := range recs {
+			if seen[rc.PushID] {
+				dups++
+			}
+			seen[rc.PushID] = true
+		}
 		if len(recs) == 0 || recs[0].At < resumed.UnixMilli() {
 			t.Fatalf("service %s: no record after the promotion (%d records)", loadService(i), len(recs))
 		}
 	}
-	t.Logf("promoted %s for %s; observed %d, written %d, dropped %d, in service streams %d",
-		promoted, killed, l.observed.Load(), st.Written, st.Dropped, stored)
+	// Duplicates are the batch in flight when the master died: go-redis
+	// reports its commands failed, though the live masters applied them.
+	t.Logf("promoted %s for %s; observed %d, written %d, dropped %d, in service streams %d, of them written twice %d",
+		promoted, killed, l.observed.Load(), st.Written, st.Dropped, stored, dups)
 }
 
 // A slot holding a busy stream moves to another master while it is being
@@ -127,9 +137,8 @@ func TestRecorderClusterSlotMove(t *testing.T) {
 	if want := l.perService(0); len(recs) != want {
 		t.Fatalf("moved stream holds %d records, %d were written to it", len(recs), want)
 	}
-	client.ReloadState(t.Context())
-	if now, err := client.MasterForKey(t.Context(), key); err != nil || now.Options().Addr != to {
-		t.Fatalf("stream on %v after the move, want %s (%v)", now, to, err)
+	if now := c.MasterOf(key); now != to {
+		t.Fatalf("stream on %s after the move, want %s", now, to)
 	}
 }
 
@@ -239,5 +248,61 @@ func loadOutcome(i, svc int) fanout.Outcome {
 		Topic:   fanout.NamingTopic(upstream.ServiceKey{Namespace: "public", Group: "G", Name: loadService(svc)}),
 		Attempt: 1, SentAt: now, Revision: int64(i),
 		Client: fanout.ClientInfo{IP: fmt.Sprintf("10.1.0.%d", i%loadIPs)},
+	}
+}
+
+// An Append that fails on one master (killed, the cluster told to go on
+// serving the others) writes the records of the other masters' streams
+// once, and retrying the same slice writes them no second time: each
+// stream ends holding each of its records exactly once.
+func TestRedisClusterRetryWritesOnlyWhatFailed(t *testing.T) {
+	c := redistest.StartCluster(t, 3, 0)
+	for _, a := range c.Addrs() {
+		n := redis.NewClient(&redis.Options{Addr: a})
+		err := n.ConfigSet(t.Context(), "cluster-require-full-coverage", "no").Err()
+		_ = n.Close()
+		if err != nil {
+			t.Fatalf("config set on %s: %v", a, err)
+		}
+	}
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	store := NewRedisStore(client, RedisOptions{})
+	t.Cleanup(func() { _ = store.Close() })
+	requireSpread(t, client, c.Masters())
+	var recs []Record
+	t0 := time.Now().UnixMilli()
+	for i := range 3 * loadServices {
+		recs = append(recs, rec(strconv.Itoa(i), t0+int64(i), "public", "G", loadService(i%loadServices), fmt.Sprintf("10.1.0.%d", i%loadIPs)))
+	}
+	mustAppend(t, store, recs[:loadServices]...) // one record per stream before the outage
+	recs = recs[loadServices:]
+
+	killed := c.KillMaster(1)
+	for attempt := range 3 {
+		if err := store.Append(t.Context(), recs); err == nil {
+			t.Fatalf("attempt %d: Append succeeded with a master down", attempt)
+		}
+	}
+	c.Restart(killed) // back, empty, serving its slots again
+	deadline := time.Now().Add(30 * time.Second)
+	for err := store.Append(t.Context(), recs); err != nil; err = store.Append(t.Context(), recs) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Append still failing 30s after the master returned: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond) // the cluster has no event to await
+	}
+	killedOwns := func(i int) bool {
+		m, err := client.MasterForKey(t.Context(), topicKey(KindNaming, "public", "G", loadService(i)))
+		return err == nil && m.Options().Addr == killed
+	}
+	for i := range loadServices {
+		got := pushIDs(findAll(t, store, svcQuery("public", "G", loadService(i))))
+		want := []string{strconv.Itoa(2*loadServices + i), strconv.Itoa(loadServices + i)}
+		if !killedOwns(i) {
+			want = append(want, strconv.Itoa(i)) // the killed master lost its record from before
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("service %s (on the killed master: %v) holds %v, want each record once: %v", loadService(i), killedOwns(i), got, want)
+		}
 	}
 }

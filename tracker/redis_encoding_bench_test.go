@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,11 +130,35 @@ func decodeFlat(m redis.XMessage) (Record, error) {
 }
 
 func usedMemory(b *testing.B, client redis.UniversalClient) int64 {
-	n, err := strconv.ParseInt(redisInfo(b, client, "memory", "used_memory"), 10, 64)
-	if err != nil {
-		b.Fatalf("INFO memory used_memory: %v", err)
+	var total int64
+	for _, node := range redisNodes(b, client) {
+		n, err := strconv.ParseInt(redisInfo(b, node, "memory", "used_memory"), 10, 64)
+		if err != nil {
+			b.Fatalf("INFO memory used_memory: %v", err)
+		}
+		total += n
 	}
-	return n
+	return total
+}
+
+// redisNodes are the servers behind client: every master of a cluster,
+// else the client itself.
+func redisNodes(b *testing.B, client redis.UniversalClient) []redis.UniversalClient {
+	cc, ok := client.(*redis.ClusterClient)
+	if !ok {
+		return []redis.UniversalClient{client}
+	}
+	var mu sync.Mutex
+	var nodes []redis.UniversalClient
+	if err := cc.ForEachMaster(context.Background(), func(_ context.Context, m *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		nodes = append(nodes, m)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return nodes
 }
 
 // redisInfo is the value of one field of an INFO section.

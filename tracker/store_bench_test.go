@@ -150,10 +150,10 @@ func benchAppendShape(b *testing.B, s Store, shape appendShape, mix benchMix) {
 		batches = append(batches, batch)
 	}
 	rs, isRedis := s.(*RedisStore)
-	var cpu0 float64
+	var cpu0, own0 float64
 	var mem0 int64
 	if isRedis {
-		cpu0, mem0 = redisCPU(b, rs.client), usedMemory(b, rs.client)
+		cpu0, mem0, own0 = redisCPU(b, rs.client), usedMemory(b, rs.client), processCPU(b)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -171,19 +171,35 @@ func benchAppendShape(b *testing.B, s Store, shape appendShape, mix benchMix) {
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
 	if isRedis {
 		b.ReportMetric(events/(redisCPU(b, rs.client)-cpu0), "events/redis-cpu-s")
+		b.ReportMetric(events/(processCPU(b)-own0), "events/herald-cpu-s")
 		b.ReportMetric(float64(usedMemory(b, rs.client)-mem0)/events, "redis-B/event")
 	}
 }
 
-// redisCPU is the server's CPU time so far, user and system, in seconds.
+// BenchmarkRedisClusterAppend is BenchmarkRedisAppend on a three-master
+// Redis Cluster without replicas: each Append's pipeline splits over the
+// masters by slot. Redis CPU and memory are summed over the masters.
+func BenchmarkRedisClusterAppend(b *testing.B) {
+	benchAppend(b, func(b *testing.B) Store {
+		c := redistest.StartCluster(b, 3, 0)
+		s := NewRedisStore(redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()}), RedisOptions{})
+		b.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+// redisCPU is the server's CPU time so far, user and system, in seconds
+// (on a cluster, of all its masters).
 func redisCPU(b *testing.B, client redis.UniversalClient) float64 {
 	var seconds float64
-	for _, name := range []string{"used_cpu_user", "used_cpu_sys"} {
-		v, err := strconv.ParseFloat(redisInfo(b, client, "cpu", name), 64)
-		if err != nil {
-			b.Fatalf("INFO cpu %s: %v", name, err)
+	for _, node := range redisNodes(b, client) {
+		for _, name := range []string{"used_cpu_user", "used_cpu_sys"} {
+			v, err := strconv.ParseFloat(redisInfo(b, node, "cpu", name), 64)
+			if err != nil {
+				b.Fatalf("INFO cpu %s: %v", name, err)
+			}
+			seconds += v
 		}
-		seconds += v
 	}
 	return seconds
 }

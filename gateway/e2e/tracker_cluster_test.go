@@ -118,3 +118,74 @@ func hasAddr(addr string) func([]model.Instance) bool {
 		})
 	}
 }
+
+// The slot of a service's tracker stream moves to another master between
+// pushes (as redis-cli --cluster reshard moves it): the pushes after the
+// move are recorded too, nothing is dropped and no record is written twice.
+func TestTrackerOnRedisClusterSlotMove(t *testing.T) {
+	c := redistest.StartCluster(t, 3, 0)
+	cfg := trackingConfig(t, "")
+	cfg.Tracker.Redis, cfg.Tracker.Cluster = c.Addrs(), true
+	d := startHerald(t, cfg)
+	port := grpcPort(t, d)
+	sub, reg := newClient(t, port, ""), newClient(t, port, "")
+	w := newWatcher()
+	subscribe(t, sub, w, vo.SubscribeParam{ServiceName: "moving"})
+	push := func(n uint64) {
+		t.Helper()
+		mustRegister(t, reg, instance("moving", "10.4.0.1", n))
+		w.waitFor(t, fmt.Sprintf("port %d", n), wait, hasAddr("10.4.0.1:"+strconv.FormatUint(n, 10)))
+	}
+	q := url.Values{"service": {"moving"}}
+	push(1)
+	findResult(t, d, "/v1/tracks/service", q, "acked")
+
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	defer client.Close()
+	const tag = "{public|DEFAULT_GROUP|moving}"
+	slot, err := client.ClusterKeySlot(t.Context(), tag).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, err := client.MasterForKey(t.Context(), tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := c.Masters()[0]
+	if to == from.Options().Addr {
+		to = c.Masters()[1]
+	}
+	c.MoveSlot(int(slot), to)
+	for n := uint64(2); n <= 4; n++ {
+		push(n)
+	}
+	eventually(t, "every push acked and recorded once", 30*time.Second, func() error {
+		page, err := tracks(t, d, "/v1/tracks/service", q)
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		acked := 0
+		for _, r := range page.Records {
+			id := fmt.Sprintf("%s %s %d", r.PushID, r.Result, r.Attempt)
+			if seen[id] {
+				return fmt.Errorf("record %s written twice", id)
+			}
+			seen[id] = true
+			if r.Result == "acked" {
+				acked++
+			}
+		}
+		if acked < 4 {
+			return fmt.Errorf("%d acked records of at least 4 pushes", acked)
+		}
+		return nil
+	})
+	var st struct {
+		Tracker tracker.RecorderStats `json:"tracker"`
+	}
+	_, body := adminGet(t, d, "/stats", nil)
+	if err := json.Unmarshal(body, &st); err != nil || st.Tracker.Dropped != 0 || st.Tracker.StoreDown {
+		t.Fatalf("tracker stats %s (%v)", body, err)
+	}
+}

@@ -3,7 +3,6 @@ package redistest
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -139,10 +138,33 @@ func (c *Cluster) Masters() []string {
 	return out
 }
 
-// Server returns the node at addr (one of Addrs), for Stop or Restart; a
-// restarted node rejoins the cluster with the configuration it saved (a
-// killed master comes back as a replica of its successor). It returns nil
-// for an unknown address.
+// MasterOf returns the address of the master serving key's slot, as a
+// live node sees it now (a client's cached slot map may be older).
+func (c *Cluster) MasterOf(key string) string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var slot int64
+	err := withNode(c.liveAddrs()[0], func(n *redis.Client) error {
+		var err error
+		slot, err = n.ClusterKeySlot(ctx, key).Result()
+		return err
+	})
+	if err != nil {
+		c.t.Fatalf("redistest: keyslot %q: %v", key, err)
+	}
+	nodes, err := c.view(ctx)
+	if err != nil {
+		c.t.Fatalf("redistest: cluster nodes: %v", err)
+	}
+	if n := ownerOf(nodes, int(slot)); n != nil {
+		return n.addr
+	}
+	return ""
+}
+
+// Server returns the node at addr (one of Addrs), or nil for an unknown
+// address. To bring back a node KillMaster stopped, use Cluster.Restart.
 func (c *Cluster) Server(addr string) *Server {
 	for _, s := range c.servers {
 		if s.Addr() == addr {
@@ -152,263 +174,9 @@ func (c *Cluster) Server(addr string) *Server {
 	return nil
 }
 
-// KillMaster kills the process of the node serving slot range i (see
-// Masters) and returns its address. The cluster fails it over to one of
-// its replicas after about NodeTimeout; AwaitFailover waits for that.
-func (c *Cluster) KillMaster(i int) string {
-	c.t.Helper()
-	addr := c.Masters()[i]
-	s := c.Server(addr)
-	if s == nil {
-		c.t.Fatalf("redistest: slot range %d has no live master", i)
-	}
-	c.mu.Lock()
-	c.killed[addr] = true
-	c.mu.Unlock()
-	s.Stop()
-	return addr
-}
-
-// AwaitFailover waits until slot range i is served by a live master other
-// than the killed address was, and every live node reports
-// cluster_state:ok; it returns the promoted master's address.
-func (c *Cluster) AwaitFailover(i int, killed string) string {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
-	defer cancel()
-	var promoted string
-	err := c.await(ctx, fmt.Sprintf("slot range %d failed over from %s", i, killed), func(ctx context.Context) error {
-		if err := c.everyLive(ctx, clusterOK); err != nil {
-			return err
-		}
-		nodes, err := c.view(ctx)
-		if err != nil {
-			return err
-		}
-		n := ownerOf(nodes, c.ranges[i][0])
-		if n == nil || n.addr == killed || c.isKilled(n.addr) || n.has("fail") || n.has("fail?") {
-			return fmt.Errorf("slot %d owner %+v", c.ranges[i][0], n)
-		}
-		promoted = n.addr
-		return nil
-	})
-	if err != nil {
-		c.t.Fatalf("redistest: %v", err)
-	}
-	return promoted
-}
-
-// Failover promotes a replica of slot range i's master gracefully (CLUSTER
-// FAILOVER on the replica: no writes lost) and waits until it serves the
-// range; it returns the new master's address.
-func (c *Cluster) Failover(i int) string {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
-	defer cancel()
-	old := c.Masters()[i]
-	oldID, err := nodeID(ctx, old)
-	if err != nil {
-		c.t.Fatalf("redistest: failover %d: %v", i, err)
-	}
-	nodes, err := c.view(ctx)
-	if err != nil {
-		c.t.Fatalf("redistest: failover %d: %v", i, err)
-	}
-	replica := ""
-	for _, n := range nodes {
-		if n.master == oldID && !n.has("fail") && !c.isKilled(n.addr) {
-			replica = n.addr
-			break
-		}
-	}
-	if replica == "" {
-		c.t.Fatalf("redistest: failover %d: master %s has no live replica", i, old)
-	}
-	if err := c.do(ctx, replica, "CLUSTER", "FAILOVER"); err != nil {
-		c.t.Fatalf("redistest: failover %d to %s: %v", i, replica, err)
-	}
-	err = c.await(ctx, fmt.Sprintf("%s serving slot range %d", replica, i), func(ctx context.Context) error {
-		if err := c.everyLive(ctx, clusterOK); err != nil {
-			return err
-		}
-		for _, s := range c.liveAddrs() {
-			nodes, err := clusterNodes(ctx, s)
-			if err != nil {
-				return err
-			}
-			if n := ownerOf(nodes, c.ranges[i][0]); n == nil || n.addr != replica {
-				return fmt.Errorf("%s sees slot %d at %+v", s, c.ranges[i][0], n)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		c.t.Fatalf("redistest: %v", err)
-	}
-	return replica
-}
-
 // Stop stops every node; it also runs when the test ends.
 func (c *Cluster) Stop() {
 	for _, s := range c.servers {
 		s.Stop()
 	}
-}
-
-func (c *Cluster) isKilled(addr string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.killed[addr]
-}
-
-// liveAddrs are the nodes KillMaster has not stopped.
-func (c *Cluster) liveAddrs() []string {
-	var out []string
-	for _, a := range c.Addrs() {
-		if !c.isKilled(a) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// view is the cluster's nodes as the first live node that answers sees
-// them.
-func (c *Cluster) view(ctx context.Context) ([]clusterNode, error) {
-	var lastErr error
-	for _, a := range c.liveAddrs() {
-		nodes, err := clusterNodes(ctx, a)
-		if err == nil {
-			return nodes, nil
-		}
-		lastErr = err
-	}
-	return nil, fmt.Errorf("no live node answers CLUSTER NODES: %v", lastErr)
-}
-
-// everyLive runs check against every live node.
-func (c *Cluster) everyLive(ctx context.Context, check func(context.Context, string) error) error {
-	for _, a := range c.liveAddrs() {
-		if err := check(ctx, a); err != nil {
-			return fmt.Errorf("%s: %w", a, err)
-		}
-	}
-	return nil
-}
-
-// allKnown: every node lists every node.
-func (c *Cluster) allKnown(ctx context.Context) error {
-	return c.everyLive(ctx, func(ctx context.Context, a string) error {
-		nodes, err := clusterNodes(ctx, a)
-		if err != nil {
-			return err
-		}
-		if len(nodes) != len(c.servers) {
-			return fmt.Errorf("knows %d of %d nodes", len(nodes), len(c.servers))
-		}
-		return nil
-	})
-}
-
-// settled: every node is ok and sees want replicas, each linked to its
-// master and in sync.
-func (c *Cluster) settled(ctx context.Context, want int) error {
-	return c.everyLive(ctx, func(ctx context.Context, a string) error {
-		if err := clusterOK(ctx, a); err != nil {
-			return err
-		}
-		nodes, err := clusterNodes(ctx, a)
-		if err != nil {
-			return err
-		}
-		replicas := 0
-		for _, n := range nodes {
-			if n.has("slave") {
-				replicas++
-			}
-		}
-		if replicas != want {
-			return fmt.Errorf("sees %d of %d replicas", replicas, want)
-		}
-		return linkUp(ctx, a)
-	})
-}
-
-// await polls check every 50ms until it returns nil or ctx ends.
-func (c *Cluster) await(ctx context.Context, what string, check func(context.Context) error) error {
-	for {
-		err := check(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: not within %v: %w", what, clusterTimeout, err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// do runs one command on the node at addr.
-func (c *Cluster) do(ctx context.Context, addr string, args ...any) error {
-	return withNode(addr, func(n *redis.Client) error { return n.Do(ctx, args...).Err() })
-}
-
-// withNode runs f with a client of the node at addr alone.
-func withNode(addr string, f func(*redis.Client) error) error {
-	n := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second,
-		ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, PoolSize: 1})
-	defer n.Close()
-	return f(n)
-}
-
-// clusterOK: the node reports cluster_state:ok.
-func clusterOK(ctx context.Context, addr string) error {
-	return withNode(addr, func(n *redis.Client) error {
-		info, err := n.ClusterInfo(ctx).Result()
-		if err != nil {
-			return err
-		}
-		if !containsLine(info, "cluster_state:ok") {
-			return fmt.Errorf("cluster_state not ok")
-		}
-		return nil
-	})
-}
-
-// linkUp: a replica's link to its master is up and its initial sync done;
-// a master passes.
-func linkUp(ctx context.Context, addr string) error {
-	return withNode(addr, func(n *redis.Client) error {
-		info, err := n.Info(ctx, "replication").Result()
-		if err != nil {
-			return err
-		}
-		if containsLine(info, "role:slave") && !containsLine(info, "master_link_status:up") {
-			return fmt.Errorf("replica link not up")
-		}
-		return nil
-	})
-}
-
-// nodeID is the node's cluster id.
-func nodeID(ctx context.Context, addr string) (string, error) {
-	var id string
-	err := withNode(addr, func(n *redis.Client) error {
-		var err error
-		id, err = n.Do(ctx, "CLUSTER", "MYID").Text()
-		return err
-	})
-	return id, err
-}
-
-// ownerOf is the master serving slot among nodes, or nil.
-func ownerOf(nodes []clusterNode, slot int) *clusterNode {
-	for i := range nodes {
-		n := &nodes[i]
-		if n.has("master") && slices.ContainsFunc(n.slots, func(r [2]int) bool { return r[0] <= slot && slot <= r[1] }) {
-			return n
-		}
-	}
-	return nil
 }
