@@ -89,3 +89,75 @@ func TestFleetViewAcrossDaemons(t *testing.T) {
 		t.Errorf("fleet answer %+v", fl)
 	}
 }
+
+// hopper is a raw session that, told to move, opens a new session on
+// the next address and closes the old one (as the SDK does).
+func hopper(t *testing.T, addrs []string, at int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	cl, err := nacostest.Dial(ctx, addrs[at])
+	if err == nil {
+		err = cl.Setup(ctx, map[string]string{"module": "naming"})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	go func() {
+		for {
+			m, err := cl.Recv()
+			if err != nil {
+				return
+			}
+			var r nacoswire.Request
+			if m.Decode(&r) == nil && m.Type == nacoswire.TypeConnectResetRequest {
+				_ = cl.Ack(nacoswire.TypeConnectResetResponse, r.RequestID)
+				hopper(t, addrs, (at+1)%len(addrs))
+				cl.Close()
+				return
+			}
+		}
+	}()
+}
+
+// TestAutoShedToFairShare: with fleet.autoShed, a gateway holding all
+// of the fleet's connections sheds a few per view interval until it is
+// within its fair-share tolerance, and the fleet settles there.
+func TestAutoShedToFairShare(t *testing.T) {
+	srv := redistest.Start(t)
+	var ds []*Daemon
+	for _, node := range []string{"gw-a", "gw-b"} {
+		cfg := tokenConfig(t)
+		cfg.Node, cfg.Tracker.Redis = node, []string{srv.Addr()}
+		cfg.Fleet.ViewInterval, cfg.Fleet.AutoShed = 100*time.Millisecond, true
+		d, err := Start(cfg, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(d.Stop)
+		ds = append(ds, d)
+	}
+	addrs := []string{ds[0].GRPCAddr().String(), ds[1].GRPCAddr().String()}
+	for range 10 {
+		hopper(t, addrs, 0)
+	}
+	// 10 connections, fair share 5, tolerance 2: gw-a sheds one per
+	// interval down to 7.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		a, _ := ds[0].Gateway().Stats()
+		b, _ := ds[1].Gateway().Stats()
+		if a == 7 && b == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connections %d on gw-a, %d on gw-b; want 7 and 3", a, b)
+		}
+		time.Sleep(20 * time.Millisecond) // shedding is paced by the view interval
+	}
+	time.Sleep(500 * time.Millisecond) // five more intervals: nothing more may move
+	if a, _ := ds[0].Gateway().Stats(); a != 7 {
+		t.Fatalf("gw-a went on shedding within its tolerance: %d", a)
+	}
+}
