@@ -55,6 +55,10 @@ type DrainOptions struct {
 func (s *Server) Drain(ctx context.Context, o DrainOptions) DrainReport {
 	start := time.Now()
 	s.draining.Store(true)
+	var released0, expired0 int64 // earlier sheds' releases are not this drain's
+	if s.grace != nil {
+		released0, expired0 = s.grace.released.Load(), s.grace.expired.Load()
+	}
 	conns := s.snapshotConns()
 	rep := DrainReport{Connections: len(conns)}
 	s.log.Info("drain started", "connections", len(conns), "window", o.Window)
@@ -66,7 +70,7 @@ func (s *Server) Drain(ctx context.Context, o DrainOptions) DrainReport {
 		if err := s.grace.wait(ctx); err != nil {
 			s.log.Warn("drain: registrations still held", "held", s.grace.count(), "err", err)
 		}
-		rep.Released, rep.Expired = s.grace.released.Load(), s.grace.expired.Load()
+		rep.Released, rep.Expired = s.grace.released.Load()-released0, s.grace.expired.Load()-expired0
 	}
 	rep.Took = time.Since(start)
 	s.log.Info("drain done", "moved", rep.Moved, "closed", rep.Closed, "released", rep.Released,
@@ -78,6 +82,11 @@ func (s *Server) Drain(ctx context.Context, o DrainOptions) DrainReport {
 // it returns how many it picked. n larger than the connections held moves
 // them all.
 func (s *Server) Shed(n int, window time.Duration) int {
+	select {
+	case <-s.done:
+		return 0 // stopped
+	default:
+	}
 	conns := s.snapshotConns()
 	conns = conns[:min(max(n, 0), len(conns))]
 	if len(conns) == 0 {
