@@ -39,6 +39,8 @@ type Config struct {
 	Auth AuthConfig `yaml:"auth"`
 	// Limits bounds what one client may take (connections, request rate).
 	Limits LimitsConfig `yaml:"limits"`
+	// Fleet configures drains, shedding and the fleet view (fleet.go).
+	Fleet FleetConfig `yaml:"fleet"`
 }
 
 // GRPCConfig configures the Nacos 2.x gRPC listener.
@@ -421,6 +423,7 @@ func Default() Config {
 			Ratio: defaultTraceRatio, ExportInterval: defaultExportInterval,
 		}},
 		Limits: defaultLimits(),
+		Fleet:  defaultFleet(),
 	}
 }
 

@@ -63,6 +63,8 @@ func TestFieldsOfConfig(t *testing.T) {
 		"telemetry.traces.ratio", "telemetry.traces.exportInterval",
 		"auth.users", "auth.usersFile", "auth.roles", "auth.permissions", "auth.tokenKey", "auth.tokenKeyFile",
 		"limits.maxConnectionsPerIP", "limits.requestsPerSecond", "limits.requestBurst",
+		"fleet.drainWindow", "fleet.resetTimeout", "fleet.registrationGrace", "fleet.shedWindow",
+		"fleet.viewInterval", "fleet.autoShed",
 	}
 	if !slices.Equal(paths, want) {
 		t.Errorf("field paths = %v, want %v", paths, want)

@@ -102,6 +102,7 @@ func (c *Config) Validate() error {
 	add(oneOf("log.level", c.Log.Level, logLevels))
 	add(oneOf("log.format", c.Log.Format, logFormats))
 	errs = append(errs, c.Telemetry.Traces.validate()...)
+	c.validateFleet(add)
 	errs = append(errs, c.validateAddrs()...)
 	return errors.Join(errs...)
 }

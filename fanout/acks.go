@@ -72,3 +72,17 @@ func (x *ackIndex) size() int {
 	}
 	return n
 }
+
+// pending counts the acks owed by conn.
+func (x *ackIndex) pending(conn string) int {
+	sh := x.shard(conn)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	n := 0
+	for k := range sh.m {
+		if k.conn == conn {
+			n++
+		}
+	}
+	return n
+}

@@ -276,6 +276,14 @@ func (h *Hub) detach(id string, refs []subRef, reason string) {
 	}
 }
 
+// PendingAcks counts the pushes to the connection id still waiting for
+// their acknowledgement (a drain waits for them before it closes the
+// connection).
+func (h *Hub) PendingAcks(id string) int { return h.acks.pending(id) }
+
+// AckTimeout is how long a push waits for its acknowledgement.
+func (h *Hub) AckTimeout() time.Duration { return h.opts.AckTimeout }
+
 // Holds records what the subscriber id says it holds of topic t seen
 // through view: for config, the md5 its listen carries. Status reports it
 // with the time it first said so. Unknown subscriptions are ignored.

@@ -17,6 +17,9 @@ type SubscriberStatus struct {
 	RetryAt      time.Time // zero unless a retry is scheduled
 	Held         string    // what the client says it holds (Hub.Holds); "" when it said nothing
 	HeldSince    time.Time // since when (zero when it said nothing)
+	// Gateway names the gateway holding the subscription in a fleet-wide
+	// answer (tracker/fleet); the Hub leaves it empty.
+	Gateway string
 }
 
 // TopicStatus is the delivery state of one topic now.
@@ -55,6 +58,17 @@ func (h *Hub) Status(t Topic) TopicStatus {
 		return a.ConnID < b.ConnID || a.ConnID == b.ConnID && a.View < b.View
 	})
 	return st
+}
+
+// Topics lists the topics with at least one subscriber, in no order.
+func (h *Hub) Topics() []Topic {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]Topic, 0, len(h.feeds))
+	for t := range h.feeds {
+		out = append(out, t)
+	}
+	return out
 }
 
 // ClientSubscription is one subscription of a client: its topic, the

@@ -44,9 +44,16 @@ type conn struct {
 	closed bool
 	client *clientInfo // set by ConnectionSetupRequest; nil before
 	out    *outbox     // the bidi stream's writer; nil before setup
-	regs   map[upstream.ServiceKey]struct{}
 	probe  *pendingAck // the outstanding ClientDetectionRequest
-	user   string      // who sent the last authenticated request; "" with auth off
+	// regs maps each service this connection fills a slot in to the
+	// slot's instances (kept for the registration grace, grace.go).
+	regs map[upstream.ServiceKey][]upstream.Instance
+	// moving is set once the client was told to move (ConnectResetRequest,
+	// drain.go): its registrations then outlive the connection for the
+	// registration grace.
+	moving  bool
+	movedAt time.Time // when it was told
+	user    string    // who sent the last authenticated request; "" with auth off
 }
 
 // setUser records the user behind the connection's requests (permit.go).
@@ -88,7 +95,7 @@ func newConn(nc transport.Conn, now time.Time, closer func(*conn, string)) *conn
 		remoteIP: ip,
 		opened:   now,
 		closer:   closer,
-		regs:     make(map[upstream.ServiceKey]struct{}),
+		regs:     make(map[upstream.ServiceKey][]upstream.Instance),
 	}
 	c.touch(now)
 	return c
@@ -142,39 +149,44 @@ func (c *conn) session() (*clientInfo, error) {
 	return c.client, nil
 }
 
-// markClosed flips the connection to closed once and returns the service
-// keys it had registered, for the caller to release. Later calls return
-// ok=false.
-func (c *conn) markClosed() (regs []upstream.ServiceKey, ok bool) {
+// markClosed flips the connection to closed once and returns the slots
+// it had registered, for the caller to release, and whether the client
+// was told to move. Later calls return ok=false.
+func (c *conn) markClosed() (regs map[upstream.ServiceKey][]upstream.Instance, moving, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return nil, false
+		return nil, false, false
 	}
 	c.closed = true
-	for k := range c.regs {
-		regs = append(regs, k)
-	}
+	regs, moving = c.regs, c.moving
 	c.regs, c.probe = nil, nil
 	if c.out != nil {
 		c.out.closeLocked()
 	}
-	return regs, true
+	return regs, moving, true
 }
 
-// trackRegistration remembers (or forgets) that this connection fills a
-// slot in the service, so the slot is emptied when the connection goes.
-// It fails if the connection closed meanwhile.
-func (c *conn) trackRegistration(key upstream.ServiceKey, registered bool) error {
+// trackRegistration remembers the instances this connection fills its
+// slot in the service with (nil forgets the slot), so the slot is emptied
+// when the connection goes. It fails if the connection closed meanwhile.
+func (c *conn) trackRegistration(key upstream.ServiceKey, ins []upstream.Instance) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return errConnClosed
 	}
-	if registered {
-		c.regs[key] = struct{}{}
+	if ins != nil {
+		c.regs[key] = ins
 	} else {
 		delete(c.regs, key)
 	}
 	return nil
+}
+
+// isClosed reports whether the connection was released.
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }

@@ -25,7 +25,11 @@ func asConn(sess transport.Session) *conn {
 
 // Opened implements transport.Core.
 func (k core) Opened(nc transport.Conn) (transport.Session, error) {
-	return k.s.opened(nc), nil
+	c, err := k.s.opened(nc)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Closed implements transport.Core.

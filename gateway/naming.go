@@ -96,7 +96,7 @@ func (s *Server) registerSlot(ctx context.Context, c *conn, key upstream.Service
 	if err := s.reg.Register(ctx, c.id, key, ins); err != nil {
 		return fmt.Errorf("register %s: %w", key, err)
 	}
-	return c.trackRegistration(key, true)
+	return c.trackRegistration(key, ins)
 }
 
 // deregisterSlot empties the connection's slot in key, whatever ip:port
@@ -107,7 +107,7 @@ func (s *Server) deregisterSlot(ctx context.Context, c *conn, key upstream.Servi
 	if err := s.reg.Deregister(ctx, c.id, key); err != nil {
 		return fmt.Errorf("deregister %s: %w", key, err)
 	}
-	return c.trackRegistration(key, false)
+	return c.trackRegistration(key, nil)
 }
 
 // serviceInfo answers a subscribe or query with a view of snap.

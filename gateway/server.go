@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-gateway/herald/fanout"
@@ -25,21 +26,28 @@ import (
 
 // Options configure the gRPC endpoint. Zero values take the defaults noted.
 type Options struct {
-	Addr            string               // listen address; default ":9848"
-	MaxMessageBytes int                  // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
-	Transport       string               // TransportNetpoll (default), TransportGonet (both Kitex) or TransportEvent
-	IdleTimeout     time.Duration        // idle time before a ClientDetectionRequest; default 20s
-	DetectTimeout   time.Duration        // time to answer it; default 5s
-	PushQueue       int                  // queued server messages per connection; default 1024
-	SweepInterval   time.Duration        // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
-	ExitWait        time.Duration        // graceful shutdown bound; default 2s
-	Requests        RequestObserver      // told of every unary request; optional
-	Config          upstream.ConfigStore // the config center Config* requests are served from; nil answers them 501
-	Auth            *auth.Authority      // checks every guarded request's token and rights (permit.go); nil or empty = auth off
-	Logger          *slog.Logger
-	Kitex           KitexTuning
-	TLS             *tls.Config // serve TLS (Kitex only; see kitex.Options.TLS); nil: plain text
-	Limits          Limits      // per-client bounds (limits.go); zero: none
+	Addr            string        // listen address; default ":9848"
+	MaxMessageBytes int           // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
+	Transport       string        // TransportNetpoll (default), TransportGonet (both Kitex) or TransportEvent
+	IdleTimeout     time.Duration // idle time before a ClientDetectionRequest; default 20s
+	DetectTimeout   time.Duration // time to answer it; default 5s
+	PushQueue       int           // queued server messages per connection; default 1024
+	SweepInterval   time.Duration // how often idle connections and acks are checked; default min(3s, IdleTimeout/4, DetectTimeout/2)
+	ExitWait        time.Duration // graceful shutdown bound; default 2s
+	// ResetTimeout closes a connection still open this long after it was
+	// told to move (ConnectResetRequest); default 10s.
+	ResetTimeout time.Duration
+	// RegistrationGrace keeps the instances of a connection told to move
+	// registered this long after it ends, or until they are registered
+	// again elsewhere (grace.go); 0 releases them at once.
+	RegistrationGrace time.Duration
+	Requests          RequestObserver      // told of every unary request; optional
+	Config            upstream.ConfigStore // the config center Config* requests are served from; nil answers them 501
+	Auth              *auth.Authority      // checks every guarded request's token and rights (permit.go); nil or empty = auth off
+	Logger            *slog.Logger
+	Kitex             KitexTuning
+	TLS               *tls.Config // serve TLS (Kitex only; see kitex.Options.TLS); nil: plain text
+	Limits            Limits      // per-client bounds (limits.go); zero: none
 }
 
 // KitexTuning holds the Kitex transport's HTTP/2 buffer and window
@@ -66,6 +74,7 @@ func (o *Options) defaults() {
 	// Sweep often enough that short test timeouts still fire promptly.
 	def(&o.SweepInterval, min(3*time.Second, o.IdleTimeout/4, o.DetectTimeout/2))
 	def(&o.ExitWait, 2*time.Second)
+	def(&o.ResetTimeout, 10*time.Second)
 	if o.PushQueue <= 0 {
 		o.PushQueue = 1024
 	}
@@ -82,9 +91,11 @@ type Server struct {
 	enc  pushEncoder
 	log  *slog.Logger
 
-	tr   transport.Transport
-	done chan struct{} // closed by Stop: ends the sweeper
-	wg   sync.WaitGroup
+	tr       transport.Transport
+	done     chan struct{} // closed by Stop: ends the sweeper and sheds
+	wg       sync.WaitGroup
+	draining atomic.Bool  // Drain began: new connections are refused
+	grace    *graceKeeper // nil without a registration grace
 
 	refused refusals // what the limits refused (limits.go)
 
@@ -109,6 +120,9 @@ func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) 
 		perIP: make(map[string]int),
 		hub:   hub,
 		enc:   pushEncoder{ids: &requestIDs{}},
+	}
+	if opts.RegistrationGrace > 0 {
+		s.grace = newGraceKeeper(reg, opts.RegistrationGrace, s.log)
 	}
 	return s, nil
 }
@@ -151,14 +165,21 @@ func (s *Server) Stop() {
 	s.tr.Stop(ctx)
 	cancel()
 	s.wg.Wait()
+	if s.grace != nil {
+		s.grace.stop() // what is still held is released; moving connections closed now are not held
+	}
 	for _, c := range s.snapshotConns() {
 		s.closeConn(c, "server stopping")
 	}
 }
 
-// opened is called by the transport for every new connection. One over
-// a limit is kept only to be told why (limits.go, admitLocked).
-func (s *Server) opened(nc transport.Conn) *conn {
+// opened is called by the transport for every new connection: a draining
+// gateway refuses it; one over a limit is kept only to be told why
+// (limits.go, admitLocked).
+func (s *Server) opened(nc transport.Conn) (*conn, error) {
+	if s.draining.Load() {
+		return nil, errDraining
+	}
 	now := time.Now()
 	c := newConn(nc, now, s.closeConn)
 	c.enc = s.enc
@@ -170,15 +191,19 @@ func (s *Server) opened(nc transport.Conn) *conn {
 	if c.refused != nil {
 		s.log.Info("connection refused", "conn", c.id, "err", c.refused)
 	}
-	return c
+	return c, nil
 }
 
 // release frees everything a connection holds. It runs when the transport
 // closes, and is safe to call more than once.
 func (s *Server) release(c *conn) {
 	c.regMu.Lock()
-	regs, first := c.markClosed()
-	for _, key := range regs {
+	regs, moving, first := c.markClosed()
+	held := moving && len(regs) > 0 && s.grace != nil && s.grace.hold(c.id, regs)
+	for key := range regs {
+		if held {
+			break
+		}
 		if err := s.reg.Deregister(context.Background(), c.id, key); err != nil {
 			s.log.Error("release registration", "conn", c.id, "service", key.String(), "err", err)
 		}
@@ -194,11 +219,14 @@ func (s *Server) release(c *conn) {
 		s.leaveLocked(c)
 	}
 	s.mu.Unlock()
-	s.log.Debug("connection released", "conn", c.id, "instances", len(regs))
+	s.log.Debug("connection released", "conn", c.id, "instances", len(regs), "held", held)
 }
 
 // closeConn closes the transport and releases the connection at once.
 func (s *Server) closeConn(c *conn, reason string) {
+	if c.isClosed() {
+		return
+	}
 	s.log.Info("closing connection", "conn", c.id, "reason", reason)
 	if err := c.nc.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		s.log.Debug("close transport", "conn", c.id, "err", err)

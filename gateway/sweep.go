@@ -41,7 +41,7 @@ func (s *Server) sweepLoop() {
 // closed once it has been idle for IdleTimeout.
 func (s *Server) sweep(now time.Time) {
 	for _, c := range s.snapshotConns() {
-		switch verdict := c.check(now, s.opts.IdleTimeout); verdict {
+		switch verdict := c.check(now, s.opts.IdleTimeout, s.opts.ResetTimeout); verdict {
 		case verdictProbe:
 			s.probe(c, now)
 		case verdictClose:
@@ -50,6 +50,8 @@ func (s *Server) sweep(now time.Time) {
 			s.closeConn(c, "no ConnectionSetupRequest in time")
 		case verdictRefused:
 			s.closeConn(c, "refused: "+c.refused.Error())
+		case verdictMoved:
+			s.closeConn(c, "told to move and still here after the reset timeout")
 		}
 	}
 }
@@ -62,10 +64,11 @@ const (
 	verdictClose
 	verdictNoSession
 	verdictRefused
+	verdictMoved
 )
 
 // check decides what the connection needs at time now.
-func (c *conn) check(now time.Time, idleTimeout time.Duration) verdict {
+func (c *conn) check(now time.Time, idleTimeout, resetTimeout time.Duration) verdict {
 	idle := now.Sub(c.idleSince())
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -77,6 +80,8 @@ func (c *conn) check(now time.Time, idleTimeout time.Duration) verdict {
 		if now.Sub(c.opened) >= refusedGrace {
 			return verdictRefused
 		}
+	case c.moving && now.Sub(c.movedAt) >= resetTimeout:
+		return verdictMoved
 	case c.client == nil:
 		if idle >= idleTimeout {
 			return verdictNoSession

@@ -45,6 +45,12 @@ func TestCheckRules(t *testing.T) {
 		}, 26 * time.Second, verdictOK},
 		{"transport without setup within grace", func() *conn { return newConn(fakeAddrConn{}, t0, nil) }, nil, 10 * time.Second, verdictOK},
 		{"transport without setup too long", func() *conn { return newConn(fakeAddrConn{}, t0, nil) }, nil, 20 * time.Second, verdictNoSession},
+		{"told to move, within the reset timeout", func() *conn { return newConn(fakeAddrConn{}, t0, nil) }, func(c *conn) {
+			c.moving, c.movedAt = true, t0
+		}, 9 * time.Second, verdictOK},
+		{"told to move, still here after the reset timeout", func() *conn { return newConn(fakeAddrConn{}, t0, nil) }, func(c *conn) {
+			c.moving, c.movedAt = true, t0
+		}, 10 * time.Second, verdictMoved},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,7 +58,7 @@ func TestCheckRules(t *testing.T) {
 			if tc.prepare != nil {
 				tc.prepare(c)
 			}
-			if got := c.check(t0.Add(tc.at), idle); got != tc.want {
+			if got := c.check(t0.Add(tc.at), idle, 10*time.Second); got != tc.want {
 				t.Fatalf("verdict %d, want %d", got, tc.want)
 			}
 		})

@@ -22,6 +22,9 @@ type subscriberJSON struct {
 	UpToDate      bool   `json:"upToDate"` // acknowledged the latest revision
 	UnackedSince  int64  `json:"unackedSince,omitempty"`
 	RetryAt       int64  `json:"retryAt,omitempty"`
+	// Gateway is the gateway holding the subscription, in a fleet-wide
+	// answer (tracker/fleet: with Redis, every live gateway's subscribers).
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // statusJSON is the delivery status of a service now.
@@ -60,6 +63,7 @@ func toSubscriberJSON(s fanout.SubscriberStatus, latest int64) subscriberJSON {
 	j := subscriberJSON{
 		ConnID: s.ConnID, ClientIP: s.Client.IP, ClientVersion: s.Client.Version, ClientApp: s.Client.App,
 		User: s.Client.User, Clusters: s.View, Acked: s.Acked, InFlight: s.InFlight, UpToDate: s.Acked >= latest,
+		Gateway: s.Gateway,
 	}
 	if !s.UnackedSince.IsZero() {
 		j.UnackedSince = s.UnackedSince.UnixMilli()

@@ -34,7 +34,13 @@ type Conn struct {
 	err        error         // why the stream ended; set before done closes
 	Detections atomic.Int64  // ClientDetectionRequests acknowledged
 	Unexpected atomic.Int64  // server messages of other types
+	onReset    atomic.Pointer[func()]
 }
+
+// OnReset makes f run (on its own goroutine) when Herald tells the
+// connection to move with ConnectResetRequest; the request is
+// acknowledged first.
+func (c *Conn) OnReset(f func()) { c.onReset.Store(&f) }
 
 // clientDialOptions keep the load generator's own memory per connection
 // small: its buffers are not what is measured.

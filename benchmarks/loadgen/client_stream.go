@@ -69,6 +69,15 @@ func (c *Conn) handle(m nacostest.Message) error {
 		if c.onPush != nil {
 			c.onPush(Push{RequestID: req.RequestID, Config: true, AckedAt: time.Now()})
 		}
+	case "ConnectResetRequest":
+		if err := c.raw.Send("ConnectResetResponse", ackBody(req.RequestID)); err != nil {
+			return fmt.Errorf("ack reset: %w", err)
+		}
+		if f := c.onReset.Load(); f != nil {
+			go (*f)()
+		} else {
+			c.Unexpected.Add(1)
+		}
 	case "ClientDetectionRequest":
 		c.Detections.Add(1)
 		return c.raw.Send("ClientDetectionResponse", ackBody(req.RequestID))

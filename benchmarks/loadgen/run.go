@@ -24,6 +24,7 @@ type Config struct {
 	Register   RegisterConfig
 	Chain      ChainConfig
 	LongPoll   LongPollConfig
+	Drain      DrainConfig
 	Logf       Logf
 }
 
@@ -43,6 +44,7 @@ type Report struct {
 	Register *RegisterResult `json:"register,omitempty"`
 	Chain    *ChainResult    `json:"chain,omitempty"`
 	LongPoll *LongPollResult `json:"longpoll,omitempty"`
+	Drain    *DrainResult    `json:"drain,omitempty"`
 	// Edge is how the edge Herald was run (chain only; Herald is the core).
 	Edge *HeraldInfo `json:"edge,omitempty"`
 }
@@ -79,8 +81,10 @@ func (c *Config) Validate() error {
 		return errors.New("chain: -subs, -services, -changes and -change-timeout must be positive")
 	case c.Scenario == "longpoll":
 		return c.LongPoll.validate()
-	case c.Scenario != "idle" && c.Scenario != "fanout" && c.Scenario != "register" && c.Scenario != "chain":
-		return fmt.Errorf("unknown scenario %q (want idle, fanout, register, chain or longpoll)", c.Scenario)
+	case c.Scenario == "drain" && (c.Drain.Conns < 1 || c.Drain.Services < 1 || c.Drain.Concurrency < 1):
+		return errors.New("drain: -conns, -services and -concurrency must be positive")
+	case c.Scenario != "idle" && c.Scenario != "fanout" && c.Scenario != "register" && c.Scenario != "chain" && c.Scenario != "drain":
+		return fmt.Errorf("unknown scenario %q (want idle, fanout, register, chain, longpoll or drain)", c.Scenario)
 	}
 	return nil
 }
@@ -127,6 +131,9 @@ func run(ctx context.Context, cfg Config, rep *Report) error {
 	if cfg.Scenario == "chain" {
 		return runChain(ctx, cfg, rep, bin, dir)
 	}
+	if cfg.Scenario == "drain" {
+		return runDrainFleet(ctx, cfg, rep, bin, dir)
+	}
 	extra := cfg.HeraldArgs
 	if cfg.Scenario == "longpoll" {
 		extra = append(cfg.LongPoll.heraldArgs(), extra...)
@@ -171,6 +178,28 @@ func runChain(ctx context.Context, cfg Config, rep *Report, bin, dir string) err
 	}
 	if err != nil && edge != nil {
 		rep.Herald.Log = "core:\n" + core.LogTail(10) + "\nedge:\n" + edge.LogTail(10)
+	}
+	return err
+}
+
+// runDrainFleet starts a core and two edges and runs the drain scenario.
+func runDrainFleet(ctx context.Context, cfg Config, rep *Report, bin, dir string) error {
+	hs, err := StartDrainFleet(ctx, bin, dir, cfg.Drain.ProfileDir, cfg.HeraldArgs, cfg.HeraldEnv)
+	for _, h := range hs {
+		if h != nil {
+			defer h.Stop()
+		}
+	}
+	if len(hs) > 1 && hs[1] != nil {
+		rep.Herald = HeraldInfo{Bin: bin, Args: hs[1].Args, Env: hs[1].Env} // edge A, the one drained
+	}
+	if err == nil {
+		cfg.Logf("core pid %d, edge A pid %d, edge B pid %d", hs[0].PID(), hs[1].PID(), hs[2].PID())
+		rep.Drain, err = RunDrain(ctx, hs[0], hs[1], hs[2], cfg.Drain, cfg.Logf)
+		err = errors.Join(err, hs[0].Alive(), hs[2].Alive())
+	}
+	if err != nil && len(hs) == 3 && hs[2] != nil {
+		rep.Herald.Log = "core:\n" + hs[0].LogTail(10) + "\nedge A:\n" + hs[1].LogTail(10) + "\nedge B:\n" + hs[2].LogTail(10)
 	}
 	return err
 }

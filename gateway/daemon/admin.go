@@ -13,6 +13,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 
 	"github.com/herald-gateway/herald/fanout"
+	"github.com/herald-gateway/herald/gateway"
 	"github.com/herald-gateway/herald/gateway/adminauth"
 	"github.com/herald-gateway/herald/gateway/hertzrun"
 	"github.com/herald-gateway/herald/tracker"
@@ -38,6 +39,9 @@ type stats struct {
 	// timeout, superseded, dropped.
 	Pushes  map[string]uint64     `json:"pushes"`
 	Tracker tracker.RecorderStats `json:"tracker"`
+	// Moves counts the connections told to move (drain, shed) and the
+	// registrations held for them.
+	Moves gateway.MoveStats `json:"moves"`
 	// Upstream counts the Nacos link's traffic (kind nacos only).
 	Upstream *nacoslink.Counters `json:"upstream,omitempty"`
 }
@@ -83,7 +87,10 @@ func (d *Daemon) startAdmin() error {
 	h.GET("/metrics", d.serveMetrics)
 	h.GET("/stats", d.serveStats)
 	h.GET("/v1/upstream", d.serveUpstream)
-	api := &tracker.API{Store: d.store, Status: d.hub, MaxWindow: d.cfg.Tracker.Retention}
+	h.POST("/v1/drain", d.serveDrain)
+	h.POST("/v1/shed", d.serveShed)
+	h.GET("/v1/fleet", d.serveFleet)
+	api := &tracker.API{Store: d.store, Status: d.view, MaxWindow: d.cfg.Tracker.Retention}
 	if d.backend.config != nil {
 		api.Config = d.hub // configuration push tracking
 	}
@@ -110,6 +117,7 @@ func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 	st.HTTP.LongPolls = d.http.LongPolls()
 	st.Pushes = d.hub.Counts()
 	st.Tracker = d.recorder.Stats()
+	st.Moves = d.grpc.MoveStats()
 	if l, ok := d.reg.(*nacoslink.Link); ok {
 		c := l.Status().Counters
 		st.Upstream = &c

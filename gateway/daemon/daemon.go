@@ -15,6 +15,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/hlog"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/herald-gateway/herald/conf"
 	"github.com/herald-gateway/herald/fanout"
@@ -23,6 +24,7 @@ import (
 	"github.com/herald-gateway/herald/gateway/auth"
 	"github.com/herald-gateway/herald/gateway/http1"
 	"github.com/herald-gateway/herald/tracker"
+	"github.com/herald-gateway/herald/tracker/fleet"
 	"github.com/herald-gateway/herald/upstream"
 )
 
@@ -45,6 +47,16 @@ type Daemon struct {
 	stopping atomic.Bool // Stop has begun: /readyz says so
 	stopOnce sync.Once
 	stops    []func() // how to stop each started part, in start order
+
+	// life is cancelled by Stop: it ends a drain under way (drain.go).
+	life      context.Context
+	endLife   context.CancelFunc
+	drainOnce sync.Once
+	drained   chan struct{}       // closed when a drain has ended
+	drainRep  gateway.DrainReport // set before drained is closed
+
+	redis redis.UniversalClient // tracker.redis, shared by the store and the fleet view; nil without
+	view  *fleet.View
 }
 
 // Start brings Herald up with cfg, which must be valid. On error nothing
@@ -53,7 +65,8 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	d := &Daemon{cfg: cfg, log: log}
+	d := &Daemon{cfg: cfg, log: log, drained: make(chan struct{})}
+	d.life, d.endLife = context.WithCancel(context.Background())
 	// Each part starts after the parts it uses and stops before them.
 	parts := []struct {
 		start func() error
@@ -66,11 +79,14 @@ func Start(cfg conf.Config, log *slog.Logger) (*Daemon, error) {
 		{d.startHub, func() { d.hub.Close() }},
 		{d.startGateway, func() { d.grpc.Stop() }},
 		{d.startHTTP, func() { d.http.Stop() }},
+		{d.startFleet, d.stopFleet},
 		{d.startAdmin, d.stopAdmin},
+		{d.publishFleet, func() {}}, // stopped by stopFleet
 	}
 	for _, p := range parts {
 		if err := p.start(); err != nil {
 			d.stopParts()
+			d.endLife()
 			return nil, err
 		}
 		d.stops = append(d.stops, p.stop)
@@ -163,10 +179,15 @@ func (d *Daemon) startGateway() error {
 		IdleTimeout:     cfg.Session.IdleTimeout,
 		DetectTimeout:   cfg.Session.DetectTimeout,
 		PushQueue:       cfg.Session.PushQueue,
-		Requests:        d.tel.requests,
-		Config:          d.backend.config,
-		Auth:            d.auth,
-		Logger:          d.log,
+		ResetTimeout:    cfg.Fleet.ResetTimeout,
+		// A moved client's instances are held in any registry (an SDK
+		// shed by this gateway may come back to it); a drain awaits them
+		// only when the registry outlives the gateway (Daemon.Drain).
+		RegistrationGrace: cfg.Fleet.RegistrationGrace,
+		Requests:          d.tel.requests,
+		Config:            d.backend.config,
+		Auth:              d.auth,
+		Logger:            d.log,
 		Kitex: gateway.KitexTuning{
 			WriteBufferSize:       cfg.GRPC.WriteBufferSize,
 			ReadBufferSize:        cfg.GRPC.ReadBufferSize,
@@ -230,6 +251,7 @@ func (d *Daemon) Stop() { d.stopOnce.Do(d.stop) }
 
 func (d *Daemon) stop() {
 	d.stopping.Store(true)
+	d.endLife()
 	d.stopParts()
 	d.log.Info("herald stopped")
 }

@@ -47,6 +47,9 @@ func (d *Daemon) notReady(ctx context.Context) []string {
 	if d.stopping.Load() {
 		reasons = append(reasons, "stopping")
 	}
+	if d.grpc.Draining() {
+		reasons = append(reasons, "draining")
+	}
 	if err := dialCheck(ctx, d.GRPCAddr()); err != nil {
 		reasons = append(reasons, "grpc listener: "+err.Error())
 	}

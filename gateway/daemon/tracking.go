@@ -18,18 +18,23 @@ func newStore(cfg conf.TrackerConfig, d *Daemon) (tracker.Store, error) {
 	if len(cfg.Redis) == 0 {
 		return tracker.NewMemoryStore(tracker.MemoryOptions{MaxRecords: cfg.MemoryRecords, Retention: cfg.Retention}), nil
 	}
-	var client redis.UniversalClient
-	if cfg.Cluster || len(cfg.Redis) > 1 {
-		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.Redis})
-	} else {
-		client = redis.NewClient(&redis.Options{Addr: cfg.Redis[0]})
-	}
+	client := newRedisClient(cfg)
+	d.redis = client // the fleet view shares it (fleet.go)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		d.log.Warn("tracker redis not reachable at start; records are buffered until it is", "addrs", cfg.Redis, "err", err)
 	}
 	return tracker.NewRedisStore(client, tracker.RedisOptions{Retention: cfg.Retention}), nil
+}
+
+// newRedisClient is the client of cfg.Redis: a Cluster client with
+// cluster set or several addresses.
+func newRedisClient(cfg conf.TrackerConfig) redis.UniversalClient {
+	if cfg.Cluster || len(cfg.Redis) > 1 {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.Redis})
+	}
+	return redis.NewClient(&redis.Options{Addr: cfg.Redis[0]})
 }
 
 // startTracking opens the store and the recorder that feeds it.

@@ -116,7 +116,7 @@ func (l *Link) attach(s *session) {
 	l.sess = s
 	l.state.server, l.state.connID, l.state.since = s.server, s.id, l.now()
 	l.state.lastErr, l.state.redone = nil, false
-	l.unsubs = nil // the new connection holds no subscriptions
+	clear(l.unsubs) // the new connection holds no subscriptions
 	for _, sub := range l.subs {
 		sub.upstream, sub.lastRef, sub.failures, sub.retryAt = false, 0, 0, time.Time{}
 	}

@@ -65,7 +65,7 @@ type Link struct {
 	sess   *session // nil while not connected
 	state  connState
 	subs   map[upstream.ServiceKey]*subscription
-	unsubs []upstream.ServiceKey // expired subscriptions to end upstream
+	unsubs map[upstream.ServiceKey]unsub // expired subscriptions to end upstream
 	regs   map[upstream.ServiceKey]*registration
 	cfgs   map[upstream.ConfigKey]*configWatch
 	cfgRev int64 // last config revision handed out (config.go)
@@ -100,9 +100,10 @@ func New(o Options) (*Link, error) {
 	l := &Link{
 		opts: o, log: o.Logger,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}),
-		subs: make(map[upstream.ServiceKey]*subscription),
-		regs: make(map[upstream.ServiceKey]*registration),
-		cfgs: make(map[upstream.ConfigKey]*configWatch),
+		subs:   make(map[upstream.ServiceKey]*subscription),
+		unsubs: make(map[upstream.ServiceKey]unsub),
+		regs:   make(map[upstream.ServiceKey]*registration),
+		cfgs:   make(map[upstream.ConfigKey]*configWatch),
 	}
 	if o.Credentials.enabled() {
 		l.tokens = newTokens(o)

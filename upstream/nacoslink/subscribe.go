@@ -71,7 +71,7 @@ func (l *Link) sweep(now time.Time) {
 		if len(sub.boxes) == 0 && !sub.idleSince.IsZero() && now.Sub(sub.idleSince) >= l.opts.Linger {
 			delete(l.subs, key)
 			if sub.upstream {
-				l.unsubs = append(l.unsubs, key)
+				l.unsubs[key] = unsub{}
 			}
 			continue
 		}
@@ -92,18 +92,26 @@ func (l *Link) resyncing(now time.Time) bool {
 func (l *Link) sync(s *session) {
 	l.sweep(l.now())
 	l.mu.Lock()
-	unsubs := l.unsubs
-	l.unsubs = nil
-	var todo []upstream.ServiceKey
 	now := l.now()
+	unsubs := make(map[upstream.ServiceKey]unsub)
+	for key, u := range l.unsubs {
+		switch {
+		case l.subs[key] != nil: // subscribed again: the subscribe below renews it
+			delete(l.unsubs, key)
+		case !now.Before(u.retryAt):
+			unsubs[key] = u
+			delete(l.unsubs, key)
+		}
+	}
+	var todo []upstream.ServiceKey
 	for key, sub := range l.subs {
 		if !sub.upstream && !now.Before(sub.retryAt) {
 			todo = append(todo, key)
 		}
 	}
 	l.mu.Unlock()
-	for _, key := range unsubs {
-		l.subscribeUpstream(s, key, false)
+	for key, u := range unsubs {
+		l.unsubscribeUpstream(s, key, u)
 	}
 	for _, key := range todo {
 		l.subscribeUpstream(s, key, true)
@@ -123,9 +131,6 @@ func (l *Link) subscribeUpstream(s *session, key upstream.ServiceKey, on bool) {
 	sub := l.subs[key]
 	if err != nil {
 		l.subscribeFailed(sub, key, on, err)
-		if !on && sub == nil && l.sess == s {
-			l.unsubs = append(l.unsubs, key) // try again at the next sync
-		}
 		return
 	}
 	if on {
@@ -139,6 +144,35 @@ func (l *Link) subscribeUpstream(s *session, key upstream.ServiceKey, on bool) {
 	sub.upstream, sub.failures, sub.retryAt = true, 0, time.Time{}
 	if resp.ServiceInfo != nil {
 		l.apply(sub, resp.ServiceInfo)
+	}
+}
+
+// unsub is an upstream subscription to end; a failed unsubscribe is
+// retried after a backoff that doubles with each failure, not at every
+// sync.
+type unsub struct {
+	failures int
+	retryAt  time.Time
+}
+
+// unsubscribeUpstream ends key's upstream subscription on s; a failure
+// is kept for a retry after its backoff (logged at warn the first time).
+func (l *Link) unsubscribeUpstream(s *session, key upstream.ServiceKey, u unsub) {
+	err := s.call(l.ctx, nacoswire.TypeSubscribeServiceRequest,
+		nacoswire.SubscribeServiceRequest{NamingRequest: nacoswire.Naming(key), Subscribe: false}, nil)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err == nil {
+		l.count.Unsubscribes++
+		return
+	}
+	lvl := slog.LevelWarn
+	if u.failures > 0 {
+		lvl = slog.LevelDebug
+	}
+	l.log.Log(l.ctx, lvl, "upstream unsubscribe failed", "service", key.String(), "failures", u.failures+1, "err", err)
+	if l.subs[key] == nil && l.sess == s {
+		l.unsubs[key] = unsub{failures: u.failures + 1, retryAt: l.now().Add(backoff(u.failures, l.opts.BackoffMax))}
 	}
 }
 

@@ -54,8 +54,8 @@ func run() int {
 func parseFlags(args []string) (loadgen.Config, error) {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	var (
-		scenario   = fs.String("scenario", "idle", "idle, fanout, register, chain or longpoll")
-		conns      = fs.Int("conns", 0, "connections: idle (default 5000), register (default 20), longpoll (default 10000)")
+		scenario   = fs.String("scenario", "idle", "idle, fanout, register, chain, longpoll or drain")
+		conns      = fs.Int("conns", 0, "connections: idle (default 5000), register (default 20), longpoll, drain (default 10000)")
 		subs       = fs.Int("subs", 1000, "fanout, chain: subscriber connections")
 		changes    = fs.Int("changes", 20, "fanout, chain: registrations to push")
 		backToBack = fs.Bool("back-to-back", false, "fanout: send changes without waiting for acks")
@@ -73,6 +73,7 @@ func parseFlags(args []string) (loadgen.Config, error) {
 		mode       = fs.String("mode", "polls", "longpoll: polls (held long polls) or conns (idle kept-alive HTTP connections, the baseline)")
 		holdMs     = fs.Int("hold-ms", 120000, "longpoll: Long-Pulling-Timeout sent (Herald holds it - 500 ms); must outlast opening, settling and measuring")
 		concur     = fs.Int("concurrency", 200, "connections opened at once")
+		profiles   = fs.String("profile-dir", "", "drain: write each Herald's CPU profile into this directory")
 		timeout    = fs.Duration("timeout", 10*time.Minute, "bound on the whole run")
 		bin        = fs.String("herald-bin", "", "prebuilt herald binary (default: go build ./gateway/cmd/herald)")
 		heraldArgs = fs.String("herald-args", "", "extra herald flags, space-separated, e.g. \"-grpc.writeBufferSize 4096\"")
@@ -104,6 +105,7 @@ func parseFlags(args []string) (loadgen.Config, error) {
 			Shared: *shared, Concurrency: *concur, Op: *op},
 		Chain: loadgen.ChainConfig{Subs: *subs, Services: *services, Changes: *changes,
 			ChangeTimeout: *changeTO, Concurrency: *concur, Direct: *direct},
+		Drain: loadgen.DrainConfig{Conns: orDefault(*conns, 10000), Services: *services, Concurrency: *concur, ProfileDir: *profiles},
 		LongPoll: loadgen.LongPollConfig{Polls: orDefault(*conns, 10000), Keys: *services, Mode: *mode, HoldMs: *holdMs,
 			Concurrency: *concur, Settle: *settle, Samples: *samples, SampleEvery: time.Second},
 		Logf: func(format string, args ...any) {

@@ -3,12 +3,18 @@
 // with the admin API on 127.0.0.1:8850.
 //
 //	go run ./gateway/cmd/herald [-config herald.yaml] [-grpc.addr :9848] ...
+//	go run ./gateway/cmd/herald drain [-config herald.yaml]   # drain a running Herald
+//
+// SIGTERM drains (clients told to move over fleet.drainWindow) and then
+// stops; SIGINT stops at once; a drain asked for on the admin API
+// (POST /v1/drain, `herald drain`) stops the process when it ends.
 //
 // "herald hash-password" reads a password line from stdin and prints its
 // hash for the auth.users list.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +38,10 @@ func run() int {
 			return 2
 		}
 		return 0
+
+	}
+	if len(os.Args) > 1 && os.Args[1] == "drain" {
+		return runDrain(os.Args[2:], os.Environ())
 	}
 	cfg, err := conf.Load(os.Args[1:], os.Environ())
 	if errors.Is(err, flag.ErrHelp) {
@@ -62,7 +72,21 @@ func run() int {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	log.Info("signal received, stopping", "signal", (<-sig).String())
+	select {
+	case s := <-sig:
+		if s == syscall.SIGTERM {
+			log.Info("SIGTERM: draining, then stopping")
+			go func() { // a second signal stops at once
+				<-sig
+				d.Stop()
+			}()
+			d.Drain(context.Background())
+		} else {
+			log.Info("signal received, stopping", "signal", s.String())
+		}
+	case <-d.Done():
+		log.Info("drained, stopping")
+	}
 	d.Stop()
 	return 0
 }
