@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -16,7 +15,7 @@ func runNpmAuth(t *testing.T, modules, server, ns, user, password string) map[st
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "testdata/npm/auth.js", server, ns, user, password, "npm.auth", t.TempDir())
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	cmd.Env = nodeEnv(t, modules)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

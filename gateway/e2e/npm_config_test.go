@@ -159,7 +159,7 @@ func startNodeConfig(t *testing.T, d *daemon.Daemon, modules string) *nodeConfig
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	cmd := exec.CommandContext(ctx, "node", "testdata/npm/config.js", d.HTTPAddr().String(), t.TempDir())
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	cmd.Env = nodeEnv(t, modules)
 	n := &nodeConfig{t: t, replies: make(chan nodeLine, 16), changes: make(chan nodeLine, 1024)}
 	cmd.Stderr = lockedWriter{&n.mu, &n.stderr}
 	stdout, err := cmd.StdoutPipe()

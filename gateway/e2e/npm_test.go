@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +73,7 @@ func TestNpmNacosClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "testdata/npm/naming.js", d.HTTPAddr().String(), "npm.svc")
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	cmd.Env = nodeEnv(t, modules)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -140,4 +142,22 @@ func findUDPAck(t *testing.T, d *daemon.Daemon) {
 		}
 		return fmt.Errorf("%d records, none an acked UDP push", len(page.Records))
 	})
+}
+
+// nodeEnv is the environment of a node process using the npm modules in
+// modules. The npm nacos config client is a cluster-client: every process
+// on a machine whose client has the same name (DiamondClient@<endpoint>,
+// the same for all of ours) shares one leader on NODE_CLUSTER_CLIENT_PORT
+// (default 7777), and followers send their requests through it, with the
+// leader's server and credentials. Tests run node processes side by side,
+// so each gets a port of its own: each process leads itself.
+func nodeEnv(t *testing.T, modules string) []string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return append(os.Environ(), "NODE_PATH="+modules, "NODE_CLUSTER_CLIENT_PORT="+strconv.Itoa(port))
 }
