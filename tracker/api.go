@@ -80,18 +80,24 @@ func (a *API) tracksByService(ctx context.Context, c *app.RequestContext) {
 }
 
 func (a *API) tracksByClient(ctx context.Context, c *app.RequestContext) {
-	ip := c.Query("ip")
-	if net.ParseIP(ip) == nil {
-		a.fail(c, badParam("ip", "must be an IP address"))
-		return
-	}
-	q, err := a.window(c)
+	q, err := a.clientWindow(c)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	q.ClientIP = ip
 	a.find(ctx, c, q)
+}
+
+// clientWindow is the query of a by-client request: its ip (required)
+// and time window.
+func (a *API) clientWindow(c *app.RequestContext) (Query, error) {
+	ip := c.Query("ip")
+	if net.ParseIP(ip) == nil {
+		return Query{}, badParam("ip", "must be an IP address")
+	}
+	q, err := a.window(c)
+	q.ClientIP = ip
+	return q, err
 }
 
 func (a *API) find(ctx context.Context, c *app.RequestContext, q Query) {

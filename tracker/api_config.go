@@ -3,7 +3,6 @@ package tracker
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -114,17 +113,11 @@ func (a *API) findPage(ctx context.Context, q Query, param string) (Page, error)
 }
 
 func (a *API) configClient(ctx context.Context, c *app.RequestContext) {
-	ip := c.Query("ip")
-	if net.ParseIP(ip) == nil {
-		a.fail(c, badParam("ip", "must be an IP address"))
-		return
-	}
-	q, err := a.window(c)
+	q, err := a.clientWindow(c)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	q.ClientIP = ip
 	out, err := a.clientConfigs(ctx, q)
 	if err != nil {
 		a.fail(c, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
+	"github.com/herald-gateway/herald/conf"
 	"github.com/herald-gateway/herald/gateway/auth"
 	"github.com/herald-gateway/herald/gateway/daemon"
 	"github.com/herald-gateway/herald/upstream"
@@ -21,6 +22,15 @@ import (
 // account a Nacos cluster would give a gateway.
 func authCore(t *testing.T) *daemon.Daemon {
 	t.Helper()
+	cfg := authCoreConfig(t)
+	cfg.HTTP.TokenTTL = 2 * time.Second
+	return startDaemon(t, cfg)
+}
+
+// authCoreConfig is the configuration of a core with auth on and the
+// "edge" user.
+func authCoreConfig(t *testing.T) conf.Config {
+	t.Helper()
 	cfg := authConfig(t)
 	h, err := auth.HashPasswordCost("pw-edge", 10000)
 	if err != nil {
@@ -29,9 +39,8 @@ func authCore(t *testing.T) *daemon.Daemon {
 	cfg.Auth.Users = append(cfg.Auth.Users, "edge:"+h)
 	cfg.Auth.Roles = append(cfg.Auth.Roles, "all-rw:edge")
 	cfg.Auth.Permissions = append(cfg.Auth.Permissions, "all-rw:*:*:*:rw")
-	cfg.HTTP.TokenTTL = 2 * time.Second
 	cfg.Node = "core"
-	return startDaemon(t, cfg)
+	return cfg
 }
 
 // authEdge is an edge in front of core logging in as user.

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/herald-gateway/herald/conf"
-	"github.com/herald-gateway/herald/gateway/auth"
 	"github.com/herald-gateway/herald/internal/tlstest"
 )
 
@@ -16,18 +15,10 @@ import (
 func TestEdgeReachesTLSCoreWithCredentials(t *testing.T) {
 	ca := tlstest.NewCA(t, "core")
 	pair := ca.Server(t.TempDir())
-	coreCfg := authConfig(t)
-	h, err := auth.HashPasswordCost("pw-edge", 10000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	coreCfg.Auth.Users = append(coreCfg.Auth.Users, "edge:"+h)
-	coreCfg.Auth.Roles = append(coreCfg.Auth.Roles, "all-rw:edge")
-	coreCfg.Auth.Permissions = append(coreCfg.Auth.Permissions, "all-rw:*:*:*:rw")
+	coreCfg := authCoreConfig(t)
 	coreCfg.GRPC.Transport = conf.Default().GRPC.Transport // TLS is served by Kitex
 	files := conf.ListenerTLS{CertFile: pair.CertFile, KeyFile: pair.KeyFile}
 	coreCfg.GRPC.TLS, coreCfg.HTTP.TLS = files, files
-	coreCfg.Node = "core"
 	core := startCore(t, coreCfg)
 
 	edgeCfg := edgeConfig(t, core.GRPCAddr().String())
