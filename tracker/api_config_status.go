@@ -15,6 +15,7 @@ type listenerJSON struct {
 	ClientIP      string `json:"clientIp"`
 	ClientVersion string `json:"clientVersion"`
 	ClientApp     string `json:"clientApp"`
+	Gateway       string `json:"gateway,omitempty"` // the gateway it is connected to (fleet view)
 	Md5           string `json:"md5"`
 	LatestMd5     string `json:"latestMd5"`
 	HeldSince     int64  `json:"heldSince,omitempty"`
@@ -91,7 +92,7 @@ func sortListeners(ls []listenerJSON) {
 // newest the Hub has, made at changed.
 func toListenerJSON(s fanout.SubscriberStatus, state upstream.ConfigState, changed, now time.Time) listenerJSON {
 	l := listenerJSON{ConnID: s.ConnID, ClientIP: s.Client.IP, ClientVersion: s.Client.Version, ClientApp: s.Client.App,
-		Md5: s.Held, LatestMd5: state.Md5For(s.Client.IP), InFlight: s.InFlight}
+		Gateway: s.Gateway, Md5: s.Held, LatestMd5: state.Md5For(s.Client.IP), InFlight: s.InFlight}
 	l.UpToDate = l.Md5 == l.LatestMd5
 	if !s.HeldSince.IsZero() {
 		l.HeldSince = s.HeldSince.UnixMilli()

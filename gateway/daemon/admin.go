@@ -18,6 +18,7 @@ import (
 	"github.com/herald-gateway/herald/gateway/hertzrun"
 	"github.com/herald-gateway/herald/tracker"
 	"github.com/herald-gateway/herald/tracker/console"
+	"github.com/herald-gateway/herald/tracker/fleet"
 	"github.com/herald-gateway/herald/upstream/nacoslink"
 )
 
@@ -92,7 +93,9 @@ func (d *Daemon) startAdmin() error {
 	h.GET("/v1/fleet", d.serveFleet)
 	api := &tracker.API{Store: d.store, Status: d.view, MaxWindow: d.cfg.Tracker.Retention}
 	if d.backend.config != nil {
-		api.Config = d.hub // configuration push tracking
+		// configuration push tracking: status for the whole fleet (the
+		// view), by-IP listens from this gateway's own hub
+		api.Config = fleetConfig{d.view, d.hub}
 	}
 	api.Register(h)
 	console.New(console.Options{Node: d.cfg.Node, TraceURL: d.cfg.Console.TraceURL,
@@ -123,4 +126,17 @@ func (d *Daemon) serveStats(_ context.Context, c *app.RequestContext) {
 		st.Upstream = &c
 	}
 	c.JSON(http.StatusOK, st)
+}
+
+// fleetConfig is the tracker's configuration status source: the delivery
+// status of a configuration across the fleet (fleet.View), the listens of
+// a client IP on this gateway (the Hub).
+type fleetConfig struct {
+	*fleet.View
+	hub *fanout.Hub
+}
+
+// ClientStatus implements tracker.ConfigStatusSource.
+func (f fleetConfig) ClientStatus(k fanout.Kind, ip string) []fanout.ClientSubscription {
+	return f.hub.ClientStatus(k, ip)
 }
