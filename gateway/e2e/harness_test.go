@@ -17,6 +17,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
 	"github.com/nacos-group/nacos-sdk-go/v2/model"
+	"github.com/nacos-group/nacos-sdk-go/v2/util"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/herald-gateway/herald/conf"
@@ -29,6 +30,10 @@ import (
 var sdkDir string
 
 func TestMain(m *testing.M) {
+	// nacos-sdk-go fills its local IP lazily, unlocked, the first time a
+	// client asks (util.LocalIP): clients starting side by side race on
+	// it (the race detector says so). Fill it once before any client.
+	util.LocalIP()
 	if os.Getenv(listenerProcessEnv) != "" {
 		os.Exit(runListenerProcess())
 	}

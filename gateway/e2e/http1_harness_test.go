@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -102,18 +103,27 @@ type udpDatagram struct {
 // decodeDatagram gunzips (when it starts with the gzip magic) and parses.
 func decodeDatagram(t *testing.T, b []byte) udpDatagram {
 	t.Helper()
+	d, err := parseDatagram(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// parseDatagram is decodeDatagram returning its error.
+func parseDatagram(b []byte) (udpDatagram, error) {
+	var d udpDatagram
 	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
 		r, err := gzip.NewReader(bytes.NewReader(b))
 		if err != nil {
-			t.Fatal(err)
+			return d, err
 		}
 		if b, err = io.ReadAll(r); err != nil {
-			t.Fatal(err)
+			return d, err
 		}
 	}
-	var d udpDatagram
 	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("datagram %q: %v", b, err)
+		return d, fmt.Errorf("datagram %q: %v", b, err)
 	}
-	return d
+	return d, nil
 }

@@ -156,6 +156,7 @@ func TestUDPOversizePushDropped(t *testing.T) {
 	cfg.Fanout.MergeWindow = 0
 	d := startHerald(t, cfg)
 	p := newUDPPair(t)
+	pushes := ackPushes(t, p.one)
 	q := url.Values{"serviceName": {"DEFAULT_GROUP@@huge"}, "udpPort": {p.portSt}}
 	if code, st := listFrom(t, d, "127.0.0.1", q); code != 200 {
 		t.Fatalf("list: %s", st)
@@ -188,27 +189,39 @@ func TestUDPOversizePushDropped(t *testing.T) {
 			t.Fatalf("deregister: %d %q", code, body)
 		}
 	}
-	awaitEmptyPush(t, p.one)
+	select {
+	case <-pushes:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no empty push after the oversize one")
+	}
 }
 
-// awaitEmptyPush reads pushes on pc until one lists no instance.
-func awaitEmptyPush(t *testing.T, pc *net.UDPConn) {
+// ackPushes acknowledges every push on pc, as a 1.x client does (one that
+// stops acknowledging is dropped after its retries), and returns a channel
+// closed at the first push listing no instance. It stops when pc closes.
+func ackPushes(t *testing.T, pc *net.UDPConn) <-chan struct{} {
 	t.Helper()
-	buf := make([]byte, 64<<10)
-	if err := pc.SetReadDeadline(time.Now().Add(15 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		n, _, err := pc.ReadFromUDP(buf)
-		if err != nil {
-			t.Fatalf("no empty push after the oversize one: %v", err)
+	empty := make(chan struct{})
+	go func() {
+		buf := make([]byte, 64<<10)
+		closed := false
+		for {
+			n, from, err := pc.ReadFromUDP(buf)
+			if err != nil {
+				return // closed by the test's cleanup
+			}
+			dg, err := parseDatagram(buf[:n])
+			if err != nil {
+				continue
+			}
+			ack := fmt.Sprintf(`{"type":"push-ack","lastRefTime":%s,"data":""}`, dg.LastRefTime)
+			_, _ = pc.WriteToUDP([]byte(ack), from)
+			var pushed upstream.ServiceInfo
+			if json.Unmarshal([]byte(dg.Data), &pushed) == nil && len(pushed.Hosts) == 0 && !closed {
+				closed = true
+				close(empty)
+			}
 		}
-		var pushed upstream.ServiceInfo
-		if err := json.Unmarshal([]byte(decodeDatagram(t, buf[:n]).Data), &pushed); err != nil {
-			t.Fatal(err)
-		}
-		if len(pushed.Hosts) == 0 {
-			return
-		}
-	}
+	}()
+	return empty
 }
