@@ -99,19 +99,26 @@ func (s *subscription) transmit(a *attempt, ev Event, now time.Time) {
 	s.hub.wheel.schedule(a.deadline, ackDeadline{s, a})
 	if err := s.sub.Send(a.push); err != nil {
 		s.hub.acks.remove(s.sub.ID(), a.push.RequestID, s)
+		var next *attempt
 		s.mu.Lock()
-		if s.inflight == a {
-			s.inflight = nil
-			// Nothing was sent, so nothing awaits an ack: unless a retry
-			// or a newer revision waits, the subscription is not stalled
-			// (a UDP push too large to send must not get its subscriber
-			// closed by the stall rule).
-			if s.next == nil && s.retryAt.IsZero() {
-				s.unackedSince = time.Time{}
+		if s.inflight == a && s.retryAt.IsZero() {
+			// Nothing was sent, so nothing awaits an ack: the subscription
+			// is not stalled (a UDP push too large to send must not get its
+			// subscriber closed by the stall rule), and a newer revision
+			// that arrived meanwhile goes now (it may fit).
+			s.inflight, s.unackedSince = nil, time.Time{}
+			if s.next != nil {
+				next = s.startLocked(s.next, 1, now)
+				s.next = nil
 			}
+		} else if s.inflight == a {
+			s.inflight = nil
 		}
 		s.mu.Unlock()
 		s.emit(EventDropped, a.push, a, now, "not queued: "+err.Error())
+		if next != nil {
+			s.transmit(next, EventSent, now)
+		}
 		return
 	}
 	s.emit(ev, a.push, a, now, "")
