@@ -219,6 +219,12 @@ type FanoutConfig struct {
 	// MergeWindow collects a service's changes for this long and pushes
 	// the latest once. Default 500ms, as Nacos; 0 pushes at once.
 	MergeWindow time.Duration `yaml:"mergeWindow" help:"collect a service's changes this long before pushing (0 = at once)"`
+	// MergeWindowMax lets a service that keeps changing merge longer:
+	// each window opened within this long of the last push is twice the
+	// last, up to this; after a quiet spell this long it is MergeWindow
+	// again. Default 2s;
+	// not above MergeWindow: fixed windows.
+	MergeWindowMax time.Duration `yaml:"mergeWindowMax" help:"longest merge window of a service that keeps changing (<= mergeWindow: fixed)"`
 	// Workers is the size of the worker pool that sends pushes.
 	// Default 32; must be within 1..4096.
 	Workers int `yaml:"workers" help:"push worker pool size"`
@@ -332,6 +338,7 @@ const (
 	maxGRPCWindowSize      = 1 << 30
 	defaultGRPCWindow      = 65535 // HTTP/2's initial window, fixed
 	defaultMergeWindow     = 500 * time.Millisecond
+	defaultMergeWindowMax  = 2 * time.Second
 	defaultWorkers         = 32
 	maxWorkers             = 4096
 	defaultRetryBase       = time.Second
@@ -401,11 +408,12 @@ func Default() Config {
 			AckTimeout:    defaultAckTimeout,
 		},
 		Fanout: FanoutConfig{
-			MergeWindow:  defaultMergeWindow,
-			Workers:      defaultWorkers,
-			RetryBase:    defaultRetryBase,
-			RetryMax:     defaultRetryMax,
-			StallTimeout: defaultStallTimeout,
+			MergeWindow:    defaultMergeWindow,
+			MergeWindowMax: defaultMergeWindowMax,
+			Workers:        defaultWorkers,
+			RetryBase:      defaultRetryBase,
+			RetryMax:       defaultRetryMax,
+			StallTimeout:   defaultStallTimeout,
 
 			MaxSubscriptionsPerClient: defaultMaxSubsPerConn,
 		},

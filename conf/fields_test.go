@@ -56,14 +56,14 @@ func TestFieldsOfConfig(t *testing.T) {
 		"upstream.nacos.tls.keyFile", "upstream.nacos.tls.serverName",
 		"config.maxContentBytes", "config.historyLimit", "config.pushMaxAttempts", "config.pushConfirmTimeout", "config.maxLongPolls",
 		"session.idleTimeout", "session.detectTimeout", "session.pushQueue", "session.ackTimeout",
-		"fanout.mergeWindow", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout", "fanout.maxSubscriptionsPerClient",
+		"fanout.mergeWindow", "fanout.mergeWindowMax", "fanout.workers", "fanout.retryBase", "fanout.retryMax", "fanout.stallTimeout", "fanout.maxSubscriptionsPerClient",
 		"tracker.redis", "tracker.cluster", "tracker.retention", "tracker.buffer", "tracker.backlog", "tracker.memoryRecords",
 		"log.level", "log.format",
 		"telemetry.traces.endpoint", "telemetry.traces.protocol", "telemetry.traces.sampler",
 		"telemetry.traces.ratio", "telemetry.traces.exportInterval",
 		"auth.users", "auth.usersFile", "auth.roles", "auth.permissions", "auth.tokenKey", "auth.tokenKeyFile",
 		"limits.maxConnectionsPerIP", "limits.requestsPerSecond", "limits.requestBurst",
-		"fleet.drainWindow", "fleet.resetTimeout", "fleet.registrationGrace", "fleet.shedWindow",
+		"fleet.drainWindow", "fleet.resetTimeout", "fleet.registrationGrace", "fleet.maxMoving", "fleet.drainTimeout", "fleet.shedWindow",
 		"fleet.viewInterval", "fleet.autoShed",
 	}
 	if !slices.Equal(paths, want) {

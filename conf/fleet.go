@@ -20,6 +20,19 @@ type FleetConfig struct {
 	// registry ends with its gateway). Default 30s; 0 releases at once;
 	// at most 10m.
 	RegistrationGrace time.Duration `yaml:"registrationGrace" help:"keep a moved client's instances registered this long (upstream kind nacos)"`
+	// MaxMoving bounds the clients a drain or shed has moving at once: a
+	// move counts from its ConnectResetRequest until the client has left
+	// and registered again elsewhere (at most ResetTimeout), and the next
+	// client is told only when there is room, so the moves go no faster
+	// than the rest of the fleet takes them. Default 0: unbounded (on a
+	// fleet whose receiving side is busy with pushes rather than with the
+	// moves, a bound slows the drain without making moves faster:
+	// benchmarks/RESULTS.md, "Issue 16"); at most 100000.
+	MaxMoving int `yaml:"maxMoving" help:"clients a drain or shed has moving at once (0 = unbounded)"`
+	// DrainTimeout bounds how long a drain waits for room among the moves
+	// under way (MaxMoving): past it, the clients left are told at once.
+	// Default 2m; must be within 1s..30m.
+	DrainTimeout time.Duration `yaml:"drainTimeout" help:"past this, a drain tells the clients left at once"`
 	// ShedWindow spreads a shed's ConnectResetRequests over this long when
 	// the request names no window. Default 30s; at most 10m.
 	ShedWindow time.Duration `yaml:"shedWindow" help:"default spread of a shed's ConnectResetRequests"`
@@ -38,6 +51,8 @@ const (
 	defaultResetTimeout      = 10 * time.Second
 	defaultRegistrationGrace = 30 * time.Second
 	defaultViewInterval      = 5 * time.Second
+	defaultMaxMoving         = 0
+	defaultDrainTimeout      = 2 * time.Minute
 	maxFleetWindow           = 10 * time.Minute
 )
 
@@ -45,7 +60,7 @@ func defaultFleet() FleetConfig {
 	return FleetConfig{
 		DrainWindow: defaultDrainWindow, ResetTimeout: defaultResetTimeout,
 		RegistrationGrace: defaultRegistrationGrace, ShedWindow: defaultDrainWindow,
-		ViewInterval: defaultViewInterval,
+		ViewInterval: defaultViewInterval, MaxMoving: defaultMaxMoving, DrainTimeout: defaultDrainTimeout,
 	}
 }
 
@@ -62,4 +77,8 @@ func (c *Config) validateFleet(add func(error)) {
 	window("fleet.registrationGrace", f.RegistrationGrace, 0, maxFleetWindow)
 	window("fleet.shedWindow", f.ShedWindow, 0, maxFleetWindow)
 	window("fleet.viewInterval", f.ViewInterval, 100*time.Millisecond, time.Minute)
+	window("fleet.drainTimeout", f.DrainTimeout, time.Second, 30*time.Minute)
+	if f.MaxMoving < 0 || f.MaxMoving > 100000 {
+		add(fieldErrorf("fleet.maxMoving", "must be between 0 and 100000, got %d", f.MaxMoving))
+	}
 }

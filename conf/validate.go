@@ -79,6 +79,7 @@ func (c *Config) Validate() error {
 	add(intRange("session.pushQueue", c.Session.PushQueue, 1, maxPushQueue))
 	add(minDuration("session.ackTimeout", c.Session.AckTimeout, minAckTimeout))
 	add(minDuration("fanout.mergeWindow", c.Fanout.MergeWindow, 0))
+	add(minDuration("fanout.mergeWindowMax", c.Fanout.MergeWindowMax, 0))
 	add(intRange("fanout.workers", c.Fanout.Workers, 1, maxWorkers))
 	add(minDuration("fanout.retryBase", c.Fanout.RetryBase, minRetryBase))
 	add(minDuration("fanout.retryMax", c.Fanout.RetryMax, c.Fanout.RetryBase))

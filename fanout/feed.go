@@ -17,11 +17,13 @@ type feed struct {
 
 	// mu protects every field below.
 	mu      sync.Mutex
-	latest  *Snapshot   // newest snapshot received
-	base    *Snapshot   // before the first: what subscribers were answered with (config events' prior)
-	pushed  int64       // revision of the last dispatch
-	merging bool        // a merge window is open
-	change  changeTrace // the trace of the change(s) not yet dispatched
+	latest  *Snapshot     // newest snapshot received
+	base    *Snapshot     // before the first: what subscribers were answered with (config events' prior)
+	pushed  int64         // revision of the last dispatch
+	merging bool          // a merge window is open
+	window  time.Duration // the length of the last window opened (policy.MergeWindowMax)
+	closed  time.Time     // when the last window closed
+	change  changeTrace   // the trace of the change(s) not yet dispatched
 	subs    map[subKey]*subscription
 }
 
@@ -97,10 +99,10 @@ func (f *feed) notify(snap Snapshot) {
 	f.latest, f.base = &snap, nil
 	now := f.hub.now()
 	f.hub.tr.changed(&f.change, f.topic, snap.Revision, now)
-	if window := f.policy.MergeWindow; window > 0 {
+	if f.policy.MergeWindow > 0 {
 		if !f.merging {
 			f.merging = true
-			f.hub.wheel.schedule(now.Add(window), mergeClose{f})
+			f.hub.wheel.schedule(now.Add(f.nextWindowLocked(now)), mergeClose{f})
 		}
 		f.mu.Unlock()
 		f.changed(prior, snap, now)
@@ -111,11 +113,28 @@ func (f *feed) notify(snap Snapshot) {
 	f.dispatch(now)
 }
 
+// nextWindowLocked is the length of a merge window opened now: doubled
+// while the topic keeps changing (the change comes within MergeWindowMax
+// of the last window's close), MergeWindow after a quiet spell. The
+// measure is the cap, not the last window: a Hub behind another (an edge
+// behind a core) gets a storm's changes already merged, one just after
+// each of its own windows closed.
+func (f *feed) nextWindowLocked(now time.Time) time.Duration {
+	base, top := f.policy.MergeWindow, f.policy.MergeWindowMax
+	switch {
+	case top <= base || f.window == 0 || now.Sub(f.closed) >= top:
+		f.window = base
+	default:
+		f.window = min(2*f.window, top)
+	}
+	return f.window
+}
+
 // dispatch sends the newest snapshot to every subscription that has not
 // seen it, encoding once per view and wire.
 func (f *feed) dispatch(now time.Time) {
 	f.mu.Lock()
-	f.merging = false
+	f.merging, f.closed = false, now
 	change := f.change.take()
 	if f.latest == nil || f.latest.Revision <= f.pushed {
 		rev := f.pushed

@@ -18,6 +18,15 @@ type Policy struct {
 	// MergeWindow collects a topic's changes this long and pushes the
 	// newest when it closes; 0 pushes every change at once.
 	MergeWindow time.Duration
+	// MergeWindowMax, above MergeWindow, lets a topic that keeps changing
+	// merge longer: a window opened by a change that comes within
+	// MergeWindowMax of the last push is twice as long as the last
+	// window, up to MergeWindowMax; a change after a quiet spell that
+	// long opens a MergeWindow again. A storm of changes (a fleet's clients moving
+	// gateways, every one re-registering) then costs each subscriber a
+	// push every MergeWindowMax instead of every MergeWindow. Not above
+	// MergeWindow: fixed windows.
+	MergeWindowMax time.Duration
 	// StallTimeout closes a connection whose pushes of this kind stay
 	// unacknowledged this long; default 3m, negative never.
 	StallTimeout time.Duration

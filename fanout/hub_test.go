@@ -436,3 +436,66 @@ func TestMaxPerSubscriber(t *testing.T) {
 		t.Fatalf("after unsubscribing one: %v", err)
 	}
 }
+
+// A topic that keeps changing merges longer (MergeWindowMax): each window
+// opened by a change soon after the last push is twice the last, up to
+// the cap; after a quiet spell the window is MergeWindow again.
+func TestMergeWindowGrowsWhileChanging(t *testing.T) {
+	const base, top = 500 * time.Millisecond, 2 * time.Second
+	r := newRigWith(t, base, func(o *Options) { o.Naming.MergeWindowMax = top })
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	pushes := 0
+	// step makes a change of n instances and checks that its push was
+	// sent when a window of want had passed, not before.
+	step := func(n int, want time.Duration) {
+		t.Helper()
+		at := r.clock.Now()
+		rev := r.change(n)
+		r.waitLatest(rev)
+		r.advance(want - 20*time.Millisecond)
+		r.advance(40 * time.Millisecond)
+		pushes++
+		p := f.waitPushes(t, pushes)[pushes-1]
+		if p.Revision != rev {
+			t.Fatalf("pushed revision %d, want %d", p.Revision, rev)
+		}
+		r.waitEvents(2*pushes - 1) // the sent event follows the queueing
+		all := r.obs.outcomes()
+		sent := all[len(all)-1]
+		if sent.Event != EventSent {
+			t.Fatalf("last outcome %v, want sent", sent.Event)
+		}
+		if d := sent.SentAt.Sub(at); d < want || d > want+20*time.Millisecond {
+			t.Fatalf("change to %d instances pushed %v after it, want a %v window", n, d, want)
+		}
+		r.hub.Ack("c1", p.RequestID, true)
+		r.waitEvents(2 * pushes)
+	}
+	step(1, base) // first change: the base window
+	// Longer after its push than that window lasted, but within the cap
+	// (an edge's changes come merged by its core): doubled all the same.
+	r.advance(base + 200*time.Millisecond)
+	step(2, 2*base)
+	step(3, 4*base)                       // and again: the cap
+	step(4, top)                          // stays at the cap
+	r.advance(top + 100*time.Millisecond) // a quiet spell longer than the cap
+	step(5, base)
+}
+
+// Without MergeWindowMax (or at most MergeWindow) windows stay fixed.
+func TestMergeWindowFixedByDefault(t *testing.T) {
+	r := newRig(t, 500*time.Millisecond)
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	for i := 1; i <= 3; i++ {
+		rev := r.change(i)
+		r.waitLatest(rev)
+		r.advance(520 * time.Millisecond)
+		p := f.waitPushes(t, i)[i-1]
+		if p.Revision != rev {
+			t.Fatalf("push %d carried revision %d, want %d", i, p.Revision, rev)
+		}
+		r.hub.Ack("c1", p.RequestID, true)
+	}
+}

@@ -44,6 +44,10 @@ type DrainOptions struct {
 	// the registration grace). A gateway whose registry ends with it
 	// (embedded) has nothing to wait for: its clients register elsewhere.
 	AwaitHeld bool
+	// Timeout ends the wait for room among the moves under way
+	// (Options.MaxMoving): past it, the clients left are told at once.
+	// 0: no limit.
+	Timeout time.Duration
 }
 
 // Drain empties the gateway before it stops: it refuses new connections,
@@ -62,7 +66,11 @@ func (s *Server) Drain(ctx context.Context, o DrainOptions) DrainReport {
 	conns := s.snapshotConns()
 	rep := DrainReport{Connections: len(conns)}
 	s.log.Info("drain started", "connections", len(conns), "window", o.Window)
-	rep.Moved = s.spread(ctx, conns, o.Window)
+	var hurry time.Time
+	if o.Timeout > 0 {
+		hurry = start.Add(o.Timeout)
+	}
+	rep.Moved = s.spread(ctx, conns, o.Window, hurry)
 	s.awaitEmpty(ctx, time.Now().Add(s.opts.ResetTimeout))
 	rep.Closed = s.closeStragglers(ctx)
 	rep.Left = rep.Connections - rep.Closed
@@ -104,15 +112,16 @@ func (s *Server) Shed(n int, window time.Duration) int {
 			case <-ctx.Done():
 			}
 		}()
-		moved := s.spread(ctx, conns, window)
+		moved := s.spread(ctx, conns, window, time.Time{})
 		s.log.Info("shed done", "moved", moved, "window", window)
 	}()
 	return len(conns)
 }
 
-// spread tells conns to move, one after another, evenly over window; it
-// returns how many were told.
-func (s *Server) spread(ctx context.Context, conns []*conn, window time.Duration) int {
+// spread tells conns to move, one after another, evenly over window and
+// never more than Options.MaxMoving moving at once (until hurry, if not
+// zero); it returns how many were told.
+func (s *Server) spread(ctx context.Context, conns []*conn, window time.Duration, hurry time.Time) int {
 	start := time.Now()
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -126,6 +135,9 @@ func (s *Server) spread(ctx context.Context, conns []*conn, window time.Duration
 			case <-ctx.Done():
 				return moved
 			}
+		}
+		if !s.moves.room(ctx, hurry) {
+			return moved
 		}
 		if s.move(c) {
 			moved++
@@ -142,6 +154,7 @@ func (s *Server) move(c *conn) bool {
 	out, told := c.out, c.closed || c.moving
 	if !told && out != nil {
 		c.moving, c.movedAt = true, time.Now()
+		s.moves.begin(c.id) // with moving: a release from now on ends it
 	}
 	c.mu.Unlock()
 	switch {
@@ -155,6 +168,9 @@ func (s *Server) move(c *conn) bool {
 		Request: nacoswire.Internal(s.enc.ids.next()), ConnectionID: c.id})
 	if err == nil {
 		err = out.sendPayload(p)
+	}
+	if err != nil {
+		s.moves.end(c.id)
 	}
 	if err != nil && !errors.Is(err, errConnClosed) {
 		s.log.Debug("ConnectResetRequest not queued", "conn", c.id, "err", err)
@@ -205,6 +221,7 @@ func (s *Server) connCount() int {
 // for them.
 type MoveStats struct {
 	Moving   int   `json:"moving"`   // connections told to move and still open
+	UnderWay int   `json:"underWay"` // moves not yet arrived elsewhere (counted against fleet.maxMoving)
 	Held     int   `json:"held"`     // registration slots held for the grace now
 	Released int64 `json:"released"` // held slots released as registered again elsewhere
 	Expired  int64 `json:"expired"`  // held slots released at the end of their grace
@@ -220,6 +237,7 @@ func (s *Server) MoveStats() MoveStats {
 		}
 		c.mu.Unlock()
 	}
+	st.UnderWay = s.moves.underWay()
 	if s.grace != nil {
 		st.Held, st.Released, st.Expired = s.grace.count(), s.grace.released.Load(), s.grace.expired.Load()
 	}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -265,5 +266,77 @@ func TestDrainClosesClientThatStays(t *testing.T) {
 	}
 	if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal("drain ran into its bound")
+	}
+}
+
+// TestDrainBoundsMovesUnderWay: with MaxMoving 2, a drain tells a third
+// client only once one of the first two has left and registered again
+// elsewhere; every client is moved in the end and every held slot is
+// released as registered again, none expired.
+func TestDrainBoundsMovesUnderWay(t *testing.T) {
+	const n, maxMoving = 5, 2
+	s := startServerWith(t, Options{RegistrationGrace: time.Minute, ResetTimeout: time.Minute, MaxMoving: maxMoving},
+		fanout.Options{Naming: fanout.Policy{MergeWindow: 10 * time.Millisecond}})
+	told := make(chan int, n)
+	clients := make([]*nacostest.Client, n)
+	for i := range clients {
+		clients[i] = setUpClient(t, s)
+		registerSetUp(t, clients[i], "moved", 7100+i)
+		go func(ch <-chan string) {
+			if _, ok := <-ch; ok {
+				told <- i
+			}
+		}(resets(t, clients[i]))
+	}
+	done := make(chan DrainReport, 1)
+	go func() { done <- s.Drain(t.Context(), DrainOptions{AwaitHeld: true}) }()
+
+	next := func() int {
+		t.Helper()
+		select {
+		case i := <-told:
+			return i
+		case <-time.After(serverWait):
+			t.Fatal("no further ConnectResetRequest")
+			return -1
+		}
+	}
+	underWay, toldCount := []int{next(), next()}, maxMoving
+	for len(underWay) > 0 {
+		if toldCount < n { // the drain waits for room
+			select {
+			case i := <-told:
+				t.Fatalf("client %d told to move with %v still under way", i, underWay)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		if got := s.MoveStats().UnderWay; toldCount < n && got != maxMoving {
+			t.Fatalf("MoveStats.UnderWay %d while waiting for room, want %d", got, maxMoving)
+		}
+		// The oldest arrives elsewhere (registered by another owner), then
+		// its old connection closes: its held slot is released.
+		i := underWay[0]
+		underWay = underWay[1:]
+		in := upstream.Instance{IP: "10.9.0.1", Port: uint64(7100 + i), Weight: 1, Healthy: true, Enabled: true, Ephemeral: true}
+		if err := s.Registry().Register(t.Context(), "elsewhere-"+strconv.Itoa(i), graceKey, []upstream.Instance{in}); err != nil {
+			t.Fatal(err)
+		}
+		clients[i].Close()
+		if toldCount < n {
+			underWay = append(underWay, next())
+			toldCount++
+		}
+	}
+	var rep DrainReport
+	select {
+	case rep = <-done:
+	case <-time.After(serverWait):
+		t.Fatal("drain did not end")
+	}
+	if rep.Moved != n || rep.Released != n || rep.Expired != 0 || rep.Closed != 0 {
+		t.Fatalf("drain report %+v, want %d moved and released, none expired or closed", rep, n)
+	}
+	if got := s.MoveStats().UnderWay; got != 0 {
+		t.Fatalf("MoveStats.UnderWay %d after the drain, want 0", got)
 	}
 }

@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,9 +33,14 @@ type graceKeeper struct {
 	done    chan struct{} // closed by stop
 	wg      sync.WaitGroup
 
-	// mu protects held and stopped.
+	// freed is called (outside mu) when an owner has nothing held any
+	// more; optional.
+	freed func(owner string)
+
+	// mu protects held, owners and stopped.
 	mu      sync.Mutex
 	held    map[upstream.ServiceKey]*heldService
+	owners  map[string]int // owner → services it has a slot held in
 	stopped bool
 	// released counts slots released because they were registered again
 	// elsewhere; expired those released at the end of their grace.
@@ -58,11 +65,11 @@ type heldSlot struct {
 	deadline  time.Time
 }
 
-func newGraceKeeper(reg upstream.Registry, grace time.Duration, log *slog.Logger) *graceKeeper {
+func newGraceKeeper(reg upstream.Registry, grace time.Duration, log *slog.Logger, freed func(owner string)) *graceKeeper {
 	g := &graceKeeper{
-		reg: reg, grace: grace, log: log, now: time.Now,
+		reg: reg, grace: grace, log: log, now: time.Now, freed: freed,
 		kick: make(chan struct{}, 1), settled: make(chan struct{}, 1), done: make(chan struct{}),
-		held: make(map[upstream.ServiceKey]*heldService),
+		held: make(map[upstream.ServiceKey]*heldService), owners: make(map[string]int),
 	}
 	g.wg.Add(1)
 	go g.loop()
@@ -92,6 +99,9 @@ func (g *graceKeeper) hold(owner string, regs map[upstream.ServiceKey][]upstream
 			hs = &heldService{slots: make(map[string]heldSlot)}
 			g.held[key] = hs
 			watch = append(watch, key)
+		}
+		if _, ok := hs.slots[owner]; !ok {
+			g.owners[owner]++
 		}
 		hs.slots[owner] = heldSlot{instances: ins, deadline: deadline}
 		hs.changed.Store(true) // the snapshot seen may already show the new slot's instances twice
@@ -150,6 +160,16 @@ func (g *graceKeeper) loop() {
 	}
 }
 
+// notifyFreed tells freed of owners with nothing held any more.
+func (g *graceKeeper) notifyFreed(owners []string) {
+	if g.freed == nil {
+		return
+	}
+	for _, o := range owners {
+		g.freed(o)
+	}
+}
+
 // release is one held slot to deregister.
 type release struct {
 	key     upstream.ServiceKey
@@ -163,6 +183,7 @@ func (g *graceKeeper) scan(now time.Time) time.Time {
 	next := now.Add(time.Hour)
 	var out []release
 	var cancels []func()
+	var freed []string // owners with nothing held any more
 	g.mu.Lock()
 	for key, hs := range g.held {
 		var counts map[string]int // the instances of a changed snapshot, by address
@@ -180,6 +201,10 @@ func (g *graceKeeper) scan(now time.Time) time.Time {
 				continue
 			}
 			delete(hs.slots, owner)
+			if g.owners[owner]--; g.owners[owner] <= 0 {
+				delete(g.owners, owner)
+				freed = append(freed, owner)
+			}
 		}
 		if len(hs.slots) == 0 {
 			delete(g.held, key)
@@ -190,6 +215,7 @@ func (g *graceKeeper) scan(now time.Time) time.Time {
 	}
 	empty := len(g.held) == 0
 	g.mu.Unlock()
+	g.notifyFreed(freed)
 	g.deregister(out)
 	for _, c := range cancels {
 		c()
@@ -316,7 +342,10 @@ func (g *graceKeeper) stop() {
 		}
 	}
 	g.held = make(map[upstream.ServiceKey]*heldService)
+	freed := slices.Collect(maps.Keys(g.owners))
+	g.owners = make(map[string]int)
 	g.mu.Unlock()
+	g.notifyFreed(freed)
 	close(g.done)
 	g.wg.Wait()
 	g.deregister(out)

@@ -41,13 +41,17 @@ type Options struct {
 	// registered this long after it ends, or until they are registered
 	// again elsewhere (grace.go); 0 releases them at once.
 	RegistrationGrace time.Duration
-	Requests          RequestObserver      // told of every unary request; optional
-	Config            upstream.ConfigStore // the config center Config* requests are served from; nil answers them 501
-	Auth              *auth.Authority      // checks every guarded request's token and rights (permit.go); nil or empty = auth off
-	Logger            *slog.Logger
-	Kitex             KitexTuning
-	TLS               *tls.Config // serve TLS (Kitex only; see kitex.Options.TLS); nil: plain text
-	Limits            Limits      // per-client bounds (limits.go); zero: none
+	// MaxMoving bounds the clients a drain or shed has moving at once
+	// (moves.go): the next is told only when one has arrived elsewhere,
+	// so the moves go as fast as the fleet takes them. 0: unbounded.
+	MaxMoving int
+	Requests  RequestObserver      // told of every unary request; optional
+	Config    upstream.ConfigStore // the config center Config* requests are served from; nil answers them 501
+	Auth      *auth.Authority      // checks every guarded request's token and rights (permit.go); nil or empty = auth off
+	Logger    *slog.Logger
+	Kitex     KitexTuning
+	TLS       *tls.Config // serve TLS (Kitex only; see kitex.Options.TLS); nil: plain text
+	Limits    Limits      // per-client bounds (limits.go); zero: none
 }
 
 // KitexTuning holds the Kitex transport's HTTP/2 buffer and window
@@ -96,6 +100,7 @@ type Server struct {
 	wg       sync.WaitGroup
 	draining atomic.Bool  // Drain began: new connections are refused
 	grace    *graceKeeper // nil without a registration grace
+	moves    *moveBudget  // the moves under way (drain.go)
 
 	refused refusals // what the limits refused (limits.go)
 
@@ -120,9 +125,10 @@ func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) 
 		perIP: make(map[string]int),
 		hub:   hub,
 		enc:   pushEncoder{ids: &requestIDs{}},
+		moves: newMoveBudget(opts.MaxMoving, opts.ResetTimeout),
 	}
 	if opts.RegistrationGrace > 0 {
-		s.grace = newGraceKeeper(reg, opts.RegistrationGrace, s.log)
+		s.grace = newGraceKeeper(reg, opts.RegistrationGrace, s.log, s.moves.end)
 	}
 	return s, nil
 }
@@ -200,6 +206,9 @@ func (s *Server) release(c *conn) {
 	c.regMu.Lock()
 	regs, moving, first := c.markClosed()
 	held := moving && len(regs) > 0 && s.grace != nil && s.grace.hold(c.id, regs)
+	if moving && !held {
+		s.moves.end(c.id) // nothing held: the move ends with the connection
+	}
 	for key := range regs {
 		if held {
 			break

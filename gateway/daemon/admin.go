@@ -99,7 +99,7 @@ func (d *Daemon) startAdmin() error {
 	}
 	api.Register(h)
 	console.New(console.Options{Node: d.cfg.Node, TraceURL: d.cfg.Console.TraceURL,
-		MaxWindow: d.cfg.Tracker.Retention, Guard: d.guard}).Register(h.Engine)
+		MaxWindow: d.cfg.Tracker.Retention, Guard: d.guard, Fleet: d.redis != nil}).Register(h.Engine)
 	d.admin = h
 	if err := hertzrun.Start(h, "admin", d.log); err != nil {
 		ln.Close()

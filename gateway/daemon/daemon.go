@@ -144,7 +144,8 @@ func (d *Daemon) startHub() error {
 		sources[fanout.KindConfig] = fanout.ConfigSource(d.backend.config)
 	}
 	d.hub, err = fanout.NewHub(sources, fanout.Options{
-		Naming: fanout.Policy{MergeWindow: cfg.Fanout.MergeWindow, StallTimeout: cfg.Fanout.StallTimeout},
+		Naming: fanout.Policy{MergeWindow: cfg.Fanout.MergeWindow, MergeWindowMax: cfg.Fanout.MergeWindowMax,
+			StallTimeout: cfg.Fanout.StallTimeout},
 		// Config pushes go at once, as Nacos's, and a listener that never
 		// acknowledges is given up after its attempts, never disconnected.
 		Config: fanout.Policy{StallTimeout: -1, MaxAttempts: cfg.Config.PushMaxAttempts,
@@ -184,6 +185,7 @@ func (d *Daemon) startGateway() error {
 		// shed by this gateway may come back to it); a drain awaits them
 		// only when the registry outlives the gateway (Daemon.Drain).
 		RegistrationGrace: cfg.Fleet.RegistrationGrace,
+		MaxMoving:         cfg.Fleet.MaxMoving,
 		Requests:          d.tel.requests,
 		Config:            d.backend.config,
 		Auth:              d.auth,

@@ -28,6 +28,7 @@ func (d *Daemon) Drain(ctx context.Context) gateway.DrainReport {
 		d.drainRep = d.grpc.Drain(ctx, gateway.DrainOptions{
 			Window:    d.cfg.Fleet.DrainWindow,
 			AwaitHeld: d.cfg.Upstream.Kind == conf.UpstreamNacos,
+			Timeout:   d.cfg.Fleet.DrainTimeout,
 		})
 		close(d.drained)
 	})
