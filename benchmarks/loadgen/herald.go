@@ -78,18 +78,11 @@ func FindRepoRoot(dir string) (string, error) {
 // env (NAME=value) is added after it, e.g. GOGC=50. When Herald started
 // but never became ready, it is returned stopped, with the error.
 func StartHerald(ctx context.Context, bin, dir string, extra, env []string) (*Herald, error) {
-	grpcAddr, err := freeAddr()
+	addrs, err := freeAddrs(3)
 	if err != nil {
 		return nil, err
 	}
-	adminAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	httpAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+	grpcAddr, adminAddr, httpAddr := addrs[0], addrs[1], addrs[2]
 	args := append([]string{
 		"-grpc.addr", grpcAddr, "-admin.addr", adminAddr, "-http.addr", httpAddr,
 		"-log.level", "warn", "-fanout.mergeWindow", "0",
@@ -125,14 +118,20 @@ func StartHerald(ctx context.Context, bin, dir string, extra, env []string) (*He
 	return h, nil
 }
 
-// freeAddr returns a loopback address with a port free at the moment.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
+// freeAddrs returns n loopback addresses with ports free at the moment,
+// all different: each is held until all are found (one after another,
+// a port let go could be handed out again at once).
+func freeAddrs(n int) ([]string, error) {
+	var out []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		defer ln.Close()
+		out = append(out, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return out, nil
 }
 
 // waitReady polls GET /healthz until it answers 200.
