@@ -287,6 +287,9 @@ func TestConsoleConfig(t *testing.T) {
 		!strings.ContainsAny(rows[0].Cells["col-behind"], "0123456789") || rows[1].Cells["col-state"] != "up to date" {
 		t.Fatalf("status rows %+v; want the mute listener %s first, behind", rows, mute.ConnectionID)
 	}
+	if rows[0].Cells["col-gateway"] != "console-config" || rows[1].Cells["col-gateway"] != "console-config" {
+		t.Fatalf("status rows name gateways %q, %q, want console-config (fleet view on Redis)", rows[0].Cells["col-gateway"], rows[1].Cells["col-gateway"])
+	}
 	if got := b.text("#latest-md5"); got != v3 || b.text("#count-behind") != "1 behind" {
 		t.Fatalf("status summary md5 %q, %q", got, b.text("#count-behind"))
 	}

@@ -51,6 +51,9 @@ type Options struct {
 	// Guard is the admin listener's token guard; nil or disabled means no
 	// login step.
 	Guard *adminauth.Guard
+	// Fleet says the delivery status answers for the whole fleet (the
+	// fleet view in Redis): the pages show each subscriber's gateway.
+	Fleet bool
 }
 
 // Console is the mounted console.
@@ -169,7 +172,8 @@ type info struct {
 	Node        string          `json:"node"`
 	TraceURL    string          `json:"traceUrl"`
 	MaxWindowMs int64           `json:"maxWindowMs"`
-	Auth        bool            `json:"auth"` // a token guards the listener: show "sign out"
+	Auth        bool            `json:"auth"`  // a token guards the listener: show "sign out"
+	Fleet       bool            `json:"fleet"` // status answers for the whole fleet
 	Features    map[string]bool `json:"features"`
 }
 
@@ -187,6 +191,6 @@ func (con *Console) serveInfo(_ context.Context, c *app.RequestContext) {
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, info{
 		Node: con.opts.Node, TraceURL: con.opts.TraceURL, MaxWindowMs: con.opts.MaxWindow.Milliseconds(),
-		Auth: con.opts.Guard != nil && con.opts.Guard.Enabled(), Features: features,
+		Auth: con.opts.Guard != nil && con.opts.Guard.Enabled(), Features: features, Fleet: con.opts.Fleet,
 	})
 }

@@ -424,6 +424,12 @@ func checkStatus(t *testing.T, b *browser, d *daemon.Daemon, silentConn string) 
 	if ok["col-state"] != "up to date" || ok["col-behind"] != "" || ok["col-ip"] == "" || ok["col-inflight"] != "" {
 		t.Fatalf("second row is not the SDK client, up to date: %+v", rows[1])
 	}
+	// With Redis the status answers for the fleet: each row names its gateway.
+	for i, r := range rows {
+		if r.Cells["col-gateway"] != "console-e2e" {
+			t.Fatalf("row %d names gateway %q, want console-e2e: %+v", i, r.Cells["col-gateway"], r)
+		}
+	}
 	if got := b.text("#count-behind"); got != "1 behind" {
 		t.Fatalf("status summary: %q", got)
 	}

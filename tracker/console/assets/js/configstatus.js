@@ -1,9 +1,10 @@
 // configstatus.js: delivery status now of a configuration: every
-// listener on this gateway, the md5 it holds, up to date or behind and
+// listener on this gateway (in a fleet with Redis: on every gateway,
+// each named), the md5 it holds, up to date or behind and
 // for how long, the behind ones first (the API's order).
 
 import { getJSON } from './api.js';
-import { h, fmtTime, fmtDuration, errorBox, emptyBox, table } from './ui.js';
+import { h, fmtTime, fmtDuration, errorBox, emptyBox, table, fleetScope, withGateway } from './ui.js';
 import { md5Cell, aroundHash } from './config.js';
 
 function columns(now) {
@@ -32,7 +33,7 @@ export async function configStatus(results, ctx, p) {
       const now = Date.now();
       const name = `${st.namespace} / ${st.group} / ${st.dataId}`;
       if (st.listeners.length === 0) {
-        results.replaceChildren(emptyBox(`No client listens to ${name} on gateway ${ctx.info.node} now.`));
+        results.replaceChildren(emptyBox(`No client listens to ${name} ${fleetScope(ctx.info)} now.`));
       } else {
         results.replaceChildren(
           h('p', { class: 'summary', id: 'summary' },
@@ -41,7 +42,7 @@ export async function configStatus(results, ctx, p) {
             h('strong', { id: 'count-ok' }, `${st.upToDate} up to date`), ', ',
             h('strong', { id: 'count-behind', class: st.behind ? 'behind' : '' }, `${st.behind} behind`),
             `, as of ${fmtTime(now)}.`),
-          table(columns(now), st.listeners, (l) => ({ 'data-conn': l.connectionId, 'data-md5': l.md5, class: l.upToDate ? 'row' : 'row behind' })),
+          table(withGateway(ctx.info, columns(now)), st.listeners, (l) => ({ 'data-conn': l.connectionId, 'data-md5': l.md5, class: l.upToDate ? 'row' : 'row behind' })),
           h('button', { type: 'button', id: 'refresh', onclick: load }, 'Refresh'));
       }
     } catch (err) {

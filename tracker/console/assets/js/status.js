@@ -1,9 +1,10 @@
 // status.js: delivery status now. For a service (or a configuration,
-// configstatus.js): every subscriber on this gateway, what it holds, up
-// to date or behind and for how long, the behind ones first.
+// configstatus.js): every subscriber on this gateway (in a fleet with
+// Redis: on every gateway, each named), what it holds, up to date or
+// behind and for how long, the behind ones first.
 
 import { getJSON } from './api.js';
-import { h, queryForm, fmtTime, fmtDuration, errorBox, emptyBox, table } from './ui.js';
+import { h, queryForm, fmtTime, fmtDuration, errorBox, emptyBox, table, fleetScope, withGateway } from './ui.js';
 import { unavailable } from './config.js';
 import { configStatus } from './configstatus.js';
 
@@ -67,12 +68,12 @@ export async function statusPage(root, ctx) {
   }
   if (p.by === 'config' && p.dataId) return configStatus(results, ctx, p);
   if (p.by === 'config') {
-    results.append(h('p', { class: 'muted', id: 'hint' }, 'Enter a Data ID to see every listener on this gateway and the md5 it holds.'));
+    results.append(h('p', { class: 'muted', id: 'hint' }, `Enter a Data ID to see every listener ${fleetScope(ctx.info)} and the md5 it holds.`));
     ctx.done();
     return;
   }
   if (!p.service) {
-    results.append(h('p', { class: 'muted', id: 'hint' }, 'Enter a service to see every subscriber on this gateway and what it holds.'));
+    results.append(h('p', { class: 'muted', id: 'hint' }, `Enter a service to see every subscriber ${fleetScope(ctx.info)} and what it holds.`));
     ctx.done();
     return;
   }
@@ -83,7 +84,7 @@ export async function statusPage(root, ctx) {
       const now = Date.now();
       const name = `${st.namespace} / ${st.group} / ${st.service}`;
       if (st.subscribers.length === 0) {
-        results.replaceChildren(emptyBox(`No client subscribes to ${name} on gateway ${ctx.info.node} now.`));
+        results.replaceChildren(emptyBox(`No client subscribes to ${name} ${fleetScope(ctx.info)} now.`));
       } else {
         results.replaceChildren(
           h('p', { class: 'summary', id: 'summary' },
@@ -91,7 +92,7 @@ export async function statusPage(root, ctx) {
             h('strong', { id: 'count-ok' }, `${st.acknowledged} up to date`), ', ',
             h('strong', { id: 'count-behind', class: st.pending ? 'behind' : '' }, `${st.pending} behind`),
             `, as of ${fmtTime(now)}.`),
-          table(columns(now), order(st.subscribers), (s) => ({ 'data-conn': s.connectionId, class: s.upToDate ? 'row' : 'row behind' })),
+          table(withGateway(ctx.info, columns(now)), order(st.subscribers), (s) => ({ 'data-conn': s.connectionId, class: s.upToDate ? 'row' : 'row behind' })),
           h('button', { type: 'button', id: 'refresh', onclick: load }, 'Refresh'));
       }
     } catch (err) {

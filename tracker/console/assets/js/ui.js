@@ -225,6 +225,19 @@ export function table(cols, rows, rowAttrs = () => ({})) {
     h('tbody', {}, rows.map((r) => h('tr', rowAttrs(r), cols.map((c) => h('td', { class: c.cls || '' }, c.cell(r))))))));
 }
 
+// fleetScope is where a delivery status answer looks: the whole fleet
+// (the fleet view in Redis) or this gateway alone.
+export function fleetScope(info) {
+  return info.fleet ? 'in the fleet' : `on gateway ${info.node}`;
+}
+
+// withGateway puts a Gateway column (the gateway the client is connected
+// to) first when the status answers for the whole fleet.
+export function withGateway(info, cols) {
+  if (!info.fleet) return cols;
+  return [{ label: 'Gateway', cls: 'col-gateway', cell: (s) => s.gateway || '' }, ...cols];
+}
+
 // pager offers the previous and next pages of a cursor-paged query.
 export function pager({ page, hasPrev, hasNext, onPrev, onNext }) {
   return h('nav', { class: 'pager', 'aria-label': 'Pages' },
