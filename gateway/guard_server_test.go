@@ -227,14 +227,7 @@ func TestIdleConnectionOutlivesKitexTimeout(t *testing.T) {
 	}
 	for _, tr := range []string{TransportNetpoll, TransportGonet, TransportEvent} {
 		t.Run(tr, func(t *testing.T) {
-			// The event transport's subtest runs alone (the parallel Kitex
-			// ones wait for it): started beside them under -race it twice met the
-			// unexplained event-loop stall (README, "Transport"; a fresh
-			// server never answered its first ServerCheck), which this
-			// test is not about.
-			if tr != TransportEvent {
-				t.Parallel()
-			}
+			t.Parallel()
 			s := startTestServer(t, tr, 1<<20, nil)
 			c := dialRaw(t, s)
 			select {

@@ -16,6 +16,7 @@ import (
 	"github.com/herald-gateway/herald/gateway"
 	"github.com/herald-gateway/herald/gateway/adminauth"
 	"github.com/herald-gateway/herald/gateway/hertzrun"
+	"github.com/herald-gateway/herald/internal/netpollfix"
 	"github.com/herald-gateway/herald/tracker"
 	"github.com/herald-gateway/herald/tracker/console"
 	"github.com/herald-gateway/herald/tracker/fleet"
@@ -79,7 +80,12 @@ func (d *Daemon) startAdmin() error {
 		ln.Close()
 		return err
 	}
-	h := server.New(server.WithListener(ln), server.WithDisablePrintRoute(true),
+	hln, err := netpollfix.Listener(ln) // netpoll's own would close its fd twice
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("admin listen %s: %w", d.cfg.Admin.Addr, err)
+	}
+	h := server.New(server.WithListener(hln), server.WithDisablePrintRoute(true),
 		server.WithExitWaitTime(time.Second))
 	h.Use(d.guard.Middleware()) // before any route: routes copy the middleware chain
 	h.GET("/healthz", d.serveHealth)

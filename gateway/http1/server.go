@@ -25,6 +25,7 @@ import (
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/gateway/auth"
 	"github.com/herald-gateway/herald/gateway/hertzrun"
+	"github.com/herald-gateway/herald/internal/netpollfix"
 	"github.com/herald-gateway/herald/internal/tlsfiles"
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -161,7 +162,7 @@ func (s *Server) Start() error {
 		return fmt.Errorf("http listen %s: %w", s.opts.Addr, err)
 	}
 	s.udp, s.ln = udp, ln
-	hopts := []config.Option{server.WithListener(ln), server.WithDisablePrintRoute(true),
+	hopts := []config.Option{server.WithDisablePrintRoute(true),
 		server.WithMaxRequestBodySize(s.opts.MaxBodyBytes), server.WithExitWaitTime(time.Second),
 		// A held long poll learns that its client went away.
 		server.WithSenseClientDisconnection(true)}
@@ -170,6 +171,14 @@ func (s *Server) Start() error {
 		// its standard transport (netpoll reads sockets itself).
 		tln := tlsfiles.NewListener(ln, s.opts.TLS, s.log)
 		hopts = append(hopts, server.WithListener(tln), server.WithTransport(standard.NewTransporter))
+	} else {
+		nl, err := netpollfix.Listener(ln) // netpoll's own would close its fd twice
+		if err != nil {
+			ln.Close()
+			udp.close()
+			return fmt.Errorf("http listen %s: %w", s.opts.Addr, err)
+		}
+		hopts = append(hopts, server.WithListener(nl))
 	}
 	s.h = server.New(hopts...)
 	s.routes()

@@ -25,6 +25,7 @@ import (
 	"github.com/herald-gateway/herald/internal/nacospb/birequeststream"
 	requestsvc "github.com/herald-gateway/herald/internal/nacospb/request"
 	"github.com/herald-gateway/herald/internal/nacospb/requeststream"
+	"github.com/herald-gateway/herald/internal/netpollfix"
 	"github.com/herald-gateway/herald/internal/tlsfiles"
 )
 
@@ -121,6 +122,13 @@ func (s *Transport) Start(core transport.Core) error {
 	if s.opts.TLS != nil {
 		// Kitex is handed only connections whose handshake completed.
 		ln = tlsfiles.NewListener(ln, s.opts.TLS, s.log)
+	} else if s.opts.Poller != PollerGonet {
+		nl, err := netpollfix.Listener(ln) // netpoll's own would close its fd twice
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("grpc listen %s: %w", s.opts.Addr, err)
+		}
+		ln = nl
 	}
 	s.ln = ln
 	if s.ksvr, err = s.newKitex(ln, core); err != nil {
