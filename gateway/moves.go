@@ -10,8 +10,9 @@ import (
 // only as fast as the rest of the fleet takes the moves. A move is under
 // way from its ConnectResetRequest until the client has left and the
 // registrations held for it are released because it registered again
-// elsewhere; it stops counting after the reset timeout (a client that
-// never comes back does not hold later moves up for its whole grace).
+// elsewhere; it stops counting after the reset timeout and the
+// registration grace (what the gateway gives a move before it gives up on
+// it: a client that never comes back holds one place that long at most).
 //
 // Without the bound, a window too short for the fleet queues the moves on
 // the receiving gateways until their registrations outlast the grace and

@@ -125,7 +125,7 @@ func New(opts Options, reg upstream.Registry, hub *fanout.Hub) (*Server, error) 
 		perIP: make(map[string]int),
 		hub:   hub,
 		enc:   pushEncoder{ids: &requestIDs{}},
-		moves: newMoveBudget(opts.MaxMoving, opts.ResetTimeout),
+		moves: newMoveBudget(opts.MaxMoving, opts.ResetTimeout+opts.RegistrationGrace),
 	}
 	if opts.RegistrationGrace > 0 {
 		s.grace = newGraceKeeper(reg, opts.RegistrationGrace, s.log, s.moves.end)
