@@ -222,8 +222,11 @@ type FanoutConfig struct {
 	// MergeWindowMax lets a service that keeps changing merge longer:
 	// each window opened within this long of the last push is twice the
 	// last, up to this; after a quiet spell this long it is MergeWindow
-	// again. Default 2s;
-	// not above MergeWindow: fixed windows.
+	// again. Default 0: fixed windows, as Nacos (with 2s a burst of a
+	// few changes through a core and an edge waited up to 4 s, where the
+	// e2e suite expects 2); 2s made a drain storm's arrivals cost
+	// 0.6-0.8x the CPU (benchmarks/RESULTS.md). Not above MergeWindow:
+	// fixed windows.
 	MergeWindowMax time.Duration `yaml:"mergeWindowMax" help:"longest merge window of a service that keeps changing (<= mergeWindow: fixed)"`
 	// Workers is the size of the worker pool that sends pushes.
 	// Default 32; must be within 1..4096.
@@ -338,7 +341,7 @@ const (
 	maxGRPCWindowSize      = 1 << 30
 	defaultGRPCWindow      = 65535 // HTTP/2's initial window, fixed
 	defaultMergeWindow     = 500 * time.Millisecond
-	defaultMergeWindowMax  = 2 * time.Second
+	defaultMergeWindowMax  = 0 // fixed windows; see FanoutConfig.MergeWindowMax
 	defaultWorkers         = 32
 	maxWorkers             = 4096
 	defaultRetryBase       = time.Second
