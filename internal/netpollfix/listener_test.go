@@ -13,14 +13,7 @@ import (
 // TestNetpollListenerShape: the pinned netpoll's listener still has the
 // fields onceListener clears; a new netpoll must be checked again.
 func TestNetpollListenerShape(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nl, err := Listener(ln)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nl := listen(t)
 	defer nl.Close()
 	if _, ok := nl.(*onceListener); !ok {
 		t.Fatalf("netpoll's listener (%T) lacks its fd and file fields: check its Close for the double close", nl)
@@ -47,14 +40,7 @@ func TestNetpollListenerClosesOnce(t *testing.T) {
 			t.Fatalf("eventfd %d closed under its owner after %d listener closes", fd, i)
 		default:
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		nl, err := Listener(ln)
-		if err != nil {
-			t.Fatal(err)
-		}
+		nl := listen(t)
 		if err := nl.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -67,6 +53,21 @@ func TestNetpollListenerClosesOnce(t *testing.T) {
 		t.Fatalf("eventfd %d closed under its owner", fd)
 	default:
 	}
+}
+
+// listen converts a fresh loopback listener.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl, err := Listener(ln)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	return nl
 }
 
 // watchEventfds opens eventfds one after another and checks each stays
