@@ -197,6 +197,9 @@ func TestShedMoveKeepsRegistration(t *testing.T) {
 	moved := setUpClient(t, s)
 	resets(t, moved)
 	registerSetUp(t, moved, "moved", 7001)
+	// Registry snapshots reach subscribers asynchronously: wait for the
+	// two copies, or "one copy" below could be the state before the move.
+	w.await(t, "two copies", func(p []uint64) bool { return count(p, 7001) == 2 })
 	old.Close()
 	w.await(t, "one copy again", func(p []uint64) bool { return count(p, 7001) == 1 && len(p) == 1 })
 	if bad := w.without(7001); len(bad) > 0 {

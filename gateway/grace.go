@@ -249,17 +249,19 @@ func (g *graceKeeper) deregister(out []release) {
 // releaseParallel bounds the releases under way at once.
 const releaseParallel = 32
 
+// releaseOne counts the release before it deregisters: a subscriber
+// that sees the slot's instances gone then also sees it counted.
 func (g *graceKeeper) releaseOne(r release) {
+	if r.expired {
+		g.expired.Add(1)
+	} else {
+		g.released.Add(1)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	err := g.reg.Deregister(ctx, r.owner, r.key)
 	cancel()
 	if err != nil {
 		g.log.Error("registration grace: release", "conn", r.owner, "service", r.key.String(), "err", err)
-	}
-	if r.expired {
-		g.expired.Add(1)
-	} else {
-		g.released.Add(1)
 	}
 	g.log.Debug("registration grace: released", "conn", r.owner, "service", r.key.String(), "expired", r.expired)
 }
