@@ -17,7 +17,9 @@
 # Environment: ROUNDS (default 3), SERVER_CPU (0), CLIENT_CPU (1),
 # LOADGEN, TCPFLOOR (built binaries; default: go build into a temp dir),
 # VARIANTS (default "netpoll event netpoll-fixed"; netpoll-fixed is
-# netpoll with fixed 64 KiB windows, fan-out runs only).
+# netpoll with fixed 64 KiB windows, fan-out runs only; a variant ending in
+# "@base", e.g. event@base, runs BASE_BIN, an older build, instead),
+# PARTS (default "idle fanout register": which scenarios run).
 set -uo pipefail
 bin=${1:?usage: fleet.sh HERALD_BIN OUT}
 out=${2:?usage: fleet.sh HERALD_BIN OUT}
@@ -35,15 +37,22 @@ floor=${TCPFLOOR:-$work/tcpfloor}
 [ -x "$floor" ] || go build -o "$floor" ./benchmarks/cmd/tcpfloor || exit 1
 # The load generator starts Herald; this wrapper moves it to its own CPU
 # (taskset execs, so the PID loadgen reads /proc of is Herald's).
-printf '#!/bin/sh\nexec taskset -c %s %s "$@"\n' "$scpu" "$(realpath "$bin")" >"$work/herald"
-chmod +x "$work/herald"
+wrap() {
+  printf '#!/bin/sh\nexec taskset -c %s %s "$@"\n' "$scpu" "$(realpath "$2")" >"$work/$1"
+  chmod +x "$work/$1"
+}
+wrap herald "$bin"
+[ -n "${BASE_BIN:-}" ] && wrap herald-base "$BASE_BIN"
+read -r -a parts <<<"${PARTS:-idle fanout register}"
+has_part() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 
 failed=0
 run() {
   local label=$1; shift
   echo "== [$label] loadgen $*"
-  local res
-  res=$(taskset -c "$ccpu" "$loadgen" -herald-bin "$work/herald" ${COMMIT:+-commit "$COMMIT"} "$@" 2>/dev/null)
+  local res herald=$work/herald
+  [[ $label == *@base ]] && herald=$work/herald-base
+  res=$(taskset -c "$ccpu" "$loadgen" -herald-bin "$herald" ${COMMIT:+-commit "$COMMIT"} "$@" 2>/dev/null)
   grep -v '^{' <<<"$res"
   grep '^{' <<<"$res" | sed "s/^{/{\"variant\":\"$label\",/" >>"$out"
   grep -q '"ok":true' <<<"$res" || failed=1
@@ -76,16 +85,20 @@ args_of() {
 
 variant_runs() {
   local v=$1 a
-  a=$(args_of "$v")
-  if [ "$v" != netpoll-fixed ]; then
+  a=$(args_of "${v%@base}")
+  if [ "${v%@base}" != netpoll-fixed ] && has_part idle; then
     for n in 5000 10000 19000; do
       run "$v" -scenario idle -conns "$n" -herald-args "$a"
     done
   fi
-  run "$v" -scenario fanout -subs 5000 -changes 20 -back-to-back -herald-args "$a"
-  run "$v" -scenario fanout -subs 10000 -changes 20 -back-to-back -herald-args "$a"
-  run "$v" -scenario fanout -subs 10000 -changes 10 -herald-args "$a"
-  [ "$v" != netpoll-fixed ] && run "$v" -scenario register -conns 20 -duration 10s -herald-args "$a"
+  if has_part fanout; then
+    run "$v" -scenario fanout -subs 5000 -changes 20 -back-to-back -herald-args "$a"
+    run "$v" -scenario fanout -subs 10000 -changes 20 -back-to-back -herald-args "$a"
+    run "$v" -scenario fanout -subs 10000 -changes 10 -herald-args "$a"
+  fi
+  if [ "${v%@base}" != netpoll-fixed ] && has_part register; then
+    run "$v" -scenario register -conns 20 -duration 10s -herald-args "$a"
+  fi
 }
 
 for r in $(seq "$rounds"); do

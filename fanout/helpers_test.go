@@ -227,3 +227,10 @@ var errQueueFull = errors.New("queue full")
 func upstreamKey(name string) upstream.ServiceKey { return upstream.ServiceKey{Name: name}.Normalize() }
 
 func namingTopic(name string) Topic { return NamingTopic(upstreamKey(name)) }
+
+// closedReason is why the subscriber was closed, "" while it is open.
+func (f *fakeSub) closedReason() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
+}

@@ -263,6 +263,31 @@ func TestStalledConnectionClosed(t *testing.T) {
 	}
 }
 
+// The stall rule counts from the push left unacknowledged, not from an
+// earlier one that was acknowledged: the subscription's one stall check
+// moves on to the push outstanding when it comes due.
+func TestStallCountsFromTheOutstandingPush(t *testing.T) {
+	r := newRig(t, 0) // stall timeout: a minute
+	f := newFakeSub("c1")
+	r.subscribe(f)
+	r.change(1)
+	r.hub.Ack("c1", f.waitPushes(t, 1)[0].RequestID, true)
+	r.advance(30 * time.Second)
+	r.change(2)
+	f.waitPushes(t, 2) // never acknowledged: timed out and retried
+	for range 5 {
+		r.advance(10 * time.Second) // to 80 s after the first push, 50 s after the second
+	}
+	if reason := f.closedReason(); reason != "" {
+		t.Fatalf("closed before the outstanding push was a minute old: %s", reason)
+	}
+	r.advance(10 * time.Second)
+	r.advance(10 * time.Second)
+	if f.closedReason() == "" {
+		t.Fatal("not closed although a push stayed unacknowledged for over a minute")
+	}
+}
+
 // Removing a subscriber drops what it was owed and frees the upstream
 // subscription.
 func TestRemoveSubscriberDrops(t *testing.T) {

@@ -29,6 +29,7 @@ type subscription struct {
 	retryAt      time.Time         // when next is retried; zero when no retry is due
 	failures     int               // consecutive failed attempts, for the backoff
 	unackedSince time.Time         // since when a push has been outstanding; zero if none
+	stallArmed   bool              // a stall check is scheduled
 	chain        trace.SpanContext // span of the first attempt of the current retry chain (tracer side channel)
 	confirming   *attempt          // acknowledged, awaiting the client's Holds (Policy.ConfirmTimeout)
 	held         string            // what the client says it holds (Hub.Holds), e.g. a config md5
@@ -38,6 +39,7 @@ type subscription struct {
 
 // attempt is one send of a push.
 type attempt struct {
+	s        *subscription
 	push     *Push
 	n        int // attempt number, from 1
 	sentAt   time.Time
@@ -80,13 +82,14 @@ func (s *subscription) offer(p *Push, now time.Time) {
 
 // startLocked makes p the push in flight.
 func (s *subscription) startLocked(p *Push, n int, now time.Time) *attempt {
-	a := &attempt{push: p, n: n, sentAt: now, deadline: now.Add(s.hub.opts.AckTimeout),
+	a := &attempt{s: s, push: p, n: n, sentAt: now, deadline: now.Add(s.hub.opts.AckTimeout),
 		span: s.hub.tr.attempt(p, n, &s.chain)}
 	s.inflight = a
 	if s.unackedSince.IsZero() {
 		s.unackedSince = now
-		if stall := s.policy.StallTimeout; stall > 0 {
-			s.hub.wheel.schedule(now.Add(stall), stallCheck{s, now})
+		if stall := s.policy.StallTimeout; stall > 0 && !s.stallArmed {
+			s.stallArmed = true
+			s.hub.wheel.schedule(now.Add(stall), (*stallCheck)(s))
 		}
 	}
 	return a
@@ -96,7 +99,7 @@ func (s *subscription) startLocked(p *Push, n int, now time.Time) *attempt {
 // the deadline.
 func (s *subscription) transmit(a *attempt, ev Event, now time.Time) {
 	s.hub.acks.put(s.sub.ID(), a.push.RequestID, s)
-	s.hub.wheel.schedule(a.deadline, ackDeadline{s, a})
+	s.hub.wheel.schedule(a.deadline, a)
 	if err := s.sub.Send(a.push); err != nil {
 		s.hub.acks.remove(s.sub.ID(), a.push.RequestID, s)
 		var next *attempt
@@ -239,13 +242,6 @@ func (s *subscription) retry(now time.Time) {
 	s.transmit(a, EventRetried, now)
 }
 
-// stalled reports whether pushes have been outstanding since since.
-func (s *subscription) stalled(since time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.closed && s.unackedSince.Equal(since)
-}
-
 // status reports the subscription's delivery state.
 func (s *subscription) status() SubscriberStatus {
 	s.mu.Lock()
@@ -339,28 +335,40 @@ func (s *subscription) emit(ev Event, p *Push, a *attempt, now time.Time, reason
 	s.hub.observe(o)
 }
 
-// Timer targets of a subscription.
+// Timer targets of a subscription. An attempt is its own ack deadline,
+// and a subscription its own stall check, one at a time: the timers of a
+// push allocate nothing, and none holds a push longer than it must.
 type (
-	ackDeadline struct {
-		s *subscription
-		a *attempt
-	}
 	retryDue     struct{ s *subscription }
 	confirmCheck struct {
 		s *subscription
 		a *attempt
 	}
-	stallCheck struct {
-		s     *subscription
-		since time.Time
-	}
+	stallCheck subscription
 )
 
-func (t ackDeadline) fire(now time.Time)  { t.s.expire(t.a, now) }
+func (a *attempt) fire(now time.Time)     { a.s.expire(a, now) }
 func (t retryDue) fire(now time.Time)     { t.s.retry(now) }
 func (t confirmCheck) fire(now time.Time) { t.s.unconfirmed(t.a, now) }
-func (t stallCheck) fire(now time.Time) {
-	if t.s.stalled(t.since) {
-		t.s.sub.Close("pushes unacknowledged for " + t.s.policy.StallTimeout.String())
+
+// fire closes the subscriber if a push has been outstanding for the
+// stall timeout; if pushes were acknowledged meanwhile, the check moves
+// to the stall timeout after the current outstanding one began.
+func (t *stallCheck) fire(now time.Time) {
+	s := (*subscription)(t)
+	s.mu.Lock()
+	s.stallArmed = false
+	since, stall := s.unackedSince, s.policy.StallTimeout
+	if s.closed || since.IsZero() {
+		s.mu.Unlock()
+		return
 	}
+	if due := since.Add(stall); now.Before(due) {
+		s.stallArmed = true
+		s.hub.wheel.schedule(due, t)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.sub.Close("pushes unacknowledged for " + stall.String())
 }

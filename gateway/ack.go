@@ -1,9 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"github.com/herald-gateway/herald/internal/nacoswire"
 )
@@ -38,19 +38,21 @@ func scanAck(b []byte) (id string, code int, fast bool) {
 			s.i++
 			break
 		}
-		key, ok := s.plainString()
+		key, ok := s.plain()
 		if !ok || !s.byte(':') {
 			return "", 0, false
 		}
 		s.space()
-		switch key {
+		switch string(key) {
 		case "requestId":
 			if seenID {
 				return "", 0, false // duplicate keys: leave it to encoding/json
 			}
-			if id, ok = s.plainString(); !ok {
+			b, ok := s.plain()
+			if !ok {
 				return "", 0, false
 			}
+			id = string(b)
 			seenID = true
 		case "resultCode":
 			if seenCode {
@@ -69,14 +71,14 @@ func scanAck(b []byte) (id string, code int, fast bool) {
 				return "", 0, false
 			}
 		case "message":
-			if _, ok = s.plainString(); !ok {
+			if _, ok = s.plain(); !ok {
 				return "", 0, false
 			}
 		default:
 			// encoding/json matches field names case-insensitively: a key
 			// that is one of Response's in another case is left to it.
 			for _, f := range responseFields {
-				if strings.EqualFold(key, f) {
+				if bytes.EqualFold(key, []byte(f)) {
 					return "", 0, false
 				}
 			}
@@ -127,23 +129,25 @@ func (s *ackScanner) byte(c byte) bool {
 	return true
 }
 
-// plainString reads a string with no escapes and only printable ASCII.
-func (s *ackScanner) plainString() (string, bool) {
+// plain reads a string with no escapes and only printable ASCII, and
+// returns its bytes in the body: keys and skipped values are compared or
+// dropped without being copied.
+func (s *ackScanner) plain() ([]byte, bool) {
 	s.space()
 	if s.peek() != '"' {
-		return "", false
+		return nil, false
 	}
 	start := s.i + 1
 	for j := start; j < len(s.b); j++ {
 		switch c := s.b[j]; {
 		case c == '"':
 			s.i = j + 1
-			return string(s.b[start:j]), true
+			return s.b[start:j], true
 		case c == '\\' || c < 0x20 || c >= 0x80:
-			return "", false
+			return nil, false
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // integer reads an integer that fits an int, as encoding/json would
@@ -174,7 +178,7 @@ func (s *ackScanner) skipValue(depth int) bool {
 	s.space()
 	switch c := s.peek(); {
 	case c == '"':
-		_, ok := s.plainString()
+		_, ok := s.plain()
 		return ok
 	case c == '-' || (c >= '0' && c <= '9'):
 		_, ok := s.integer()
@@ -210,7 +214,7 @@ func (s *ackScanner) skipComposite(open byte, depth int) bool {
 	}
 	for {
 		if open == '{' {
-			if _, ok := s.plainString(); !ok || !s.byte(':') {
+			if _, ok := s.plain(); !ok || !s.byte(':') {
 				return false
 			}
 		}

@@ -1,7 +1,5 @@
 package tracker
 
-import "strings"
-
 // Stream keys; RedisStore's doc comment describes the layout. The memory
 // store names its logs with the same keys, so both stores agree on which
 // names are distinct.
@@ -16,80 +14,121 @@ const (
 
 // topicKey is "herald:trk:svc:{<ns>|<group>|<service>}" for a naming
 // topic and "herald:trk:cfg:{<ns>|<group>|<dataId>}" for a config topic,
-// each part escaped by escapeKeyPart.
+// each part escaped by appendKeyPart.
 func topicKey(kind, namespace, group, service string) string {
-	prefix := serviceKeyPrefix
-	if kind == KindConfig {
-		prefix = configKeyPrefix
-	}
-	return nameKey(prefix, namespace, group, service)
+	return string(appendTopicKey(keyBuf(namespace, group, service), kind, namespace, group, service))
 }
 
 // changeKey is "herald:trk:cfgchg:{<ns>|<group>|<dataId>}": the change
 // events of a configuration.
 func changeKey(namespace, group, dataID string) string {
-	return nameKey(changeKeyPrefix, namespace, group, dataID)
+	return string(appendNameKey(keyBuf(namespace, group, dataID), changeKeyPrefix, namespace, group, dataID))
 }
 
-func nameKey(prefix, namespace, group, service string) string {
-	var b strings.Builder
-	b.Grow(len(prefix) + len(namespace) + len(group) + len(service) + 4)
-	b.WriteString(prefix)
-	b.WriteByte('{')
-	escapeKeyPart(&b, namespace)
-	b.WriteByte('|')
-	escapeKeyPart(&b, group)
-	b.WriteByte('|')
-	escapeKeyPart(&b, service)
-	b.WriteByte('}')
-	return b.String()
-}
-
-// ipKey is "herald:trk:ip:{<ip>}" with the IP escaped by escapeKeyPart.
+// ipKey is "herald:trk:ip:{<ip>}" with the IP escaped by appendKeyPart.
 func ipKey(ip string) string {
-	var b strings.Builder
-	b.Grow(len(ipKeyPrefix) + len(ip) + 2)
-	b.WriteString(ipKeyPrefix)
-	b.WriteByte('{')
-	escapeKeyPart(&b, ip)
-	b.WriteByte('}')
-	return b.String()
+	return string(appendIPKey(keyBuf(ip), ip))
 }
 
-// recordKeys returns the streams r belongs to: its topic and its client
-// IP, each only if named, and a change event's change stream.
-func recordKeys(r *Record) []string {
-	keys := make([]string, 0, 3)
+// keyBuf is room for a key of the given parts, unescaped.
+func keyBuf(parts ...string) []byte {
+	n := len(changeKeyPrefix) + 4
+	for _, p := range parts {
+		n += len(p)
+	}
+	return make([]byte, 0, n)
+}
+
+func appendTopicKey(b []byte, kind, namespace, group, service string) []byte {
+	prefix := serviceKeyPrefix
+	if kind == KindConfig {
+		prefix = configKeyPrefix
+	}
+	return appendNameKey(b, prefix, namespace, group, service)
+}
+
+func appendNameKey(b []byte, prefix, namespace, group, service string) []byte {
+	b = append(append(b, prefix...), '{')
+	b = append(appendKeyPart(b, namespace), '|')
+	b = append(appendKeyPart(b, group), '|')
+	return append(appendKeyPart(b, service), '}')
+}
+
+func appendIPKey(b []byte, ip string) []byte {
+	b = append(append(b, ipKeyPrefix...), '{')
+	return append(appendKeyPart(b, ip), '}')
+}
+
+// streamKeys are the keys of the streams a record belongs to (its topic
+// and its client IP, each only if named, and a change event's change
+// stream), built in one buffer that is reused from record to record: the
+// memory store finds its logs by them without allocating.
+type streamKeys struct {
+	b    []byte
+	ends [3]int
+	n    int
+}
+
+// of builds r's keys, replacing the previous record's.
+func (k *streamKeys) of(r *Record) *streamKeys {
+	k.b, k.n = k.b[:0], 0
 	if r.Service != "" {
-		keys = append(keys, topicKey(r.Kind, r.Namespace, r.Group, r.Service))
+		k.b = appendTopicKey(k.b, r.Kind, r.Namespace, r.Group, r.Service)
+		k.end()
 		if r.IsChange() {
-			keys = append(keys, changeKey(r.Namespace, r.Group, r.Service))
+			k.b = appendNameKey(k.b, changeKeyPrefix, r.Namespace, r.Group, r.Service)
+			k.end()
 		}
 	}
 	if r.ClientIP != "" {
-		keys = append(keys, ipKey(r.ClientIP))
+		k.b = appendIPKey(k.b, r.ClientIP)
+		k.end()
+	}
+	return k
+}
+
+func (k *streamKeys) end() { k.ends[k.n] = len(k.b); k.n++ }
+
+// len is the number of keys.
+func (k *streamKeys) len() int { return k.n }
+
+// key is key i; it is valid until the next call of of.
+func (k *streamKeys) key(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = k.ends[i-1]
+	}
+	return k.b[start:k.ends[i]]
+}
+
+// recordKeys returns the keys of the streams r belongs to.
+func recordKeys(r *Record) []string {
+	var k streamKeys
+	k.of(r)
+	keys := make([]string, k.len())
+	for i := range keys {
+		keys[i] = string(k.key(i))
 	}
 	return keys
 }
 
-// escapeKeyPart writes s with '%', '{', '}', '|', space, control bytes and
-// DEL replaced by "%XX" (two upper-case hex digits); every other byte,
+// appendKeyPart appends s with '%', '{', '}', '|', space, control bytes
+// and DEL replaced by "%XX" (two upper-case hex digits); every other byte,
 // UTF-8 included, is written as is. An escaped part therefore holds no
 // brace (the hash tag cannot end early) and no '|' (the parts of a service
 // key split unambiguously), and because '%' itself is escaped, distinct
 // names give distinct keys.
-func escapeKeyPart(b *strings.Builder, s string) {
+func appendKeyPart(b []byte, s string) []byte {
 	const hex = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if needsEscape(c) {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0xF])
+			b = append(b, '%', hex[c>>4], hex[c&0xF])
 			continue
 		}
-		b.WriteByte(c)
+		b = append(b, c)
 	}
+	return b
 }
 
 func needsEscape(c byte) bool {

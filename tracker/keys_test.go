@@ -49,3 +49,36 @@ func FuzzServiceKey(f *testing.F) {
 		}
 	})
 }
+
+// TestStreamKeysAreRecordKeys: the reusable key buffer builds the same
+// keys, in the same order, as the string functions, and one record's
+// keys do not leak into the next's.
+func TestStreamKeysAreRecordKeys(t *testing.T) {
+	change := Record{Kind: KindConfig, Result: ResultPublish, Namespace: "n s", Group: "g", Service: "d|1"}
+	recs := []Record{
+		{Kind: KindNaming, Namespace: "prod", Group: "G", Service: "orders", ClientIP: "10.0.0.7"},
+		change,
+		{Kind: KindNaming, ClientIP: "fe80::1%eth0"},
+		{Kind: KindConfig, Namespace: "a}", Group: "{b", Service: "c"},
+		{},
+	}
+	want := [][]string{
+		{topicKey(KindNaming, "prod", "G", "orders"), ipKey("10.0.0.7")},
+		{topicKey(KindConfig, "n s", "g", "d|1"), changeKey("n s", "g", "d|1")},
+		{ipKey("fe80::1%eth0")},
+		{topicKey(KindConfig, "a}", "{b", "c")},
+		{},
+	}
+	var k streamKeys
+	for i := range recs {
+		k.of(&recs[i])
+		if k.len() != len(want[i]) {
+			t.Fatalf("record %d: %d keys, want %d", i, k.len(), len(want[i]))
+		}
+		for j, w := range want[i] {
+			if got := string(k.key(j)); got != w {
+				t.Errorf("record %d key %d = %q, want %q", i, j, got, w)
+			}
+		}
+	}
+}

@@ -42,10 +42,11 @@ type MemoryStore struct {
 	now       func() time.Time
 	closed    atomic.Bool
 
-	// mu protects logs and order.
+	// mu protects logs, order and keys.
 	mu    sync.RWMutex
 	logs  map[string]*memLog // by stream key; empty logs are deleted
 	order fifo[*memEntry]    // every held record in append order, for eviction
+	keys  streamKeys         // scratch: the keys of the record at hand
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -78,11 +79,15 @@ func (s *MemoryStore) Append(_ context.Context, recs []Record) error {
 	for i := range recs {
 		e := &memEntry{rec: withKind(recs[i])} // stored as the Redis store reads it back
 		e.rec.ID = ""
-		for _, key := range recordKeys(&e.rec) {
+		keys := s.keys.of(&e.rec)
+		for i := range keys.len() {
+			key := keys.key(i)
 			l := s.log(key)
 			l.add(e)
 			l.trim(cutoff) // may drop e itself if it is already expired
-			s.dropIfEmpty(key, l)
+			if l.items.len() == 0 {
+				delete(s.logs, string(key))
+			}
 		}
 		if e.refs > 0 {
 			s.order.push(e)
@@ -137,7 +142,9 @@ func (s *MemoryStore) Trim(_ context.Context, before time.Time) error {
 	defer s.mu.Unlock()
 	for key, l := range s.logs {
 		l.trim(uint64(ms))
-		s.dropIfEmpty(key, l)
+		if l.items.len() == 0 {
+			delete(s.logs, key)
+		}
 	}
 	s.dropDead()
 	return nil

@@ -3,11 +3,11 @@ package tracker
 // The helpers below run with s.mu held for writing.
 
 // log returns the log for key, creating it.
-func (s *MemoryStore) log(key string) *memLog {
-	l := s.logs[key]
+func (s *MemoryStore) log(key []byte) *memLog {
+	l := s.logs[string(key)] // no allocation: the compiler looks up by the bytes
 	if l == nil {
 		l = &memLog{}
-		s.logs[key] = l
+		s.logs[string(key)] = l
 	}
 	return l
 }
@@ -26,10 +26,14 @@ func (s *MemoryStore) evict() {
 		if e.refs == 0 {
 			continue
 		}
-		for _, key := range recordKeys(&e.rec) {
-			if l := s.logs[key]; l != nil {
+		keys := s.keys.of(&e.rec)
+		for i := range keys.len() {
+			key := keys.key(i)
+			if l := s.logs[string(key)]; l != nil {
 				l.dropFront(e)
-				s.dropIfEmpty(key, l)
+				if l.items.len() == 0 {
+					delete(s.logs, string(key))
+				}
 			}
 		}
 	}
@@ -40,13 +44,5 @@ func (s *MemoryStore) evict() {
 func (s *MemoryStore) dropDead() {
 	for s.order.len() > 0 && s.order.front().refs == 0 {
 		s.order.popFront()
-	}
-}
-
-// dropIfEmpty deletes an empty log so that streams of departed clients
-// do not pile up.
-func (s *MemoryStore) dropIfEmpty(key string, l *memLog) {
-	if l.items.len() == 0 {
-		delete(s.logs, key)
 	}
 }

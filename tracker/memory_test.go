@@ -61,3 +61,22 @@ func TestMemoryTrimDropsEmptyLogs(t *testing.T) {
 		t.Errorf("after trimming everything: %d logs, %d queued records; want 0, 0", len(s.logs), s.order.len())
 	}
 }
+
+// TestMemoryAppendAllocatesOnlyTheRecord: appending to logs that exist
+// allocates the stored record and nothing per stream key (the logs are
+// found by keys built in a reused buffer).
+func TestMemoryAppendAllocatesOnlyTheRecord(t *testing.T) {
+	s := NewMemoryStore(MemoryOptions{MaxRecords: 1 << 20})
+	t.Cleanup(func() { _ = s.Close() })
+	batch := []Record{rec("p", baseTime(), "ns", "g", "svc", "10.0.0.1")}
+	mustAppend(t, s, batch...)
+	allocs := testing.AllocsPerRun(2000, func() {
+		if err := s.Append(t.Context(), batch); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%.2f allocations per Append", allocs)
+	if allocs > 1.1 { // the entry, plus the logs' amortised growth
+		t.Errorf("Append of one record to existing logs: %.2f allocations, want about 1", allocs)
+	}
+}

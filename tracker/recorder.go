@@ -62,6 +62,7 @@ type Recorder struct {
 	log     *slog.Logger
 	queue   chan fanout.Outcome
 	batches chan []Record // collect -> writeLoop; closed by collect
+	free    chan []Record // writeLoop -> collect: written batches, cleared, to fill again
 	done    chan struct{}
 	stop    sync.Once // closes done
 	wg      sync.WaitGroup
@@ -94,6 +95,7 @@ func NewRecorder(store Store, opts RecorderOptions) *Recorder {
 		store: store, opts: opts, log: opts.Logger,
 		queue:   make(chan fanout.Outcome, opts.Buffer),
 		batches: make(chan []Record, 1),
+		free:    make(chan []Record, 2),
 		done:    make(chan struct{}),
 	}
 	r.wg.Add(3)

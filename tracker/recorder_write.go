@@ -40,7 +40,30 @@ func (r *Recorder) collect() {
 			r.batches <- batch
 			return
 		}
-		batch = make([]Record, 0, r.opts.Batch)
+		batch = r.emptyBatch()
+	}
+}
+
+// emptyBatch is a written batch's array back from writeLoop or, while
+// writeLoop still holds both, a new one that grows as it is filled: a
+// batch of 8192 records is 4 MiB, too much to allocate every FlushEvery
+// for the few records a quiet gateway makes.
+func (r *Recorder) emptyBatch() []Record {
+	select {
+	case b := <-r.free:
+		return b
+	default:
+		return make([]Record, 0, 64)
+	}
+}
+
+// recycle clears a written batch (its records' strings can then be
+// collected) and offers its array to collect.
+func (r *Recorder) recycle(b []Record) {
+	clear(b)
+	select {
+	case r.free <- b[:0]:
+	default:
 	}
 }
 
@@ -71,9 +94,10 @@ func (r *Recorder) writeLoop() {
 		}
 		lastTry = time.Now()
 		if n := r.write(backlog); n == len(backlog) {
+			r.recycle(backlog)
 			backlog = nil
 		} else {
-			backlog = append(backlog[:0], backlog[n:]...)
+			backlog = shift(backlog, n)
 		}
 		r.held.Store(int64(len(backlog)))
 	}
@@ -86,12 +110,21 @@ func (r *Recorder) hold(backlog, batch []Record) []Record {
 		backlog = batch // the usual case: nothing held, no copy
 	} else {
 		backlog = append(backlog, batch...)
+		r.recycle(batch)
 	}
 	if over := len(backlog) - r.opts.Backlog; over > 0 {
 		r.drop(over, "store unavailable, backlog full")
-		backlog = append(backlog[:0], backlog[over:]...)
+		backlog = shift(backlog, over)
 	}
 	return backlog
+}
+
+// shift drops the first n records of recs in place, clearing the tail it
+// leaves behind so the array holds no dropped record.
+func shift(recs []Record, n int) []Record {
+	m := copy(recs, recs[n:])
+	clear(recs[m:])
+	return recs[:m]
 }
 
 // write stores recs in batches until one fails, and returns how many

@@ -18,8 +18,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -65,6 +67,10 @@ func run() int {
 		}
 		defer stop()
 	}
+	if path := os.Getenv("HERALD_ALLOCPROFILE"); path != "" {
+		runtime.MemProfileRate = 64 << 10 // sampled more finely than the default 512 KiB
+		defer writeAllocProfile(path, log)
+	}
 	d, err := daemon.Start(cfg, log)
 	if err != nil {
 		log.Error("start failed", "err", err)
@@ -103,4 +109,18 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// writeAllocProfile writes every allocation sampled since start to path,
+// on the way out; for performance work (HERALD_ALLOCPROFILE=/tmp/a.pprof,
+// then go tool pprof -sample_index=alloc_space).
+func writeAllocProfile(path string, log *slog.Logger) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		log.Error("alloc profile", "err", err)
+	}
 }

@@ -62,6 +62,7 @@ func newH2conn(t *Transport, gc gnet.Conn) *h2conn {
 	}
 	c.fr = http2.NewFramer(io.Discard, &c.rd)
 	c.fr.SetMaxReadFrameSize(maxFrameSize)
+	c.fr.SetReuseFrames() // a frame is applied before the next is read
 	c.dec = hpack.NewDecoder(4096, c.onField)
 	c.dec.SetMaxStringLength(maxHeaderListSize)
 	return c

@@ -53,17 +53,31 @@ func (c *h2conn) frame(write func(*http2.Framer) error) {
 }
 
 // Write buffers are pooled: a connection holds one only while it has
-// something to write.
-var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// something to write. The pool holds them in boxes (a sync.Pool takes
+// pointers), and the empty boxes are pooled too, so that getting and
+// putting a buffer allocates nothing.
+var (
+	bufs  = sync.Pool{New: func() any { return &bufBox{b: make([]byte, 0, 4096)} }}
+	boxes = sync.Pool{New: func() any { return &bufBox{} }}
+)
 
-func getBuf() []byte { return (*bufs.Get().(*[]byte))[:0] }
+type bufBox struct{ b []byte }
+
+func getBuf() []byte {
+	box := bufs.Get().(*bufBox)
+	b := box.b[:0]
+	box.b = nil
+	boxes.Put(box)
+	return b
+}
 
 func putBuf(b []byte) {
 	if b == nil || cap(b) > 1<<20 {
 		return
 	}
-	b = b[:0]
-	bufs.Put(&b)
+	box := boxes.Get().(*bufBox)
+	box.b = b[:0]
+	bufs.Put(box)
 }
 
 // takeOutLocked detaches the write buffer.
