@@ -93,6 +93,19 @@ func TestRecorderWritesAll(t *testing.T) {
 	}
 	waitUntil(t, "all records written", func() bool { return st.count() == 1050 })
 	r.Close()
+	// Batch arrays are reused once written: every record arrives intact,
+	// each revision once.
+	seen := make(map[int64]int)
+	st.mu.Lock()
+	for _, rec := range st.recs {
+		seen[rec.Revision]++
+	}
+	st.mu.Unlock()
+	for i := range int64(1050) {
+		if seen[i] != 1 {
+			t.Fatalf("revision %d stored %d times", i, seen[i])
+		}
+	}
 	// The outcomes are from 2023: the writer is far behind them.
 	if s := r.Stats(); s.Written != 1050 || s.Dropped != 0 || s.LagMs < int64(time.Hour/time.Millisecond) {
 		t.Fatalf("stats %+v", s)

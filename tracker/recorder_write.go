@@ -58,8 +58,12 @@ func (r *Recorder) emptyBatch() []Record {
 }
 
 // recycle clears a written batch (its records' strings can then be
-// collected) and offers its array to collect.
+// collected) and offers its array to collect; not a backlog grown past a
+// batch during an outage, which would otherwise stay allocated.
 func (r *Recorder) recycle(b []Record) {
+	if cap(b) > 2*r.opts.Batch {
+		return
+	}
 	clear(b)
 	select {
 	case r.free <- b[:0]:
