@@ -120,13 +120,18 @@ func (s *Server) Shed(n int, window time.Duration) int {
 
 // spread tells conns to move, one after another, evenly over window and
 // never more than Options.MaxMoving moving at once (until hurry, if not
-// zero); it returns how many were told.
+// zero); it returns how many were told. A connection that has closed
+// meanwhile is skipped without waiting for its turn, so a drain whose
+// clients are already gone does not wait out the window.
 func (s *Server) spread(ctx context.Context, conns []*conn, window time.Duration, hurry time.Time) int {
 	start := time.Now()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	moved := 0
 	for i, c := range conns {
+		if c.isClosed() {
+			continue
+		}
 		at := start.Add(window * time.Duration(i) / time.Duration(len(conns)))
 		if d := time.Until(at); d > 0 {
 			t.Reset(d)

@@ -343,3 +343,34 @@ func TestDrainBoundsMovesUnderWay(t *testing.T) {
 		t.Fatalf("MoveStats.UnderWay %d after the drain, want 0", got)
 	}
 }
+
+// TestSpreadSkipsClosedConnections: a drain that snapshot connections
+// which have closed since tells the live one and returns without waiting
+// out the window for the ones gone.
+func TestSpreadSkipsClosedConnections(t *testing.T) {
+	s := startGraceServer(t, time.Minute)
+	live := setUpClient(t, s)
+	moves := resets(t, live)
+	gone := []*nacostest.Client{setUpClient(t, s), setUpClient(t, s)}
+	awaitConns(t, s, 3)
+	before := s.snapshotConns()
+	for _, cl := range gone {
+		cl.Close()
+	}
+	awaitConns(t, s, 1)
+	order := s.snapshotConns() // the live one first, then the closed ones
+	for _, c := range before {
+		if c != order[0] {
+			order = append(order, c)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), serverWait)
+	defer cancel()
+	if moved := s.spread(ctx, order, time.Hour, time.Time{}); moved != 1 {
+		t.Fatalf("spread told %d, want 1", moved)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("spread waited for the turns of closed connections")
+	}
+	awaitReset(t, moves)
+}
