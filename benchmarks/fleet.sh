@@ -19,7 +19,10 @@
 # VARIANTS (default "netpoll event netpoll-fixed"; netpoll-fixed is
 # netpoll with fixed 64 KiB windows, fan-out runs only; a variant ending in
 # "@base", e.g. event@base, runs BASE_BIN, an older build, instead),
-# PARTS (default "idle fanout register": which scenarios run).
+# PARTS (default "idle fanout register": which scenarios run), CLIENT
+# (the load connections' client, grpc or lean; default grpc; a variant
+# ending in ":lean" or ":grpc", e.g. event:lean or event@base:lean, says
+# its own).
 set -uo pipefail
 bin=${1:?usage: fleet.sh HERALD_BIN OUT}
 out=${2:?usage: fleet.sh HERALD_BIN OUT}
@@ -50,9 +53,10 @@ failed=0
 run() {
   local label=$1; shift
   echo "== [$label] loadgen $*"
-  local res herald=$work/herald
-  [[ $label == *@base ]] && herald=$work/herald-base
-  res=$(taskset -c "$ccpu" "$loadgen" -herald-bin "$herald" ${COMMIT:+-commit "$COMMIT"} "$@" 2>/dev/null)
+  local res herald=$work/herald client=${CLIENT:-grpc}
+  [[ $label == *:* ]] && client=${label##*:}
+  [[ ${label%:*} == *@base ]] && herald=$work/herald-base
+  res=$(taskset -c "$ccpu" "$loadgen" -herald-bin "$herald" -client "$client" ${COMMIT:+-commit "$COMMIT"} "$@" 2>/dev/null)
   grep -v '^{' <<<"$res"
   grep '^{' <<<"$res" | sed "s/^{/{\"variant\":\"$label\",/" >>"$out"
   grep -q '"ok":true' <<<"$res" || failed=1
@@ -84,9 +88,11 @@ args_of() {
 }
 
 variant_runs() {
-  local v=$1 a
-  a=$(args_of "${v%@base}")
-  if [ "${v%@base}" != netpoll-fixed ] && has_part idle; then
+  local v=$1 a t
+  t=${v%:*}
+  t=${t%@base}
+  a=$(args_of "$t")
+  if [ "$t" != netpoll-fixed ] && has_part idle; then
     for n in 5000 10000 19000; do
       run "$v" -scenario idle -conns "$n" -herald-args "$a"
     done
@@ -96,7 +102,7 @@ variant_runs() {
     run "$v" -scenario fanout -subs 10000 -changes 20 -back-to-back -herald-args "$a"
     run "$v" -scenario fanout -subs 10000 -changes 10 -herald-args "$a"
   fi
-  if [ "${v%@base}" != netpoll-fixed ] && has_part register; then
+  if [ "$t" != netpoll-fixed ] && has_part register; then
     run "$v" -scenario register -conns 20 -duration 10s -herald-args "$a"
   fi
 }

@@ -26,7 +26,7 @@ type Push struct {
 // its own goroutine: every server request is acknowledged at once, so
 // Herald never closes it for silence.
 type Conn struct {
-	raw    *nacostest.Client
+	raw    wire
 	onPush func(Push) // called on the reader goroutine; may be nil
 
 	closing    atomic.Bool
@@ -60,7 +60,7 @@ const callTimeout = 10 * time.Second
 // the stream and waits until Herald has registered the session. onPush,
 // if not nil, sees every push after it was acknowledged.
 func Open(ctx context.Context, addr string, onPush func(Push)) (*Conn, error) {
-	raw, err := nacostest.Dial(ctx, addr, clientDialOptions()...)
+	raw, err := dialWire(ctx, addr)
 	if err != nil {
 		return nil, err
 	}

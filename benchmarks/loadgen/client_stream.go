@@ -13,22 +13,11 @@ import (
 // read acknowledges server requests until the stream ends.
 func (c *Conn) read() {
 	defer close(c.done)
-	for {
-		m, err := c.raw.Recv()
-		if err != nil {
-			if !c.closing.Load() {
-				c.err = fmt.Errorf("stream ended: %w", err)
-			}
-			return
-		}
-		if err := c.handle(m); err != nil {
-			if !c.closing.Load() {
-				c.err = err
-			}
-			_ = c.raw.Close()
-			return
-		}
+	err := c.raw.Serve(c.handle)
+	if !c.closing.Load() {
+		c.err = err
 	}
+	_ = c.raw.Close()
 }
 
 // serverRequest is the part of a server request the load generator reads:

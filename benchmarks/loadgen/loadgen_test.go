@@ -140,3 +140,43 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestLeanClientSmoke runs fan-out and register with the lean client over
+// both of Herald's transports: every push is acknowledged, every call
+// answered, as with grpc-go.
+func TestLeanClientSmoke(t *testing.T) {
+	for _, tr := range []string{"netpoll", "event"} {
+		args := []string{"-grpc.transport", tr}
+		t.Run(tr+"/fanout", func(t *testing.T) {
+			for _, backToBack := range []bool{false, true} {
+				rep := smoke(t, Config{Scenario: "fanout", Client: ClientLean, HeraldArgs: args, Fanout: FanoutConfig{
+					Subs: 30, Changes: 5, BackToBack: backToBack, Concurrency: 10, Service: "fan",
+					ChangeTimeout: 10 * time.Second, DrainTimeout: 10 * time.Second,
+				}})
+				if r := rep.Fanout; r.DeliveredFinal != 30 || (!backToBack && r.Delivered != 150) {
+					t.Errorf("back-to-back %v: delivered %d, final %d; want 150 paced, 30 final", backToBack, r.Delivered, r.DeliveredFinal)
+				}
+				if rep.Client != ClientLean {
+					t.Errorf("report says client %q", rep.Client)
+				}
+			}
+		})
+		t.Run(tr+"/config", func(t *testing.T) {
+			rep := smoke(t, Config{Scenario: "fanout", Client: ClientLean, HeraldArgs: args, Fanout: FanoutConfig{
+				Subs: 20, Changes: 3, Concurrency: 10, Service: "fan", Kind: KindConfig,
+				ChangeTimeout: 10 * time.Second, DrainTimeout: 10 * time.Second,
+			}})
+			if r := rep.Fanout; r.Delivered != 60 {
+				t.Errorf("config pushes acked %d, want 60", r.Delivered)
+			}
+		})
+		t.Run(tr+"/register", func(t *testing.T) {
+			rep := smoke(t, Config{Scenario: "register", Client: ClientLean, HeraldArgs: args, Register: RegisterConfig{
+				Conns: 3, Count: 200, Concurrency: 3,
+			}})
+			if r := rep.Register; r.Ops != 600 || r.Errors != 0 {
+				t.Errorf("register: %d ops, %d errors; want 600, 0", r.Ops, r.Errors)
+			}
+		})
+	}
+}

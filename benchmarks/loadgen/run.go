@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ type Config struct {
 	HeraldArgs []string // extra Herald flags, after the load generator's own
 	HeraldEnv  []string // extra Herald environment (NAME=value), e.g. GOGC=50
 	Commit     string   // labels the report; "" asks git in RepoRoot
+	Client     string   // the load connections' client: ClientGRPC ("" too) or ClientLean
 	Timeout    time.Duration
 	Idle       IdleConfig
 	Fanout     FanoutConfig
@@ -36,6 +38,7 @@ type Report struct {
 	Started  time.Time       `json:"started"`
 	Command  []string        `json:"command"`
 	Commit   string          `json:"commit,omitempty"`
+	Client   string          `json:"client"`
 	Herald   HeraldInfo      `json:"herald"`
 	Machine  Machine         `json:"machine"`
 	LoadEnd  string          `json:"loadAvgEnd"`
@@ -63,6 +66,8 @@ const maxTimeout = time.Hour
 // Validate checks the sizes of the chosen scenario.
 func (c *Config) Validate() error {
 	switch {
+	case c.Client != "" && c.Client != ClientGRPC && c.Client != ClientLean:
+		return fmt.Errorf("client must be %s or %s, got %q", ClientGRPC, ClientLean, c.Client)
 	case c.Timeout <= 0 || c.Timeout > maxTimeout:
 		return fmt.Errorf("timeout must be within (0, %s], got %s", maxTimeout, c.Timeout)
 	case c.Scenario == "idle" && (c.Idle.Conns < 1 || c.Idle.Services < 1 || c.Idle.Samples < 1):
@@ -93,7 +98,7 @@ func (c *Config) Validate() error {
 // Herald, within cfg.Timeout. The report says whether the run succeeded.
 func Run(ctx context.Context, cfg Config) *Report {
 	rep := &Report{Scenario: cfg.Scenario, Started: time.Now().UTC().Truncate(time.Second),
-		Command: os.Args, Machine: DescribeMachine(), Commit: cfg.Commit}
+		Command: os.Args, Machine: DescribeMachine(), Commit: cfg.Commit, Client: cmp.Or(cfg.Client, ClientGRPC)}
 	if rep.Commit == "" {
 		rep.Commit = gitCommit(cfg.RepoRoot)
 	}
@@ -113,6 +118,7 @@ func run(ctx context.Context, cfg Config, rep *Report) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	ctx = withClient(ctx, cfg.Client)
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("run timeout (%s) reached", cfg.Timeout))
 	defer cancel()
 	dir, err := os.MkdirTemp("", "herald-loadgen-")

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,17 @@ func run() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("LOADGEN_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen: cpu profile:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep := loadgen.Run(ctx, cfg)
 	if err := rep.WriteSummary(os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -79,6 +91,7 @@ func parseFlags(args []string) (loadgen.Config, error) {
 		heraldArgs = fs.String("herald-args", "", "extra herald flags, space-separated, e.g. \"-grpc.writeBufferSize 4096\"")
 		heraldEnv  = fs.String("herald-env", "", "extra herald environment, space-separated NAME=value, e.g. \"GOGC=50\"")
 		repo       = fs.String("repo", "", "herald repository root (default: found from the working directory)")
+		client     = fs.String("client", loadgen.ClientGRPC, "load connections' HTTP/2 client: grpc (grpc-go) or lean (h2c: Framer and hpack, one goroutine per connection)")
 		commit     = fs.String("commit", "", "label for the herald under test (default: git commit of -repo)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -95,7 +108,7 @@ func parseFlags(args []string) (loadgen.Config, error) {
 		}
 	}
 	cfg := loadgen.Config{
-		Scenario: *scenario, HeraldBin: *bin, RepoRoot: root, Commit: *commit,
+		Scenario: *scenario, HeraldBin: *bin, RepoRoot: root, Commit: *commit, Client: *client,
 		HeraldArgs: strings.Fields(*heraldArgs), HeraldEnv: strings.Fields(*heraldEnv), Timeout: *timeout,
 		Idle: loadgen.IdleConfig{Conns: orDefault(*conns, 5000), Services: *services, Concurrency: *concur,
 			Settle: *settle, Samples: *samples, SampleEvery: time.Second},
