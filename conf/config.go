@@ -56,12 +56,13 @@ type GRPCConfig struct {
 	// Default 10485760 (10 MiB, Nacos's own inbound limit); must be within
 	// 1024..67108864.
 	MaxMessageBytes int `yaml:"maxMessageBytes" help:"largest client message accepted, in bytes"`
-	// Transport serves the listener: "netpoll" (Kitex on its epoll loop),
-	// "gonet" (Kitex, a goroutine per connection over net.Conn) or "event"
-	// (Herald's event transport: gnet event loops with x/net/http2
-	// framing, no goroutine per idle connection, no TLS). All enforce
-	// MaxMessageBytes. Default netpoll. The Kitex buffer and window keys
-	// below apply to netpoll and gonet only.
+	// Transport serves the listener: "event" (Herald's event transport:
+	// gnet event loops with x/net/http2 framing, no goroutine per idle
+	// connection), "netpoll" (Kitex on its epoll loop) or "gonet" (Kitex,
+	// a goroutine per connection over net.Conn). All enforce
+	// MaxMessageBytes. Default event. A TLS listener is served by Kitex on
+	// gonet whatever this says. The Kitex buffer and window keys below
+	// apply to netpoll and gonet only.
 	Transport string `yaml:"transport" help:"gRPC transport: netpoll|gonet (Kitex) or event"`
 	// WriteBufferSize is Kitex's per-connection HTTP/2 write batch buffer,
 	// in bytes (0 = write each frame directly). Default 32768.
@@ -336,7 +337,7 @@ const (
 	defaultAckTimeout      = 5 * time.Second
 	minAckTimeout          = 100 * time.Millisecond
 	defaultGRPCBufferSize  = 32 << 10
-	defaultGRPCTransport   = "netpoll"
+	defaultGRPCTransport   = "event"
 	maxGRPCBufferSize      = 16 << 20
 	maxGRPCWindowSize      = 1 << 30
 	defaultGRPCWindow      = 65535 // HTTP/2's initial window, fixed

@@ -19,7 +19,7 @@ func TestDefault(t *testing.T) {
 		{"node", c.Node, wantNode},
 		{"grpc.addr", c.GRPC.Addr, ":9848"},
 		{"grpc.maxMessageBytes", c.GRPC.MaxMessageBytes, 10485760},
-		{"grpc.transport", c.GRPC.Transport, "netpoll"},
+		{"grpc.transport", c.GRPC.Transport, "event"},
 		{"http.addr", c.HTTP.Addr, ":8848"},
 		{"admin.addr", c.Admin.Addr, "127.0.0.1:8850"},
 		{"upstream.kind", c.Upstream.Kind, "embedded"},

@@ -84,10 +84,6 @@ func defaultLimits() LimitsConfig {
 func (c *Config) validateSecurity(add func(error)) {
 	add(checkListenerTLS("grpc.tls", c.GRPC.TLS))
 	add(checkListenerTLS("http.tls", c.HTTP.TLS))
-	if c.GRPC.TLS.Enabled() && c.GRPC.Transport == "event" {
-		add(fieldErrorf("grpc.tls", "the event transport (grpc.transport: event) serves no TLS; "+
-			"use grpc.transport netpoll or gonet (Kitex; TLS connections are served on gonet)"))
-	}
 	u := c.Upstream.Nacos.TLS
 	if (u.CertFile == "") != (u.KeyFile == "") {
 		add(fieldErrorf("upstream.nacos.tls.certFile", "a client certificate needs both certFile and keyFile"))

@@ -21,8 +21,7 @@ func TestValidateSecurity(t *testing.T) {
 	}{
 		{"grpc tls", func(c *Config) { c.GRPC.TLS = ListenerTLS{CertFile: file, KeyFile: file} }, ""},
 		{"grpc tls gonet", func(c *Config) { c.GRPC.Transport, c.GRPC.TLS = "gonet", ListenerTLS{CertFile: file, KeyFile: file} }, ""},
-		{"grpc tls event", func(c *Config) { c.GRPC.Transport, c.GRPC.TLS = "event", ListenerTLS{CertFile: file, KeyFile: file} },
-			"grpc.tls: the event transport (grpc.transport: event) serves no TLS"},
+		{"grpc tls event", func(c *Config) { c.GRPC.Transport, c.GRPC.TLS = "event", ListenerTLS{CertFile: file, KeyFile: file} }, ""},
 		{"grpc tls without key", func(c *Config) { c.GRPC.TLS = ListenerTLS{CertFile: file} }, "grpc.tls.certFile: TLS needs both"},
 		{"http tls missing file", func(c *Config) { c.HTTP.TLS = ListenerTLS{CertFile: file, KeyFile: missing} }, "http.tls.keyFile: open"},
 		{"client ca without tls", func(c *Config) { c.HTTP.TLS = ListenerTLS{ClientCAFile: file} }, "http.tls.clientCAFile: needs http.tls.certFile"},

@@ -28,7 +28,7 @@ import (
 type Options struct {
 	Addr            string        // listen address; default ":9848"
 	MaxMessageBytes int           // largest request body (errorCode 400 above); a gRPC message over it + 64 KiB, declared or inflated, drops the connection; default 10 MiB
-	Transport       string        // TransportNetpoll (default), TransportGonet (both Kitex) or TransportEvent
+	Transport       string        // TransportEvent (default), TransportNetpoll or TransportGonet (both Kitex); TLS is always served by Kitex on gonet
 	IdleTimeout     time.Duration // idle time before a ClientDetectionRequest; default 20s
 	DetectTimeout   time.Duration // time to answer it; default 5s
 	PushQueue       int           // queued server messages per connection; default 1024
@@ -71,7 +71,7 @@ func (o *Options) defaults() {
 		o.MaxMessageBytes = 10 << 20
 	}
 	if o.Transport == "" {
-		o.Transport = TransportNetpoll
+		o.Transport = TransportEvent
 	}
 	def(&o.IdleTimeout, 20*time.Second)
 	def(&o.DetectTimeout, 5*time.Second)

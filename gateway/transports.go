@@ -15,8 +15,9 @@ const (
 	// TransportGonet is Kitex on gonet: one goroutine per connection over
 	// the standard library's net.Conn.
 	TransportGonet = kitex.PollerGonet
-	// TransportEvent is Herald's event transport: gnet event loops with
-	// x/net/http2 framing, no goroutine per idle connection; no TLS.
+	// TransportEvent is Herald's event transport (the default): gnet event
+	// loops with x/net/http2 framing, no goroutine per idle connection. It
+	// serves no TLS: a TLS listener is served by Kitex on gonet.
 	TransportEvent = "event"
 )
 
@@ -32,14 +33,17 @@ func (o *Options) inboundLimit() int { return o.MaxMessageBytes + metadataSlack 
 // newTransport builds the transport Options.Transport names.
 func (s *Server) newTransport() (transport.Transport, error) {
 	base := transport.Options{Addr: s.opts.Addr, InboundLimit: s.opts.inboundLimit(), Logger: s.log}
+	kitexOn := func(poller string) transport.Transport {
+		return kitex.New(kitex.Options{Options: base, Poller: poller, ExitWait: s.opts.ExitWait,
+			Tuning: s.opts.Kitex, TLS: s.opts.TLS})
+	}
 	switch s.opts.Transport {
 	case TransportNetpoll, TransportGonet:
-		return kitex.New(kitex.Options{Options: base, Poller: s.opts.Transport, ExitWait: s.opts.ExitWait,
-			Tuning: s.opts.Kitex, TLS: s.opts.TLS}), nil
+		return kitexOn(s.opts.Transport), nil
 	case TransportEvent:
 		if s.opts.TLS != nil {
-			return nil, fmt.Errorf("grpc transport %s serves no TLS: use %s or %s for a TLS listener",
-				TransportEvent, TransportNetpoll, TransportGonet)
+			s.log.Info("grpc TLS is served on Kitex gonet (the event transport serves no TLS)")
+			return kitexOn(TransportGonet), nil
 		}
 		return event.New(event.Options{Options: base, MaxPending: s.opts.PushQueue * 16 << 10}), nil
 	default:

@@ -16,7 +16,6 @@ func TestEdgeReachesTLSCoreWithCredentials(t *testing.T) {
 	ca := tlstest.NewCA(t, "core")
 	pair := ca.Server(t.TempDir())
 	coreCfg := authCoreConfig(t)
-	coreCfg.GRPC.Transport = conf.Default().GRPC.Transport // TLS is served by Kitex
 	files := conf.ListenerTLS{CertFile: pair.CertFile, KeyFile: pair.KeyFile}
 	coreCfg.GRPC.TLS, coreCfg.HTTP.TLS = files, files
 	core := startCore(t, coreCfg)

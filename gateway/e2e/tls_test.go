@@ -33,8 +33,7 @@ func tlsHerald(t *testing.T, ca *tlstest.CA, certDir, clientCA string) *daemon.D
 	t.Helper()
 	pair := ca.Server(certDir)
 	cfg := testConfig(t)
-	// TLS is served by a Kitex transport: the event transport has none.
-	cfg.GRPC.Transport = conf.Default().GRPC.Transport
+	// TLS is served by Kitex on gonet whatever grpc.transport says.
 	files := conf.ListenerTLS{CertFile: pair.CertFile, KeyFile: pair.KeyFile, ClientCAFile: clientCA}
 	cfg.GRPC.TLS, cfg.HTTP.TLS = files, files
 	return startHerald(t, cfg)
@@ -197,7 +196,6 @@ func TestEdgeReachesTLSCore(t *testing.T) {
 	clients := tlstest.NewCA(t, "edges")
 	pair := ca.Server(t.TempDir())
 	coreCfg := testConfig(t)
-	coreCfg.GRPC.Transport = conf.Default().GRPC.Transport
 	coreCfg.GRPC.TLS = conf.ListenerTLS{CertFile: pair.CertFile, KeyFile: pair.KeyFile, ClientCAFile: clients.File}
 	core := startCore(t, coreCfg)
 	app := clients.Client(t.TempDir(), "app")
@@ -258,7 +256,6 @@ func servedSerial(t *testing.T, addr, caFile string) string {
 func TestEdgeRefusesUntrustedCore(t *testing.T) {
 	pair := tlstest.NewCA(t, "core").Server(t.TempDir())
 	coreCfg := testConfig(t)
-	coreCfg.GRPC.Transport = conf.Default().GRPC.Transport
 	coreCfg.GRPC.TLS = conf.ListenerTLS{CertFile: pair.CertFile, KeyFile: pair.KeyFile}
 	core := startCore(t, coreCfg)
 	edgeCfg := edgeConfig(t, core.GRPCAddr().String())
