@@ -95,7 +95,9 @@ func New(opts Options) *Transport {
 	}
 }
 
-// Start implements transport.Transport: it returns once the loops run.
+// Start implements transport.Transport: it returns once the listener is
+// bound (gnet's OnBoot). gnet starts its loops right after OnBoot; a
+// connection arriving before they run waits in the accept backlog.
 func (t *Transport) Start(core transport.Core) error {
 	t.core = core
 	booted := make(chan struct{})

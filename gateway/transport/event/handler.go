@@ -14,7 +14,8 @@ type handler struct {
 	booted chan struct{}
 }
 
-// OnBoot records the engine and reports that the loops run.
+// OnBoot records the engine and reports that the listener is bound (the
+// loops start once it returns).
 func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 	h.t.eng = eng
 	close(h.booted)
