@@ -120,21 +120,29 @@ func recordKeys(r *Record) []string {
 // names give distinct keys.
 func appendKeyPart(b []byte, s string) []byte {
 	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if needsEscape(c) {
-			b = append(b, '%', hex[c>>4], hex[c&0xF])
-			continue
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && !escaped[s[i]] {
+			i++
 		}
-		b = append(b, c)
+		b = append(b, s[:i]...) // the plain run at once: names rarely hold any
+		if i == len(s) {
+			break
+		}
+		c := s[i]
+		b = append(b, '%', hex[c>>4], hex[c&0xF])
+		s = s[i+1:]
 	}
 	return b
 }
 
-func needsEscape(c byte) bool {
-	switch c {
-	case '%', '{', '}', '|', ' ', 0x7F:
-		return true
+// escaped marks the bytes appendKeyPart escapes.
+var escaped = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
 	}
-	return c < 0x20
-}
+	for _, c := range []byte{'%', '{', '}', '|', ' ', 0x7F} {
+		t[c] = true
+	}
+	return t
+}()
