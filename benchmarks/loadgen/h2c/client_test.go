@@ -3,6 +3,7 @@ package h2c_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,13 +43,14 @@ func startHerald(t *testing.T, bin, transport string) *loadgen.Herald {
 	return h
 }
 
-// setUp opens the session and waits until Herald has registered it.
-func setUp(t *testing.T, c *h2c.Client) {
+// setUp opens the session, serves its stream with h and waits until
+// Herald has registered it.
+func setUp(t *testing.T, c *h2c.Client, h func(nacostest.Message) error) {
 	t.Helper()
-	if err := c.Setup(t.Context(), map[string]string{"module": "config"}); err != nil {
+	if err := c.Setup(t.Context(), map[string]string{"module": "naming"}); err != nil {
 		t.Fatal(err)
 	}
-	go c.Serve(func(nacostest.Message) error { return nil })
+	go c.Serve(h)
 	for {
 		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 		m, err := c.Request(ctx, "HealthCheckRequest", map[string]any{"requestId": "", "module": "internal"})
@@ -99,7 +101,7 @@ func TestMessagesLargerThanTheWindows(t *testing.T) {
 			}
 			defer c.Close()
 			call(t, c, "ServerCheckRequest", map[string]any{"requestId": "", "module": "internal"})
-			setUp(t, c)
+			setUp(t, c, func(nacostest.Message) error { return nil })
 			content := strings.Repeat("0123456789abcdef", 300<<10/16)
 			key := map[string]any{"module": "config", "dataId": "big", "group": "DEFAULT_GROUP"}
 			publish := map[string]any{"content": content}
@@ -113,6 +115,78 @@ func TestMessagesLargerThanTheWindows(t *testing.T) {
 			for i := range 3 {
 				if got := call(t, c, "ConfigQueryRequest", key).Content; got != content {
 					t.Fatalf("query %d: %d bytes back, want %d intact", i, len(got), len(content))
+				}
+			}
+		})
+	}
+}
+
+// dial opens a connection and runs ServerCheck.
+func dial(t *testing.T, h *loadgen.Herald) *h2c.Client {
+	t.Helper()
+	c, err := h2c.Dial(t.Context(), h.GRPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	call(t, c, "ServerCheckRequest", map[string]any{"requestId": "", "module": "internal"})
+	return c
+}
+
+// TestPushLargerThanTheWindows: a push of 400 instances (well over the
+// 16 KiB frame and the 64 KiB windows) reaches the stream handler whole,
+// over both transports, and the client acknowledges it.
+func TestPushLargerThanTheWindows(t *testing.T) {
+	const n = 400
+	bin := buildHerald(t)
+	for _, tr := range []string{"netpoll", "event"} {
+		t.Run(tr, func(t *testing.T) {
+			h := startHerald(t, bin, tr)
+			sub := dial(t, h)
+			hosts := make(chan int, 8)
+			setUp(t, sub, func(m nacostest.Message) error {
+				var req struct {
+					RequestID   string `json:"requestId"`
+					ServiceInfo struct {
+						Hosts []struct {
+							Port int `json:"port"`
+						} `json:"hosts"`
+					} `json:"serviceInfo"`
+				}
+				if err := json.Unmarshal(m.Body, &req); err != nil {
+					return fmt.Errorf("%s: %w", m.Type, err)
+				}
+				hosts <- len(req.ServiceInfo.Hosts)
+				return sub.Send("NotifySubscriberResponse", map[string]any{"requestId": req.RequestID, "resultCode": 200, "success": true})
+			})
+			service := map[string]any{"module": "naming", "namespace": "public", "groupName": "DEFAULT_GROUP", "serviceName": "big"}
+			subscribe := map[string]any{"subscribe": true, "clusters": ""}
+			for k, v := range service {
+				subscribe[k] = v
+			}
+			call(t, sub, "SubscribeServiceRequest", subscribe)
+
+			pub := dial(t, h)
+			setUp(t, pub, func(nacostest.Message) error { return nil })
+			instances := make([]map[string]any, n)
+			for i := range instances {
+				instances[i] = map[string]any{"ip": "10.1.2.3", "port": 1000 + i, "weight": 1, "healthy": true,
+					"enabled": true, "ephemeral": true, "clusterName": "DEFAULT", "metadata": map[string]string{"zone": "zone-a-with-a-long-name"}}
+			}
+			batch := map[string]any{"type": "batchRegisterInstance", "instances": instances}
+			for k, v := range service {
+				batch[k] = v
+			}
+			call(t, pub, "BatchInstanceRequest", batch)
+			deadline := time.After(20 * time.Second)
+			for {
+				select {
+				case got := <-hosts:
+					if got == n {
+						return
+					}
+				case <-deadline:
+					t.Fatalf("no push of %d instances arrived", n)
 				}
 			}
 		})

@@ -147,10 +147,12 @@ func (c *Client) onData(f *http2.DataFrame) error {
 }
 
 // messages decodes the whole messages data completes; a message that
-// arrived in one frame is decoded where it lies.
+// arrived in one frame is decoded where it lies, one assembled from
+// several is copied out (st.partial is reused below, before the handler
+// runs).
 func (c *Client) messages(st *stream, data []byte) error {
-	buf := data
-	if len(st.partial) > 0 {
+	buf, assembled := data, len(st.partial) > 0
+	if assembled {
 		buf = append(st.partial, data...)
 	}
 	for len(buf) >= grpcPrefix {
@@ -168,7 +170,7 @@ func (c *Client) messages(st *stream, data []byte) error {
 		if err != nil {
 			return err
 		}
-		c.deliver(st, m)
+		c.deliver(st, m, assembled)
 		buf = buf[grpcPrefix+size:]
 	}
 	st.partial = append(st.partial[:0], buf...)
@@ -176,13 +178,17 @@ func (c *Client) messages(st *stream, data []byte) error {
 }
 
 // deliver hands a bidi message to the handler (after the frame) and keeps
-// a unary response (copied: the frame's buffer is reused) for its trailers.
-func (c *Client) deliver(st *stream, m nacostest.Message) {
+// a unary response for its trailers. The frame's buffer lasts until the
+// next frame is read, long enough for the handler; a unary response, or
+// a message assembled in st.partial, is copied.
+func (c *Client) deliver(st *stream, m nacostest.Message, assembled bool) {
+	if assembled || st != c.bidi {
+		m.Body = append([]byte(nil), m.Body...)
+	}
 	if st == c.bidi {
 		c.ready = append(c.ready, m)
 		return
 	}
-	m.Body = append([]byte(nil), m.Body...)
 	st.got = &m
 }
 
