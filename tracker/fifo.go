@@ -1,39 +1,75 @@
 package tracker
 
-// fifo is a slice-backed queue with indexed access: push at the back, pop
-// at the front, amortised O(1). Not safe for concurrent use.
+// fifoBlock is the most items one block of a fifo holds.
+const fifoBlock = 512
+
+// fifo is a queue with indexed access: push at the back, pop at the
+// front, O(1). Its items live in blocks of fifoBlock, so a long queue
+// (the memory store's logs and eviction queue hold up to a million
+// records) grows by adding a block, never by copying what it holds, and
+// gives blocks back as its front is popped. A short queue is one block
+// that grows as a slice does and is compacted as its front advances, so
+// it holds little more than its items. Not safe for concurrent use.
 type fifo[T any] struct {
-	items []T
-	head  int // items[head:] are queued
+	// blocks[0][head:], then blocks[1:]: every block but the last is
+	// full (fifoBlock items), so item i is at (head+i)/fifoBlock.
+	blocks [][]T
+	head   int
+	n      int
 }
 
-func (f *fifo[T]) len() int   { return len(f.items) - f.head }
-func (f *fifo[T]) at(i int) T { return f.items[f.head+i] }
-func (f *fifo[T]) front() T   { return f.items[f.head] }
-func (f *fifo[T]) push(v T)   { f.items = append(f.items, v) }
+func (f *fifo[T]) len() int { return f.n }
+
+func (f *fifo[T]) at(i int) T {
+	j := f.head + i
+	return f.blocks[j/fifoBlock][j%fifoBlock]
+}
+
+func (f *fifo[T]) front() T { return f.blocks[0][f.head] }
+
+func (f *fifo[T]) push(v T) {
+	last := len(f.blocks) - 1
+	if last < 0 || len(f.blocks[last]) == fifoBlock {
+		var b []T
+		if last >= 0 {
+			b = make([]T, 0, fifoBlock) // a long queue: whole blocks
+		}
+		f.blocks = append(f.blocks, b)
+		last++
+	}
+	f.blocks[last] = append(f.blocks[last], v)
+	f.n++
+}
 
 // popFront removes the front item; the queue must not be empty.
 func (f *fifo[T]) popFront() T {
-	v := f.items[f.head]
+	b := f.blocks[0]
+	v := b[f.head]
 	var zero T
-	f.items[f.head] = zero // let the GC have it
+	b[f.head] = zero // let the GC have it
 	f.head++
-	if f.head >= 32 && 2*f.head >= len(f.items) {
+	f.n--
+	switch {
+	case f.head == len(b) && len(f.blocks) > 1:
+		f.blocks[0] = nil
+		f.blocks = f.blocks[1:]
+		f.head = 0
+	case len(f.blocks) == 1 && f.head >= 32 && 2*f.head >= len(b):
 		f.compact()
 	}
 	return v
 }
 
-// compact moves the queued items to the start of the array, and into a
-// smaller one when most of the array is unused.
+// compact moves a one-block queue's items to the start of its block, or
+// into a smaller one when most of the block is unused.
 func (f *fifo[T]) compact() {
-	n := f.len()
-	if cap(f.items) > 4*n+64 {
-		f.items = append(make([]T, 0, 2*n+16), f.items[f.head:]...)
+	b := f.blocks[0]
+	if cap(b) > 4*f.n+64 {
+		f.blocks[0] = append(make([]T, 0, 2*f.n+16), b[f.head:]...)
 	} else {
-		copy(f.items, f.items[f.head:])
-		clear(f.items[n:])
-		f.items = f.items[:n]
+		copy(b, b[f.head:])
+		clear(b[f.n:])
+		f.blocks[0] = b[:f.n]
 	}
 	f.head = 0
 }

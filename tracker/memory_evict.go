@@ -12,6 +12,24 @@ func (s *MemoryStore) log(key []byte) *memLog {
 	return l
 }
 
+// entrySlab is how many entries newEntry allocates at once.
+const entrySlab = 64
+
+// newEntry hands out the next entry of a slab, allocating entrySlab at a
+// time: one allocation instead of 64 on the write path. A slab stays in
+// memory while any of its entries is in the eviction queue; as that
+// queue is in append order, slabs are freed in order too, and at most
+// the newest one is partly used. A released entry's record is cleared,
+// so only its shell waits with the slab.
+func (s *MemoryStore) newEntry() *memEntry {
+	if len(s.slab) == 0 {
+		s.slab = make([]memEntry, entrySlab)
+	}
+	e := &s.slab[0]
+	s.slab = s.slab[1:]
+	return e
+}
+
 // cutoff is the write-time retention bound in epoch ms (0: none yet).
 func (s *MemoryStore) cutoff() uint64 {
 	return uint64(max(s.now().Add(-s.retention).UnixMilli(), 0))
