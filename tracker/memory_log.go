@@ -23,6 +23,10 @@ type logItem struct {
 type memLog struct {
 	items fifo[logItem]
 	last  streamID // the last id issued, 0-0 for a new log
+	// firstMs is the oldest item's millisecond, kept here so that the
+	// write-time trim of a long log, which usually drops nothing, need not
+	// read its oldest block.
+	firstMs uint64
 }
 
 // add appends e with the next id: At's millisecond, or the last id's if
@@ -38,14 +42,17 @@ func (l *memLog) add(e *memEntry) {
 		}
 	}
 	l.last = id
+	if l.items.len() == 0 {
+		l.firstMs = id.ms
+	}
 	l.items.push(logItem{id: id, e: e})
 	e.refs++
 }
 
 // trim drops the items with ids before ms.
 func (l *memLog) trim(ms uint64) {
-	for l.items.len() > 0 && l.items.front().id.ms < ms {
-		release(l.items.popFront().e)
+	for l.items.len() > 0 && l.firstMs < ms {
+		l.popFront()
 	}
 }
 
@@ -54,7 +61,15 @@ func (l *memLog) trim(ms uint64) {
 // queue are both in append order and both lose items only at the front.
 func (l *memLog) dropFront(e *memEntry) {
 	if l.items.len() > 0 && l.items.front().e == e {
-		release(l.items.popFront().e)
+		l.popFront()
+	}
+}
+
+// popFront drops the oldest item.
+func (l *memLog) popFront() {
+	release(l.items.popFront().e)
+	if l.items.len() > 0 {
+		l.firstMs = l.items.front().id.ms
 	}
 }
 
