@@ -186,6 +186,7 @@ func (t *Transport) Stop(ctx context.Context) {
 		t.log.Warn("event loops did not stop in time", "bound", stopBound)
 	}
 	t.calls.Wait(bound) // what closing the connections started
+	t.calls.Retire()
 }
 
 // stopBound bounds Stop's wait for gnet's loops and the releases they start.
