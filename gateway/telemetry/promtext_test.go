@@ -34,6 +34,7 @@ func TestWritePrometheus(t *testing.T) {
 	}
 	rm.Observe("grpc", "InstanceRequest", 3*time.Millisecond, 200)
 	rm.Observe("grpc", "InstanceRequest", 2*time.Second, 500)
+	rm.Observe("grpc", "InstanceRequest", 4*time.Millisecond, 200) // the first one's labels again
 	var buf bytes.Buffer
 	if err := m.WritePrometheus(context.Background(), &buf); err != nil {
 		t.Fatal(err)
@@ -62,22 +63,30 @@ func TestWritePrometheus(t *testing.T) {
 		t.Fatalf("connections: %v", f)
 	}
 	h := fams["herald_request_duration_seconds"].GetMetric()[0].GetHistogram()
-	if h.GetSampleCount() != 2 || h.GetSampleSum() < 2 {
+	if h.GetSampleCount() != 3 || h.GetSampleSum() < 2 {
 		t.Errorf("request histogram count %d sum %v", h.GetSampleCount(), h.GetSampleSum())
 	}
 	for _, b := range h.GetBucket() {
 		wantCum := uint64(0)
 		if b.GetUpperBound() >= 0.005 {
-			wantCum = 1
+			wantCum = 2
 		}
 		if b.GetUpperBound() >= 2.5 {
-			wantCum = 2
+			wantCum = 3
 		}
 		if b.GetCumulativeCount() != wantCum {
 			t.Errorf("bucket le=%v count %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), wantCum)
 		}
 	}
-	if n := len(fams["herald_requests_total"].GetMetric()); n != 2 {
-		t.Errorf("requests_total has %d series, want 2 (codes 200 and 500)", n)
+	byCode := map[string]float64{}
+	for _, m := range fams["herald_requests_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "code" {
+				byCode[l.GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if len(byCode) != 2 || byCode["200"] != 2 || byCode["500"] != 1 {
+		t.Errorf("requests_total by code %v, want 200: 2, 500: 1", byCode)
 	}
 }

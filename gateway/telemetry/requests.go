@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -17,6 +18,21 @@ import (
 type RequestMetrics struct {
 	count metric.Int64Counter
 	hist  metric.Float64Histogram
+	// labels caches the attribute sets by requestLabels: building them
+	// allocated four times per request. The keys are bounded as the
+	// label values are.
+	labels sync.Map // requestLabels -> *requestSets
+}
+
+type requestLabels struct {
+	protocol, typ string
+	code          int
+}
+
+// requestSets are one label combination's attributes: the counter's
+// (protocol, type, code) and the histogram's (protocol, type).
+type requestSets struct {
+	count, hist metric.MeasurementOption
 }
 
 // NewRequestMetrics makes the request instruments.
@@ -39,7 +55,19 @@ func (m *Metrics) NewRequestMetrics() (*RequestMetrics, error) {
 // known request types, so label cardinality stays small.
 func (r *RequestMetrics) Observe(protocol, typ string, d time.Duration, code int) {
 	ctx := context.Background()
-	p, t := attribute.String("protocol", protocol), attribute.String("type", typ)
-	r.count.Add(ctx, 1, metric.WithAttributes(p, t, attribute.String("code", strconv.Itoa(code))))
-	r.hist.Record(ctx, d.Seconds(), metric.WithAttributes(p, t))
+	sets := r.sets(requestLabels{protocol, typ, code})
+	r.count.Add(ctx, 1, sets.count)
+	r.hist.Record(ctx, d.Seconds(), sets.hist)
+}
+
+func (r *RequestMetrics) sets(l requestLabels) *requestSets {
+	if v, ok := r.labels.Load(l); ok {
+		return v.(*requestSets)
+	}
+	p, t := attribute.String("protocol", l.protocol), attribute.String("type", l.typ)
+	v, _ := r.labels.LoadOrStore(l, &requestSets{
+		count: metric.WithAttributeSet(attribute.NewSet(p, t, attribute.String("code", strconv.Itoa(l.code)))),
+		hist:  metric.WithAttributeSet(attribute.NewSet(p, t)),
+	})
+	return v.(*requestSets)
 }
