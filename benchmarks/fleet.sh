@@ -11,8 +11,10 @@
 # ...), a fresh Herald per run: idle memory at 5,000, 10,000 and 19,000
 # subscribed connections, back-to-back fan-out to 5,000 and 10,000, paced
 # fan-out to 10,000 (change-to-ack), register/deregister over 20
-# connections. Every JSON line goes to OUT (the floor's with
-# "scenario":"floor"), the summaries to stdout.
+# connections. Every JSON line goes to OUT, tagged with its variant and
+# round (the floor's with "scenario":"floor"), the summaries to stdout;
+# go run ./benchmarks/cmd/fleetsum [-base VARIANT] OUT turns OUT into
+# ratios per round (to the floor, and to a base variant).
 #
 # Environment: ROUNDS (default 3), SERVER_CPU (0), CLIENT_CPU (1),
 # LOADGEN, TCPFLOOR (built binaries; default: go build into a temp dir),
@@ -58,7 +60,7 @@ run() {
   [[ ${label%:*} == *@base ]] && herald=$work/herald-base
   res=$(taskset -c "$ccpu" "$loadgen" -herald-bin "$herald" -client "$client" ${COMMIT:+-commit "$COMMIT"} "$@" 2>/dev/null)
   grep -v '^{' <<<"$res"
-  grep '^{' <<<"$res" | sed "s/^{/{\"variant\":\"$label\",/" >>"$out"
+  grep '^{' <<<"$res" | sed "s/^{/{\"variant\":\"$label\",\"round\":$r,/" >>"$out"
   grep -q '"ok":true' <<<"$res" || failed=1
 }
 
@@ -76,7 +78,7 @@ floor_run() {
   taskset -c "$ccpu" "$floor" -role client -addr "$addr" -conns "$n" || failed=1
   wait "$spid" || failed=1
   tail -1 "$work/floor.out"
-  tail -1 "$work/floor.out" | sed 's/^{/{"scenario":"floor","variant":"floor",/' >>"$out"
+  tail -1 "$work/floor.out" | sed "s/^{/{\"scenario\":\"floor\",\"variant\":\"floor\",\"round\":$r,/" >>"$out"
 }
 
 args_of() {
