@@ -123,54 +123,10 @@ func TestAuthGoSDK(t *testing.T) {
 	cw.waitFor(t, "v2", chainWait)
 }
 
-// TestAuthWrongPassword: a client with a wrong password is built (its
-// login error is only logged, as against Nacos) and every request is
-// refused "user not found!": nothing is registered.
-func TestAuthWrongPassword(t *testing.T) {
-	d := startHerald(t, authConfig(t))
-	bad := namingAs(t, d, "dev", "writer", "wrong")
-	_, err := bad.RegisterInstance(instance("orders", "10.20.0.9", 80))
-	wantRefused(t, "register with a wrong password", err, "user not found!")
-	good := namingAs(t, d, "dev", "writer", "pw-writer")
-	w := newWatcher()
-	subscribe(t, good, w, vo.SubscribeParam{ServiceName: "orders"})
-	mustRegister(t, good, instance("orders", "10.20.0.1", 80))
-	// The refused instance was sent first: had it been registered, it
-	// would be listed with the marker.
-	w.waitFor(t, "only the authenticated instance", wait, hasAddrs("10.20.0.1:80"))
-}
-
-// TestAuthReadOnly: a user with read rights on a namespace subscribes and
-// sees its services, but its registration is refused with an error and
-// nothing is registered.
-func TestAuthReadOnly(t *testing.T) {
-	d := startHerald(t, authConfig(t))
-	writer := namingAs(t, d, "dev", "writer", "pw-writer")
-	mustRegister(t, writer, instance("orders", "10.20.0.1", 80))
-	reader := namingAs(t, d, "dev", "reader", "pw-reader")
-	w := newWatcher()
-	subscribe(t, reader, w, vo.SubscribeParam{ServiceName: "orders"})
-	w.waitFor(t, "the reader sees the writer's instance", wait, hasAddrs("10.20.0.1:80"))
-
-	_, err := reader.RegisterInstance(instance("orders", "10.20.0.2", 80))
-	wantRefused(t, "register as a read-only user", err, "authorization failed!")
-	// The refused instance was sent first: had it been registered, it
-	// would be listed with the marker (from a second client: one client
-	// holds one instance per service, as in Nacos).
-	mustRegister(t, namingAs(t, d, "dev", "writer", "pw-writer"), instance("orders", "10.20.0.3", 80))
-	w.waitFor(t, "the marker instance and not the reader's", wait, hasAddrs("10.20.0.1:80", "10.20.0.3:80"))
-
-	rc := configAs(t, d, "dev", "reader", "pw-reader")
-	if err := rc.ListenConfig(vo.ConfigParam{DataId: "x", Group: "G", OnChange: func(_, _, _, _ string) {}}); err != nil {
-		t.Fatalf("a reader's listen: %v", err)
-	}
-	_, err = rc.PublishConfig(vo.ConfigParam{DataId: "x", Group: "G", Content: "no"})
-	wantRefused(t, "publish as a read-only user", err, "authorization failed!")
-}
-
 // TestAuthOtherNamespace: a user without rights on a namespace sees
-// nothing of it: subscribing, querying and reading configuration are
-// refused up front, never answered empty.
+// nothing of it: querying, listing and reading configuration are refused
+// up front, never answered empty (subscribing too: see
+// TestAuthOtherNamespaceSubscribe).
 func TestAuthOtherNamespace(t *testing.T) {
 	d := startHerald(t, authConfig(t))
 	writer := namingAs(t, d, "dev", "writer", "pw-writer")
@@ -179,11 +135,12 @@ func TestAuthOtherNamespace(t *testing.T) {
 
 	// One refused call per client: after three refusals of one call the
 	// Go SDK reconnects, and v2.3.2 races with itself (a data race in its
-	// rpc_client) if the same client is used while it does.
+	// rpc_client) if the same client is used while it does. A refused
+	// subscribe is left for the redo, and the redo on that reconnect races
+	// inside the SDK whatever the test does: TestAuthOtherNamespaceSubscribe
+	// (auth_norace_test.go) checks it, built without -race.
 	outsider := func() naming_client.INamingClient { return namingAs(t, d, "dev", "prodonly", "pw-prodonly") }
-	err := outsider().Subscribe(&vo.SubscribeParam{ServiceName: "orders", SubscribeCallback: newWatcher().callback})
-	wantRefused(t, "subscribe to another user's namespace", err, "authorization failed!")
-	_, err = outsider().SelectAllInstances(vo.SelectAllInstancesParam{ServiceName: "orders"})
+	_, err := outsider().SelectAllInstances(vo.SelectAllInstancesParam{ServiceName: "orders"})
 	wantRefused(t, "query another user's namespace", err, "authorization failed!")
 	_, err = outsider().GetAllServicesInfo(vo.GetAllServiceInfoParam{NameSpace: "dev", PageNo: 1, PageSize: 10})
 	wantRefused(t, "list another user's namespace", err, "authorization failed!")
