@@ -12,10 +12,14 @@ import (
 // Two links on one core: b registers, a subscribes. The core restarts
 // empty; b's redo restores the registration, a's redo the subscription.
 // a's subscriber sees no empty or partial list, and no push at all until a
-// real change.
+// real change. a's grace must outlast b's way back: a request b had in
+// flight when the core stopped can hold its redo for the request timeout
+// (3 s), and a grace shorter than that (it was 300 ms) lets the core's
+// empty answer to a's redo stand long enough to be forwarded, as
+// designed, which made this test fail about one run in 15.
 func TestCoreRestartPushesOnlyRealDifferences(t *testing.T) {
 	c := startCore(t, "127.0.0.1:0")
-	a := newLink(t, Options{Servers: []string{c.addr}, ResyncGrace: 300 * time.Millisecond})
+	a := newLink(t, Options{Servers: []string{c.addr}, ResyncGrace: 5 * time.Second})
 	b := newLink(t, Options{Servers: []string{c.addr}})
 	waitReady(t, a)
 	waitReady(t, b)
