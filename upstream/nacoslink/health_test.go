@@ -1,11 +1,14 @@
 package nacoslink
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/herald-gateway/herald/upstream"
 )
 
 // freezer is a TCP proxy to an upstream whose existing connections can be
@@ -17,6 +20,7 @@ type freezer struct {
 	mu       sync.Mutex // protects frozenAt and conns
 	frozenAt time.Time
 	conns    []net.Conn
+	dropped  chan struct{} // gets a token whenever frozen bytes are dropped
 }
 
 func newFreezer(t *testing.T, target string) *freezer {
@@ -25,7 +29,7 @@ func newFreezer(t *testing.T, target string) *freezer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &freezer{ln: ln, target: target}
+	f := &freezer{ln: ln, target: target, dropped: make(chan struct{}, 1)}
 	go f.accept()
 	t.Cleanup(f.close)
 	return f
@@ -47,14 +51,15 @@ func (f *freezer) accept() {
 		f.conns = append(f.conns, c, up)
 		f.mu.Unlock()
 		opened := time.Now()
-		go f.pipe(up, c, opened)
-		go f.pipe(c, up, opened)
+		go f.pipe(up, c, opened, true)
+		go f.pipe(c, up, opened, false)
 	}
 }
 
 // pipe copies src to dst until either closes, dropping the bytes once the
-// connection (opened at opened) is frozen.
-func (f *freezer) pipe(dst, src net.Conn, opened time.Time) {
+// connection (opened at opened) is frozen; bytes dropped on their way
+// upstream are signalled on dropped.
+func (f *freezer) pipe(dst, src net.Conn, opened time.Time, toCore bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
@@ -65,6 +70,12 @@ func (f *freezer) pipe(dst, src net.Conn, opened time.Time) {
 		f.mu.Lock()
 		frozen := !f.frozenAt.IsZero() && opened.Before(f.frozenAt)
 		f.mu.Unlock()
+		if frozen && toCore {
+			select {
+			case f.dropped <- struct{}{}:
+			default:
+			}
+		}
 		if frozen {
 			continue
 		}
@@ -83,11 +94,17 @@ func (f *freezer) freeze() {
 
 func (f *freezer) close() {
 	f.ln.Close()
+	f.cut()
+}
+
+// cut closes every connection so far; later ones are proxied as usual.
+func (f *freezer) cut() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, c := range f.conns {
 		c.Close()
 	}
+	f.conns = nil
 }
 
 // A hung upstream (no answers, nothing closed) fails three health checks
@@ -103,6 +120,49 @@ func TestFailedHealthChecksReconnect(t *testing.T) {
 		st := l.Status().Connection
 		if !st.Connected || st.ConnectionID == first || st.Reconnects < 1 {
 			return fmt.Errorf("connection %+v", st)
+		}
+		return nil
+	})
+}
+
+// A request in flight when the connection ends fails then, not at its
+// timeout (Kitex fails a connection's streams when it closes): a
+// registration sent into a hung upstream whose connection is then closed
+// returns when it closes (kept for the redo), and the redo on the next
+// connection delivers it. The timeout is a minute, so waiting it out
+// would fail the test's bounds.
+func TestRequestInFlightEndsWithTheConnection(t *testing.T) {
+	c := startCore(t, "127.0.0.1:0")
+	f := newFreezer(t, c.addr)
+	l := newLink(t, Options{Servers: []string{f.ln.Addr().String()}, RequestTimeout: time.Minute, HealthInterval: time.Minute})
+	waitReady(t, l)
+	first := l.Status().Connection.ConnectionID
+	f.freeze()
+	k := svc("in-flight")
+	done := make(chan error, 1)
+	go func() { done <- l.Register(context.Background(), "client-1", k, []upstream.Instance{inst("10.0.0.1", 80)}) }()
+	select {
+	case <-f.dropped: // the registration is on the wire, going nowhere
+	case err := <-done:
+		t.Fatalf("Register returned %v before its request was sent", err)
+	case <-time.After(wait):
+		t.Fatal("the registration's request never reached the proxy")
+	}
+	f.cut()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Register: %v (want nil: kept for the redo)", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Register still waits after its connection closed")
+	}
+	eventually(t, "the registration redone on a new connection", func() error {
+		if id := l.Status().Connection.ConnectionID; id == first {
+			return fmt.Errorf("still connection %s", id)
+		}
+		if got := coreCount(t, c, k); got != 1 {
+			return fmt.Errorf("core has %d instances", got)
 		}
 		return nil
 	})
