@@ -140,7 +140,9 @@ func TestRequestInFlightEndsWithTheConnection(t *testing.T) {
 	f.freeze()
 	k := svc("in-flight")
 	done := make(chan error, 1)
-	go func() { done <- l.Register(context.Background(), "client-1", k, []upstream.Instance{inst("10.0.0.1", 80)}) }()
+	go func() {
+		done <- l.Register(context.Background(), "client-1", k, []upstream.Instance{inst("10.0.0.1", 80)})
+	}()
 	select {
 	case <-f.dropped: // the registration is on the wire, going nowhere
 	case err := <-done:
