@@ -12,11 +12,13 @@ import (
 // Two links on one core: b registers, a subscribes. The core restarts
 // empty; b's redo restores the registration, a's redo the subscription.
 // a's subscriber sees no empty or partial list, and no push at all until a
-// real change. a's grace must outlast b's way back: a request b had in
-// flight when the core stopped can hold its redo for the request timeout
-// (3 s), and a grace shorter than that (it was 300 ms) lets the core's
-// empty answer to a's redo stand long enough to be forwarded, as
-// designed, which made this test fail about one run in 15.
+// real change. a's grace must outlast b's way back to the new core: with
+// a grace of 300 ms, the core's empty answer to a's redo sometimes stood
+// long enough to be forwarded, as designed, and the test failed about one
+// run in 15. What delays b's redo that long is not established: a request
+// in flight when the connection closes ends then
+// (TestRequestInFlightEndsWithTheConnection), so it is not the request
+// timeout, as first thought.
 func TestCoreRestartPushesOnlyRealDifferences(t *testing.T) {
 	c := startCore(t, "127.0.0.1:0")
 	a := newLink(t, Options{Servers: []string{c.addr}, ResyncGrace: 5 * time.Second})
