@@ -93,7 +93,7 @@ func newChainRun(cfg ChainConfig) *chainRun {
 // onPush records subscriber sub's ack of the change its push carries.
 func (r *chainRun) onPush(sub int, p Push) {
 	i := p.FirstPort - changePort(0)
-	if p.Hosts == 0 || i < 1 || i > r.cfg.Changes || (i-1)%r.cfg.Services != sub%r.cfg.Services {
+	if i < 1 || i > r.cfg.Changes || (i-1)%r.cfg.Services != sub%r.cfg.Services {
 		return
 	}
 	r.acks[sub] = append(r.acks[sub], ack{i, p.AckedAt})

@@ -16,7 +16,6 @@ import (
 // acknowledged it.
 type Push struct {
 	RequestID string
-	Hosts     int
 	FirstPort int       // serviceInfo.hosts[0].port; 0 with no hosts
 	Config    bool      // a ConfigChangeNotifyRequest (it names no content)
 	AckedAt   time.Time // when the ack had been written to the stream

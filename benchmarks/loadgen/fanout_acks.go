@@ -49,7 +49,7 @@ func (r *fanoutRun) onPush(sub int, p Push) {
 	if p.Config {
 		i = int(r.cur.Load())
 	}
-	if !p.Config && p.Hosts == 0 || i < 1 || i > r.cfg.Changes {
+	if i < 1 || i > r.cfg.Changes {
 		r.other.Add(1)
 		return
 	}
