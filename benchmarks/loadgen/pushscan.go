@@ -25,8 +25,8 @@ type jsonServerRequest struct {
 }
 
 // readServerRequest reads body's serverRequest: scanned in place when the
-// body is valid JSON with no escapes, else (or when the scan meets
-// anything it would read differently) through encoding/json. Decoding
+// body is plain JSON (ASCII, no escapes), else (or when the scan meets
+// anything it might read differently) through encoding/json. Decoding
 // every push whole was about a quarter of the lean load generator's CPU in
 // a paced fan-out to 10,000 (encoding/json.Unmarshal in its profile),
 // enough to make the load generator, not Herald, set the pace.
@@ -45,17 +45,17 @@ func readServerRequest(body []byte) (serverRequest, error) {
 	return r, nil
 }
 
-// scanServerRequest is readServerRequest's fast path. It reads requestId
-// from the top object and serviceInfo.hosts[0].port, skipping everything
-// else, and gives up (ok false) wherever encoding/json might read the body
-// differently: a body that is not an object, one of those keys twice, or
-// spelt in another case (encoding/json matches names case-insensitively),
-// or a value of another type than a string id, an object or null, an
-// array or null, and an integer port.
+// scanServerRequest is readServerRequest's fast path: one pass that checks
+// the body's syntax as it goes (it answers only for valid JSON) and reads
+// requestId from the top object and serviceInfo.hosts[0].port, skipping
+// the rest. It gives up (ok false) wherever encoding/json might read the
+// body differently or where it does not follow JSON that far: a body that
+// is not an object, a string with an escape or a byte outside printable
+// ASCII, nesting deeper than maxDepth, one of those keys twice or spelt in
+// another case (encoding/json matches names case-insensitively), or a
+// value of another type than a string id, an object or null, an array or
+// null, and an integer port.
 func scanServerRequest(b []byte) (r serverRequest, ok bool) {
-	if bytes.IndexByte(b, '\\') >= 0 || !json.Valid(b) {
-		return r, false
-	}
 	s := scanner{b: b}
 	if s.peek() != '{' {
 		return r, false
@@ -64,24 +64,18 @@ func scanServerRequest(b []byte) (r serverRequest, ok bool) {
 	ok = s.object(func(key []byte) bool {
 		switch {
 		case string(key) == "requestId":
-			if seenID || s.peek() != '"' {
-				return false
-			}
-			seenID, r.RequestID = true, string(s.str())
+			id, ok := s.str()
+			seenID, r.RequestID = !seenID, string(id)
+			return ok && seenID
 		case string(key) == "serviceInfo":
-			if seenInfo {
-				return false
-			}
-			seenInfo = true
-			return s.orNull('{', func() bool { return s.serviceInfo(&r.FirstPort) })
+			seenInfo = !seenInfo
+			return seenInfo && s.orNull('{', func() bool { return s.serviceInfo(&r.FirstPort) })
 		case foldsTo(key, "requestId", "serviceInfo"):
 			return false
-		default:
-			s.skip()
 		}
-		return true
+		return s.skip()
 	})
-	return r, ok
+	return r, ok && s.end()
 }
 
 // serviceInfo reads the object's hosts[0].port into port.
@@ -90,25 +84,19 @@ func (s *scanner) serviceInfo(port *int) bool {
 	return s.object(func(key []byte) bool {
 		switch {
 		case string(key) == "hosts":
-			if seen {
-				return false
-			}
-			seen = true
-			return s.orNull('[', func() bool {
+			seen = !seen
+			return seen && s.orNull('[', func() bool {
 				return s.array(func(i int) bool {
 					if i > 0 {
-						s.skip()
-						return true
+						return s.skip()
 					}
 					return s.peek() == '{' && s.firstHost(port)
 				})
 			})
 		case foldsTo(key, "hosts"):
 			return false
-		default:
-			s.skip()
 		}
-		return true
+		return s.skip()
 	})
 }
 
@@ -118,19 +106,15 @@ func (s *scanner) firstHost(port *int) bool {
 	return s.object(func(key []byte) bool {
 		switch {
 		case string(key) == "port":
-			if seen {
-				return false
-			}
-			seen = true
-			n, err := strconv.Atoi(string(s.literal()))
+			seen = !seen
+			digits, ok := s.number()
+			n, err := strconv.Atoi(string(digits)) // fails for fractions and exponents, as encoding/json does
 			*port = n
-			return err == nil
+			return seen && ok && err == nil
 		case foldsTo(key, "port"):
 			return false
-		default:
-			s.skip()
 		}
-		return true
+		return s.skip()
 	})
 }
 
@@ -142,8 +126,7 @@ func (s *scanner) orNull(open byte, read func() bool) bool {
 	case open:
 		return read()
 	case 'n':
-		s.literal()
-		return true
+		return s.word("null")
 	}
 	return false
 }
@@ -158,109 +141,180 @@ func foldsTo(key []byte, names ...string) bool {
 	return false
 }
 
-// scanner walks valid JSON with no escapes: every quote opens or closes a
-// string.
+// maxDepth bounds the nesting the scanner follows.
+const maxDepth = 64
+
+// scanner reads JSON in place. Each reading method checks the syntax of
+// what it reads and reports false, leaving the scan to be abandoned, on
+// anything it does not accept.
 type scanner struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	depth int
 }
 
-func (s *scanner) space() {
+// peek skips white space and returns the next byte, 0 at the end.
+func (s *scanner) peek() byte {
 	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
 		s.i++
 	}
-}
-
-func (s *scanner) peek() byte {
-	s.space()
+	if s.i == len(s.b) {
+		return 0
+	}
 	return s.b[s.i]
 }
 
-// str reads the string at s.i; the bytes are the body's.
-func (s *scanner) str() []byte {
-	end := s.i + 1 + bytes.IndexByte(s.b[s.i+1:], '"')
-	v := s.b[s.i+1 : end]
-	s.i = end + 1
-	return v
+// end reports whether only white space is left.
+func (s *scanner) end() bool { return s.peek() == 0 && s.i == len(s.b) }
+
+// str reads a string of printable ASCII without escapes; the bytes are
+// the body's.
+func (s *scanner) str() ([]byte, bool) {
+	if s.peek() != '"' {
+		return nil, false
+	}
+	for j := s.i + 1; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			v := s.b[s.i+1 : j]
+			s.i = j + 1
+			return v, true
+		case c < 0x20 || c >= 0x7f || c == '\\':
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
-// literal reads the number, true, false or null at s.i; the bytes are
-// the body's.
-func (s *scanner) literal() []byte {
-	s.space()
+// number reads a JSON number; the bytes are the body's.
+func (s *scanner) number() ([]byte, bool) {
+	s.peek()
 	start := s.i
-	for s.i < len(s.b) && !delimiter(s.b[s.i]) {
+	if s.i < len(s.b) && s.b[s.i] == '-' {
 		s.i++
 	}
-	return s.b[start:s.i]
-}
-
-func delimiter(c byte) bool {
-	return c == ',' || c == ']' || c == '}' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
-}
-
-// skip passes over the value at s.i.
-func (s *scanner) skip() {
-	switch s.peek() {
-	case '"':
-		s.str()
-	case '{', '[':
-		depth := 0
-		for ; ; s.i++ {
-			switch s.b[s.i] {
-			case '"':
-				s.str()
-				s.i--
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					s.i++
-					return
-				}
-			}
-		}
-	default:
-		s.literal()
+	switch {
+	case s.i < len(s.b) && s.b[s.i] == '0':
+		s.i++
+	case !s.digits():
+		return nil, false
 	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if !s.digits() {
+			return nil, false
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		if !s.digits() {
+			return nil, false
+		}
+	}
+	return s.b[start:s.i], true
 }
 
-// object walks the object at s.i, calling member with s.i at each
-// member's value; member reads or skips the value, or returns false to
-// give up.
+// digits reads one or more decimal digits.
+func (s *scanner) digits() bool {
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	return s.i > start
+}
+
+// word reads the literal w.
+func (s *scanner) word(w string) bool {
+	s.peek()
+	if !bytes.HasPrefix(s.b[s.i:], []byte(w)) {
+		return false
+	}
+	s.i += len(w)
+	return true
+}
+
+// skip reads any value.
+func (s *scanner) skip() bool {
+	switch c := s.peek(); {
+	case c == '"':
+		_, ok := s.str()
+		return ok
+	case c == '{':
+		return s.object(func([]byte) bool { return s.skip() })
+	case c == '[':
+		return s.array(func(int) bool { return s.skip() })
+	case c == 't':
+		return s.word("true")
+	case c == 'f':
+		return s.word("false")
+	case c == 'n':
+		return s.word("null")
+	}
+	_, ok := s.number()
+	return ok
+}
+
+// object reads the object at s.i, calling member with s.i at each
+// member's value; member must read the value, or return false to give up.
 func (s *scanner) object(member func(key []byte) bool) bool {
-	s.i++ // '{'
+	if s.depth++; s.depth > maxDepth || s.peek() != '{' {
+		return false
+	}
+	s.i++
+	if s.peek() == '}' {
+		s.i++
+		s.depth--
+		return true
+	}
 	for {
+		key, ok := s.str()
+		if !ok || s.peek() != ':' {
+			return false
+		}
+		s.i++
+		if !member(key) {
+			return false
+		}
 		switch s.peek() {
-		case '}':
-			s.i++
-			return true
 		case ',':
 			s.i++
-			continue
-		}
-		key := s.str()
-		s.peek()
-		s.i++ // ':'
-		s.space()
-		if !member(key) {
+		case '}':
+			s.i++
+			s.depth--
+			return true
+		default:
 			return false
 		}
 	}
 }
 
-// array walks the array at s.i, calling elem with s.i at each element.
+// array reads the array at s.i, calling elem with s.i at each element;
+// elem must read it, or return false to give up.
 func (s *scanner) array(elem func(i int) bool) bool {
-	s.i++ // '['
+	if s.depth++; s.depth > maxDepth || s.peek() != '[' {
+		return false
+	}
+	s.i++
+	if s.peek() == ']' {
+		s.i++
+		s.depth--
+		return true
+	}
 	for n := 0; ; n++ {
+		if !elem(n) {
+			return false
+		}
 		switch s.peek() {
-		case ']':
-			s.i++
-			return true
 		case ',':
 			s.i++
-		}
-		if !elem(n) {
+		case ']':
+			s.i++
+			s.depth--
+			return true
+		default:
 			return false
 		}
 	}

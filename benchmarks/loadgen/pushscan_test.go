@@ -85,6 +85,17 @@ func TestScanServerRequestGivesUp(t *testing.T) {
 		`{"serviceInfo":{"hosts":[],"hosts":[{"port":4}]}}`,
 		`{"requestId":"1"`, // truncated
 		`""`,               // not an object
+		`{"requestId":"1",}`,
+		`{"requestId":"1"}x`,
+		`{"a":01,"requestId":"1"}`,
+		`{"a":tru,"requestId":"1"}`,
+		`{"a":[1,],"requestId":"1"}`,
+		`{"a" 1,"requestId":"1"}`,
+		`{"a":-,"requestId":"1"}`,
+		`{"a":1.,"requestId":"1"}`,
+		`{"a":"` + "\x01" + `","requestId":"1"}`,
+		`{"a":"é","requestId":"1"}`,
+		`{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"requestId":"1"}`,
 		``,
 	} {
 		if r, ok := scanServerRequest([]byte(body)); ok {

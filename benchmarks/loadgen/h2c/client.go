@@ -103,6 +103,7 @@ func Dial(ctx context.Context, addr string) (*Client, error) {
 		connWin: 65535, initWin: 65535, maxFrame: 16384, streams: map[uint32]*stream{},
 		served: make(chan struct{}), done: make(chan struct{})}
 	c.fr = http2.NewFramer(&c.wbuf, c.br)
+	c.fr.SetReuseFrames() // a frame is handled before the next is read
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.fr.MaxHeaderListSize = 1 << 20
 	c.enc = hpack.NewEncoder(&c.hbuf)

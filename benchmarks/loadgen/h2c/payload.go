@@ -61,7 +61,7 @@ func decodePayload(p []byte) (nacostest.Message, error) {
 		case fieldMetadata:
 			return eachBytesField(v, func(num protowire.Number, v []byte) error {
 				if num == fieldType {
-					m.Type = string(v)
+					m.Type = typeName(v)
 				}
 				return nil
 			})
@@ -104,4 +104,17 @@ func eachBytesField(p []byte, f func(protowire.Number, []byte) error) error {
 		p = p[n:]
 	}
 	return nil
+}
+
+// knownTypes are the message types a load connection meets by the
+// thousand; typeName returns them without allocating.
+var knownTypes = [...]string{"NotifySubscriberRequest", "ConfigChangeNotifyRequest", "ClientDetectionRequest"}
+
+func typeName(v []byte) string {
+	for _, t := range knownTypes {
+		if string(v) == t {
+			return t
+		}
+	}
+	return string(v)
 }
