@@ -33,6 +33,14 @@ type conn struct {
 	// lastActive is the UnixNano time of the last request or stream message
 	// from the client.
 	lastActive atomic.Int64
+	// out is the bidi stream's writer, set once by setUp (under mu); nil
+	// before. Pushes read it without the lock: markClosed closes it, and
+	// a closed outbox refuses what is sent.
+	out atomic.Pointer[outbox]
+	// who is what push outcomes say of the client (Client), rebuilt under
+	// mu whenever setUp or setUser changes it, and read without the lock
+	// once per push event.
+	who atomic.Pointer[fanout.ClientInfo]
 
 	// regMu serialises what this connection holds elsewhere (registry
 	// slots, hub subscriptions) with its release on close, so nothing is
@@ -43,7 +51,6 @@ type conn struct {
 	mu     sync.Mutex
 	closed bool
 	client *clientInfo // set by ConnectionSetupRequest; nil before
-	out    *outbox     // the bidi stream's writer; nil before setup
 	probe  *pendingAck // the outstanding ClientDetectionRequest
 	// regs maps each service this connection fills a slot in to the
 	// slot's instances (kept for the registration grace, grace.go).
@@ -59,8 +66,20 @@ type conn struct {
 // setUser records the user behind the connection's requests (permit.go).
 func (c *conn) setUser(name string) {
 	c.mu.Lock()
-	c.user = name
+	if c.user != name {
+		c.user = name
+		c.updateWhoLocked()
+	}
 	c.mu.Unlock()
+}
+
+// updateWhoLocked rebuilds who from client and user.
+func (c *conn) updateWhoLocked() {
+	who := fanout.ClientInfo{IP: c.remoteIP, User: c.user}
+	if c.client != nil {
+		who = fanout.ClientInfo{IP: c.client.IP, Version: c.client.Version, App: c.client.AppName, User: c.user}
+	}
+	c.who.Store(&who)
 }
 
 // clientInfo is what the client told us in ConnectionSetupRequest.
@@ -98,6 +117,7 @@ func newConn(nc transport.Conn, now time.Time, closer func(*conn, string)) *conn
 		regs:     make(map[upstream.ServiceKey][]upstream.Instance),
 	}
 	c.touch(now)
+	c.updateWhoLocked() // not shared yet
 	return c
 }
 
@@ -132,7 +152,9 @@ func (c *conn) setUp(info *clientInfo, out *outbox) error {
 	case c.client != nil:
 		return errAlreadySetUp
 	}
-	c.client, c.out = info, out
+	c.client = info
+	c.out.Store(out)
+	c.updateWhoLocked()
 	return nil
 }
 
@@ -161,8 +183,8 @@ func (c *conn) markClosed() (regs map[upstream.ServiceKey][]upstream.Instance, m
 	c.closed = true
 	regs, moving = c.regs, c.moving
 	c.regs, c.probe = nil, nil
-	if c.out != nil {
-		c.out.closeLocked()
+	if out := c.out.Load(); out != nil {
+		out.closeLocked()
 	}
 	return regs, moving, true
 }

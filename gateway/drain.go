@@ -156,7 +156,7 @@ func (s *Server) spread(ctx context.Context, conns []*conn, window time.Duration
 // the client was told.
 func (s *Server) move(c *conn) bool {
 	c.mu.Lock()
-	out, told := c.out, c.closed || c.moving
+	out, told := c.out.Load(), c.closed || c.moving
 	if !told && out != nil {
 		c.moving, c.movedAt = true, time.Now()
 		s.moves.begin(c.id) // with moving: a release from now on ends it

@@ -79,14 +79,11 @@ func (e pushEncoder) config(t fanout.Topic, st upstream.ConfigState, tenant stri
 // Send implements fanout.Subscriber: it queues the push on the stream.
 // The Hub matches the acknowledgement by requestId.
 func (c *conn) Send(p *fanout.Push) error {
-	c.mu.Lock()
-	out := c.out
-	closed := c.closed
-	c.mu.Unlock()
-	if closed || out == nil {
+	out := c.out.Load()
+	if out == nil {
 		return errConnClosed
 	}
-	return out.sendFrame(p.Frame)
+	return out.sendFrame(p.Frame) // refused once markClosed closed it
 }
 
 // Encoder implements fanout.Subscriber: every gRPC connection shares one
@@ -94,14 +91,7 @@ func (c *conn) Send(p *fanout.Push) error {
 func (c *conn) Encoder() fanout.Encoder { return c.enc }
 
 // Client implements fanout.Subscriber.
-func (c *conn) Client() fanout.ClientInfo {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.client == nil {
-		return fanout.ClientInfo{IP: c.remoteIP, User: c.user}
-	}
-	return fanout.ClientInfo{IP: c.client.IP, Version: c.client.Version, App: c.client.AppName, User: c.user}
-}
+func (c *conn) Client() fanout.ClientInfo { return *c.who.Load() }
 
 // Close implements fanout.Subscriber: the Hub closes connections that
 // stop acknowledging.

@@ -108,7 +108,7 @@ func (s *Server) probe(c *conn, now time.Time) {
 		return
 	}
 	c.mu.Lock()
-	out := c.out
+	out := c.out.Load()
 	if c.closed || out == nil {
 		c.mu.Unlock()
 		return
