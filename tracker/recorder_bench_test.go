@@ -1,7 +1,9 @@
 package tracker
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -78,3 +80,43 @@ func fanoutOutcomes(n int) []fanout.Outcome {
 	}
 	return outs
 }
+
+// BenchmarkRecorderHandoff measures the Recorder without a store's cost:
+// outcomes observed, turned into records and batched, into a store that
+// only counts them. Run with -cpu 1 it is the hand-off's cost on a
+// gateway pinned to one core.
+func BenchmarkRecorderHandoff(b *testing.B) {
+	rec := NewRecorder(&countingStore{}, RecorderOptions{Node: "herald-0", Buffer: recorderBenchEvents})
+	defer rec.Close()
+	outs := fanoutOutcomes(recorderBenchEvents)
+	own0 := processCPU(b)
+	b.ResetTimer()
+	for i := range b.N {
+		base := time.Now()
+		for j := range outs {
+			outs[j].At = base
+			rec.Observe(outs[j])
+		}
+		want := uint64((i + 1) * len(outs))
+		for rec.Stats().Written < want {
+			if rec.Stats().Dropped > 0 {
+				b.Fatal("recorder dropped outcomes")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	b.StopTimer()
+	events := float64(b.N * len(outs))
+	b.ReportMetric((processCPU(b)-own0)/events*1e9, "cpu-ns/event")
+}
+
+// countingStore stores nothing; it counts what it is given.
+type countingStore struct{ n atomic.Int64 }
+
+func (s *countingStore) Append(_ context.Context, recs []Record) error {
+	s.n.Add(int64(len(recs)))
+	return nil
+}
+func (s *countingStore) Find(context.Context, Query) (Page, error) { return Page{}, nil }
+func (s *countingStore) Trim(context.Context, time.Time) error     { return nil }
+func (s *countingStore) Close() error                              { return nil }

@@ -20,7 +20,7 @@ func (r *Recorder) collect() {
 	for {
 		select {
 		case o := <-r.queue:
-			batch = append(batch, toRecord(o, r.opts.Node))
+			batch = r.takeQueued(append(batch, toRecord(o, r.opts.Node)))
 			if len(batch) < r.opts.Batch {
 				continue
 			}
@@ -42,6 +42,22 @@ func (r *Recorder) collect() {
 		}
 		batch = r.emptyBatch()
 	}
+}
+
+// takeQueued adds what else is queued to batch, up to a full batch,
+// without waiting: outcomes come in bursts (a fan-out's), and a
+// non-blocking receive costs a fraction of the three-way select above
+// (which was a quarter of the Recorder's CPU when it ran per outcome).
+func (r *Recorder) takeQueued(batch []Record) []Record {
+	for len(batch) < r.opts.Batch {
+		select {
+		case o := <-r.queue:
+			batch = append(batch, toRecord(o, r.opts.Node))
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // emptyBatch is a written batch's array back from writeLoop or, while
