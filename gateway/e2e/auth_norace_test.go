@@ -4,8 +4,11 @@
 // reconnects, and its redo on that reconnect is a data race inside
 // nacos-sdk-go v2.3.2's rpc_client (the status the reconnect writes while
 // the redo's request reads it; see restart_test.go), whatever the test
-// does. Refusals of calls the SDK does not redo (queries, listings,
-// config reads) run under -race in auth_test.go.
+// does. TestAuthOtherNamespace refuses only queries, listings and config
+// reads, one per client, and ran under -race until a clean-clone CI run
+// (2026-12-08) caught the same race in one of its clients: the SDK's
+// connection event redid a subscription on a reconnect while the
+// reconnect wrote the status.
 
 //go:build !race
 
@@ -14,8 +17,36 @@ package e2e
 import (
 	"testing"
 
+	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 )
+
+// TestAuthOtherNamespace: a user without rights on a namespace sees
+// nothing of it: querying, listing and reading configuration are refused
+// up front, never answered empty (subscribing too: see
+// TestAuthOtherNamespaceSubscribe).
+func TestAuthOtherNamespace(t *testing.T) {
+	d := startHerald(t, authConfig(t))
+	writer := namingAs(t, d, "dev", "writer", "pw-writer")
+	mustRegister(t, writer, instance("orders", "10.20.0.1", 80))
+	mustPublish(t, configAs(t, d, "dev", "writer", "pw-writer"), vo.ConfigParam{DataId: "secret.yaml", Group: "G", Content: "s"})
+
+	// One refused call per client: after three refusals of one call the
+	// Go SDK reconnects, and v2.3.2 races with itself (a data race in its
+	// rpc_client) if the same client is used while it does.
+	outsider := func() naming_client.INamingClient { return namingAs(t, d, "dev", "prodonly", "pw-prodonly") }
+	_, err := outsider().SelectAllInstances(vo.SelectAllInstancesParam{ServiceName: "orders"})
+	wantRefused(t, "query another user's namespace", err, "authorization failed!")
+	_, err = outsider().GetAllServicesInfo(vo.GetAllServiceInfoParam{NameSpace: "dev", PageNo: 1, PageSize: 10})
+	wantRefused(t, "list another user's namespace", err, "authorization failed!")
+	oc := configAs(t, d, "dev", "prodonly", "pw-prodonly")
+	if got, err := oc.GetConfig(vo.ConfigParam{DataId: "secret.yaml", Group: "G"}); err == nil || got != "" {
+		t.Fatalf("an outsider read dev's config: %q, %v", got, err)
+	}
+	// In its own namespace the same user works.
+	own := namingAs(t, d, "prod", "prodonly", "pw-prodonly")
+	mustRegister(t, own, instance("orders", "10.30.0.1", 80))
+}
 
 // TestAuthOtherNamespaceSubscribe: subscribing to a namespace the user
 // has no rights on is refused, not answered with an empty service.
