@@ -34,6 +34,12 @@ func readServerRequest(body []byte) (serverRequest, error) {
 	if r, ok := scanServerRequest(body); ok {
 		return r, nil
 	}
+	return decodeServerRequest(body)
+}
+
+// decodeServerRequest is readServerRequest through encoding/json: the
+// fallback, and the reading the scan is held to.
+func decodeServerRequest(body []byte) (serverRequest, error) {
 	var j jsonServerRequest
 	if err := json.Unmarshal(body, &j); err != nil {
 		return serverRequest{}, err

@@ -8,20 +8,6 @@ import (
 	"github.com/herald-gateway/herald/upstream"
 )
 
-// viaJSON is what encoding/json reads of body: the answer the scan must
-// match whenever it answers.
-func viaJSON(body []byte) (serverRequest, error) {
-	var j jsonServerRequest
-	if err := json.Unmarshal(body, &j); err != nil {
-		return serverRequest{}, err
-	}
-	r := serverRequest{RequestID: j.RequestID}
-	if len(j.ServiceInfo.Hosts) > 0 {
-		r.FirstPort = j.ServiceInfo.Hosts[0].Port
-	}
-	return r, nil
-}
-
 func pushBody(t *testing.T, id string, hosts ...upstream.Instance) []byte {
 	t.Helper()
 	b, err := json.Marshal(nacoswire.NotifySubscriberRequest{
@@ -63,7 +49,7 @@ func TestScanServerRequestReadsPushes(t *testing.T) {
 		if !ok || got != c.want {
 			t.Errorf("%s: scan = %+v, %v; want %+v, true", name, got, ok, c.want)
 		}
-		if j, err := viaJSON(c.body); err != nil || j != c.want {
+		if j, err := decodeServerRequest(c.body); err != nil || j != c.want {
 			t.Errorf("%s: encoding/json reads %+v, %v; the case is wrong", name, j, err)
 		}
 	}
@@ -102,7 +88,7 @@ func TestScanServerRequestGivesUp(t *testing.T) {
 			t.Errorf("%s: scan answered %+v; it must give up", body, r)
 		}
 		got, err := readServerRequest([]byte(body))
-		want, wantErr := viaJSON([]byte(body))
+		want, wantErr := decodeServerRequest([]byte(body))
 		if got != want || (err == nil) != (wantErr == nil) {
 			t.Errorf("%s: read %+v, %v; encoding/json %+v, %v", body, got, err, want, wantErr)
 		}
@@ -116,7 +102,7 @@ func FuzzReadServerRequest(f *testing.F) {
 	f.Add([]byte(`{"serviceInfo":{"hosts":[{"port":-0}]}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := readServerRequest(body)
-		want, wantErr := viaJSON(body)
+		want, wantErr := decodeServerRequest(body)
 		if (err == nil) != (wantErr == nil) || (err == nil && got != want) {
 			t.Fatalf("%q: read %+v, %v; encoding/json %+v, %v", body, got, err, want, wantErr)
 		}
@@ -146,7 +132,7 @@ func BenchmarkReadServerRequest(b *testing.B) {
 	})
 	b.Run("encoding-json", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := viaJSON(body); err != nil {
+			if _, err := decodeServerRequest(body); err != nil {
 				b.Fatal(err)
 			}
 		}
