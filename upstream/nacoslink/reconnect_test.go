@@ -15,15 +15,15 @@ import (
 // real change. a's grace must outlast b's way back to the new core: with
 // a grace of 300 ms, the core's empty answer to a's redo sometimes stood
 // long enough to be forwarded, as designed, and the test failed about one
-// run in 15. b's way back is about 3 s long in one run of four or five
-// (20-40 ms otherwise): its first reconnect reaches the stopping core in
+// run in 15. b's way back was about 3 s long in one run of four or five
+// (20-40 ms otherwise): its first reconnect reached the stopping core in
 // the instant between gnet v2.9.7's engine stop signalling the event
-// loops and its acceptor stopping. The acceptor still accepts the
-// connection and hands it to a loop that no longer runs, so the socket is
-// neither served nor closed (the transport's OnOpen never sees it), and
-// b's ServerCheckRequest waits out the link's 3 s request timeout. A
-// goroutine dump shows it waiting for headers on an established
-// connection.
+// loops and its acceptor stopping, and was accepted onto a loop that no
+// longer ran, so b's ServerCheckRequest waited out the link's 3 s request
+// timeout. The event transport now shuts its listener before the loops
+// stop (event.Transport.shutListener; gateway's
+// TestEventStopClosesEveryAcceptedConnection); the grace stays long, as
+// b's way back also includes the link's reconnect backoff.
 func TestCoreRestartPushesOnlyRealDifferences(t *testing.T) {
 	c := startCore(t, "127.0.0.1:0")
 	a := newLink(t, Options{Servers: []string{c.addr}, ResyncGrace: 5 * time.Second})

@@ -26,9 +26,11 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	gerrors "github.com/panjf2000/gnet/v2/pkg/errors"
 	"golang.org/x/sys/unix"
 
 	"github.com/herald-gateway/herald/gateway/transport"
@@ -76,6 +78,9 @@ type Transport struct {
 	cancel context.CancelFunc
 	runErr chan error // gnet.Run's result
 	calls  callGroup
+	// shut is set once Stop has shut the listener: gnet then reports the
+	// acceptor's failed accept as errors, which are the shutdown itself.
+	shut atomic.Bool
 
 	// mu protects conns and stopping.
 	mu       sync.Mutex
@@ -104,7 +109,7 @@ func (t *Transport) Start(core transport.Core) error {
 	h := &handler{t: t, booted: booted}
 	opts := []gnet.Option{
 		gnet.WithMulticore(t.opts.Loops == 0),
-		gnet.WithLogger(gnetLogger{t.log}),
+		gnet.WithLogger(gnetLogger{t.log, &t.shut}),
 		gnet.WithReuseAddr(true),
 	}
 	if t.opts.Loops > 0 {
@@ -169,12 +174,13 @@ func (t *Transport) Stop(ctx context.Context) {
 	}
 	t.calls.Wait(ctx) // unary calls under way may finish
 	t.cancel()
+	t.shutListener()
 	// gnet's shutdown waits for every loop to see its stop task; the wait
 	// is bounded so a loop that never wakes cannot hang the daemon's stop
 	// (it is logged, and its goroutine is left behind).
 	bound, cancel := context.WithTimeout(context.Background(), stopBound)
 	defer cancel()
-	if err := t.eng.Stop(bound); err != nil && !errors.Is(err, context.Canceled) {
+	if err := t.eng.Stop(bound); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, gerrors.ErrEngineInShutdown) {
 		t.log.Warn("event loops did not stop in time", "err", err, "bound", stopBound)
 	}
 	select {
@@ -187,6 +193,28 @@ func (t *Transport) Stop(ctx context.Context) {
 	}
 	t.calls.Wait(bound) // what closing the connections started
 	t.calls.Retire()
+}
+
+// shutListener stops the listening socket before the loops stop. gnet
+// v2.9.7's engine tells its event loops to stop before its acceptor; a
+// connection accepted in between is handed to a loop that no longer runs
+// and is neither served nor closed. Shut for reading, the socket takes no
+// more connections (new ones are refused, those not yet accepted are
+// reset), and the acceptor's next accept fails, which ends the acceptor
+// and starts the engine's shutdown: so the acceptor is always gone before
+// the loops are told to stop, and each connection it handed over is
+// opened, and closed, by its loop.
+func (t *Transport) shutListener() {
+	fd, err := t.eng.Dup()
+	if err != nil {
+		t.log.Debug("grpc listener already closed", "err", err)
+		return
+	}
+	defer unix.Close(fd)
+	t.shut.Store(true)
+	if err := unix.Shutdown(fd, unix.SHUT_RD); err != nil {
+		t.log.Warn("shut grpc listener", "err", err)
+	}
 }
 
 // stopBound bounds Stop's wait for gnet's loops and the releases they start.
@@ -208,17 +236,24 @@ func (t *Transport) track(c *h2conn, live bool) bool {
 	return true
 }
 
-// gnetLogger sends gnet's own log lines to slog.
-type gnetLogger struct{ log *slog.Logger }
+// gnetLogger sends gnet's own log lines to slog; once the listener is
+// shut, its warnings and errors are logged at debug level.
+type gnetLogger struct {
+	log  *slog.Logger
+	shut *atomic.Bool
+}
 
 func (l gnetLogger) Debugf(f string, a ...any) {
 	l.log.Debug(fmt.Sprintf(f, a...), "component", "gnet")
 }
-func (l gnetLogger) Infof(f string, a ...any) { l.log.Debug(fmt.Sprintf(f, a...), "component", "gnet") }
-func (l gnetLogger) Warnf(f string, a ...any) { l.log.Warn(fmt.Sprintf(f, a...), "component", "gnet") }
-func (l gnetLogger) Errorf(f string, a ...any) {
-	l.log.Error(fmt.Sprintf(f, a...), "component", "gnet")
-}
-func (l gnetLogger) Fatalf(f string, a ...any) {
-	l.log.Error(fmt.Sprintf(f, a...), "component", "gnet")
+func (l gnetLogger) Infof(f string, a ...any)  { l.log.Debug(fmt.Sprintf(f, a...), "component", "gnet") }
+func (l gnetLogger) Warnf(f string, a ...any)  { l.at(slog.LevelWarn, f, a) }
+func (l gnetLogger) Errorf(f string, a ...any) { l.at(slog.LevelError, f, a) }
+func (l gnetLogger) Fatalf(f string, a ...any) { l.at(slog.LevelError, f, a) }
+
+func (l gnetLogger) at(level slog.Level, f string, a []any) {
+	if l.shut.Load() {
+		level = slog.LevelDebug
+	}
+	l.log.Log(context.Background(), level, fmt.Sprintf(f, a...), "component", "gnet")
 }
