@@ -40,7 +40,7 @@ func TestChangeRecords(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := fanout.Outcome{Event: fanout.EventChanged, At: time.UnixMilli(1000), Revision: 2,
 				Topic: fanout.ConfigTopic(cfgState(0, nil).Key), Value: cfgState(2, tc.next), Prior: cfgState(1, tc.prior)}
-			r := toRecord(o, "n1")
+			r := toRecord(o, "n1", nil)
 			if r.Result != tc.op || r.Md5 != tc.md5 || r.Bytes != tc.size || !r.IsChange() || r.Kind != KindConfig ||
 				r.ClientIP != "" || r.Service != "app.yaml" || r.Revision != 2 || r.PushID != "" {
 				t.Fatalf("record %+v; want op %s md5 %s size %d", r, tc.op, tc.md5, tc.size)
@@ -60,7 +60,7 @@ func TestReportedRecordLatest(t *testing.T) {
 	for ip, want := range map[string]string{"10.0.0.1": upstream.Md5Hex("v: 1"), "10.0.0.2": beta.Md5} {
 		o := fanout.Outcome{Event: fanout.EventReported, At: time.UnixMilli(1000), Client: fanout.ClientInfo{IP: ip},
 			Topic: fanout.ConfigTopic(st.Key), Digest: "old", Value: st}
-		if r := toRecord(o, "n1"); r.Result != "reported" || r.Md5 != "old" || r.LatestMd5 != want || r.IsChange() {
+		if r := toRecord(o, "n1", nil); r.Result != "reported" || r.Md5 != "old" || r.LatestMd5 != want || r.IsChange() {
 			t.Fatalf("%s: %+v, want latestMd5 %s", ip, r, want)
 		}
 	}

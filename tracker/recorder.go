@@ -65,6 +65,7 @@ type Recorder struct {
 	free    chan []Record // writeLoop -> collect: written batches, cleared, to fill again
 	done    chan struct{}
 	stop    sync.Once // closes done
+	traces  traceHex  // collect's own
 	wg      sync.WaitGroup
 
 	dropped atomic.Uint64 // outcomes lost (queue full or backlog full)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/herald-gateway/herald/fanout"
 	"github.com/herald-gateway/herald/upstream"
 )
@@ -75,6 +77,7 @@ func processCPU(b *testing.B) float64 {
 func fanoutOutcomes(n int) []fanout.Outcome {
 	key := upstream.ServiceKey{Namespace: "prod", Group: "DEFAULT_GROUP", Name: "svc-0"}
 	now := time.Now()
+	change := trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}
 	outs := make([]fanout.Outcome, n)
 	for i := range outs {
 		r := fanoutRecord(i, 0)
@@ -83,6 +86,7 @@ func fanoutOutcomes(n int) []fanout.Outcome {
 			Client: fanout.ClientInfo{IP: r.ClientIP, Version: r.ClientVersion, App: r.ClientApp},
 			Topic:  fanout.NamingTopic(key), Revision: now.UnixMilli(), RequestID: fmt.Sprint(i), Attempt: 1,
 			Items: 12, Bytes: 2048, SentAt: now.Add(-5 * time.Millisecond), Changed: now.Add(-9 * time.Millisecond),
+			TraceID: change, // as a gateway's: every push of a change carries its trace id
 		}
 	}
 	return outs

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -67,12 +68,12 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 }
 
 func TestRecordFromOutcome(t *testing.T) {
-	r := toRecord(outcome(1, fanout.EventAcked), "n1")
+	r := toRecord(outcome(1, fanout.EventAcked), "n1", nil)
 	if r.Result != "acked" || r.PushID != "c1/r" || r.NetworkMs != 7 || r.EndToEndMs != 10 ||
 		r.Acked != r.At || r.Sent != r.At-7 || r.Node != "n1" || r.ClientIP != "10.0.0.9" || r.Group != "G" {
 		t.Fatalf("record %+v", r)
 	}
-	if r := toRecord(outcome(1, fanout.EventTimedOut), "n1"); r.Acked != 0 || r.NetworkMs != 0 {
+	if r := toRecord(outcome(1, fanout.EventTimedOut), "n1", nil); r.Acked != 0 || r.NetworkMs != 0 {
 		t.Fatalf("timeout record carries ack fields: %+v", r)
 	}
 	if r.TraceID != "" {
@@ -80,8 +81,34 @@ func TestRecordFromOutcome(t *testing.T) {
 	}
 	o := outcome(1, fanout.EventAcked)
 	o.TraceID = trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}
-	if got := toRecord(o, "n1").TraceID; got != "4bf92f3577b34da6a3ce929d0e0e4736" {
+	if got := toRecord(o, "n1", nil).TraceID; got != "4bf92f3577b34da6a3ce929d0e0e4736" {
 		t.Fatalf("record trace id %q, want the outcome's in hex", got)
+	}
+}
+
+// TestRecordTraceIDsShareOneString: records made with one traceHex name
+// each outcome's own trace, as the ids change and come back, and an
+// untraced outcome none; a change's records share one string.
+func TestRecordTraceIDsShareOneString(t *testing.T) {
+	var traces traceHex
+	ids := []trace.TraceID{{1}, {1}, {2}, {}, {1}}
+	var got []string
+	for _, id := range ids {
+		o := outcome(1, fanout.EventAcked)
+		o.TraceID = id
+		got = append(got, toRecord(o, "n1", &traces).TraceID)
+	}
+	for i, id := range ids {
+		want := ""
+		if id.IsValid() {
+			want = id.String()
+		}
+		if got[i] != want {
+			t.Fatalf("record %d: trace id %q, want %q", i, got[i], want)
+		}
+	}
+	if unsafe.StringData(got[0]) != unsafe.StringData(got[1]) {
+		t.Fatal("two records of one trace hold two strings")
 	}
 }
 

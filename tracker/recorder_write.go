@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/herald-gateway/herald/fanout"
 )
 
@@ -20,7 +22,7 @@ func (r *Recorder) collect() {
 	for {
 		select {
 		case o := <-r.queue:
-			batch = r.takeQueued(append(batch, toRecord(o, r.opts.Node)))
+			batch = r.takeQueued(append(batch, toRecord(o, r.opts.Node, &r.traces)))
 			if len(batch) < r.opts.Batch {
 				continue
 			}
@@ -52,7 +54,7 @@ func (r *Recorder) takeQueued(batch []Record) []Record {
 	for len(batch) < r.opts.Batch {
 		select {
 		case o := <-r.queue:
-			batch = append(batch, toRecord(o, r.opts.Node))
+			batch = append(batch, toRecord(o, r.opts.Node, &r.traces))
 		default:
 			return batch
 		}
@@ -177,25 +179,44 @@ func (r *Recorder) drainQueue(batch *[]Record) {
 	for {
 		select {
 		case o := <-r.queue:
-			*batch = append(*batch, toRecord(o, r.opts.Node))
+			*batch = append(*batch, toRecord(o, r.opts.Node, &r.traces))
 		default:
 			return
 		}
 	}
 }
 
-// toRecord turns a push outcome into a stored record.
-func toRecord(o fanout.Outcome, node string) Record {
+// traceHex keeps the hex form of the last trace id it formatted: the
+// pushes of one change share its trace, so a fan-out's records reuse one
+// string instead of formatting (and allocating) one each.
+type traceHex struct {
+	id  trace.TraceID
+	hex string
+}
+
+// of is id in hex, "" for an invalid id; a nil traceHex keeps nothing.
+func (t *traceHex) of(id trace.TraceID) string {
+	switch {
+	case !id.IsValid():
+		return ""
+	case t == nil:
+		return id.String()
+	case id != t.id:
+		t.id, t.hex = id, id.String()
+	}
+	return t.hex
+}
+
+// toRecord turns a push outcome into a stored record; traces (may be
+// nil) is the caller's own.
+func toRecord(o fanout.Outcome, node string, traces *traceHex) Record {
 	rec := Record{
 		Kind: o.Topic.Kind.String(), PushID: o.ConnID + "/" + o.RequestID, Result: o.Event.String(),
 		At: o.At.UnixMilli(), Attempt: o.Attempt,
 		Namespace: o.Topic.Namespace, Group: o.Topic.Group, Service: o.Topic.Name,
 		Clusters: o.View, ClientIP: o.Client.IP, ConnID: o.ConnID, ClientVersion: o.Client.Version,
 		ClientApp: o.Client.App, User: o.Client.User, Instances: o.Items, Revision: o.Revision, Bytes: o.Bytes,
-		Node: node, Reason: o.Reason,
-	}
-	if o.TraceID.IsValid() {
-		rec.TraceID = o.TraceID.String()
+		Node: node, Reason: o.Reason, TraceID: traces.of(o.TraceID),
 	}
 	if !o.SentAt.IsZero() {
 		rec.Sent = o.SentAt.UnixMilli()
