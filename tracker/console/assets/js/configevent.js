@@ -5,7 +5,7 @@
 
 import { getJSON } from './api.js';
 import { h, fmtTime, errorBox, table } from './ui.js';
-import { eventColumns, named, configHash } from './config.js';
+import { eventColumns, named, configHash } from './configparts.js';
 
 export async function changeDetail(results, ctx, p) {
   results.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));

@@ -5,7 +5,7 @@
 
 import { getJSON } from './api.js';
 import { h, fmtTime, fmtDuration, errorBox, table, pager, rangeText } from './ui.js';
-import { changeColumns, eventColumns, md5Cell, named, configHash, emptyResult } from './config.js';
+import { changeColumns, eventColumns, md5Cell, named, configHash, emptyResult } from './configparts.js';
 
 function configColumns(now) {
   return [

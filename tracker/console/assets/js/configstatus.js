@@ -5,7 +5,7 @@
 
 import { getJSON } from './api.js';
 import { h, fmtTime, fmtDuration, errorBox, emptyBox, table, fleetScope, withGateway } from './ui.js';
-import { md5Cell, aroundHash } from './config.js';
+import { md5Cell, aroundHash } from './configparts.js';
 
 function columns(now) {
   return [

@@ -5,7 +5,7 @@
 
 import { getJSON } from './api.js';
 import { h, queryForm, fmtTime, fmtDuration, errorBox, emptyBox, table, fleetScope, withGateway } from './ui.js';
-import { unavailable } from './config.js';
+import { unavailable } from './configparts.js';
 import { configStatus } from './configstatus.js';
 
 function dimensions(info) {
