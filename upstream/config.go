@@ -198,4 +198,7 @@ type ConfigStore interface {
 	ConfigHistory(ctx context.Context, key ConfigKey, pageNo, pageSize int) (total int, page []HistoryEntry, err error)
 	// ConfigHistoryEntry returns one history entry of the key by id.
 	ConfigHistoryEntry(ctx context.Context, key ConfigKey, id int64) (HistoryEntry, bool, error)
+	// SearchConfigs returns the states of one page of the configurations
+	// q finds, in a stable order, and how many it finds in all.
+	SearchConfigs(ctx context.Context, q ConfigSearch) (total int, page []ConfigState, err error)
 }

@@ -17,13 +17,13 @@ import (
 // ConfigStore and Hub as the gRPC Config* requests (gateway/config.go) and
 // with their semantics: beta content by client IP, an absent config has
 // md5 "" (a client holding nothing is in sync with it), tags refused. Long
-// polling is longpoll.go, history history.go, the listener queries
-// listeners.go.
+// polling is longpoll.go, history history.go, search search.go, the
+// listener queries listeners.go.
 
 // configRoutes registers the /v1/cs endpoints (credentials checked as for
 // /v1/ns).
 func (s *Server) configRoutes(g *route.RouterGroup) {
-	g.GET("/cs/configs", s.handle(s.getConfig, readConfig))
+	g.GET("/cs/configs", s.handle(s.getConfig, getConfigs))
 	g.POST("/cs/configs", s.handle(s.publishConfig, writeConfig))
 	g.DELETE("/cs/configs", s.handle(s.removeConfig, writeConfig))
 	g.POST("/cs/configs/listener", s.handle(s.longPoll, listenConfigs))
@@ -106,6 +106,9 @@ func noCache(r *reply) {
 // IP is served (its beta when it is a beta IP), or 404 "config data not
 // exist". The tag parameter is ignored, as by the gRPC query.
 func (s *Server) getConfig(ctx context.Context, r *request) (any, error) {
+	if blur, ok := r.p.searching(); ok {
+		return s.searchConfigs(ctx, r, blur)
+	}
 	store, key, err := s.configRequest(r)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ var (
 	writeService  = &guard{auth.Write, serviceResource}
 	readServices  = &guard{auth.Read, serviceListResource}
 	readConfig    = &guard{auth.Read, configResource}
+	getConfigs    = &guard{auth.Read, getConfigsResource}
 	writeConfig   = &guard{auth.Write, configResource}
 	listenConfigs = &guard{auth.Read, listenResources}
 	readListens   = &guard{auth.Read, clientListensResource}
@@ -38,6 +39,15 @@ func serviceListResource(p params) ([]auth.Resource, error) {
 func configResource(p params) ([]auth.Resource, error) {
 	k, err := p.configKey()
 	return []auth.Resource{{Namespace: k.Namespace, Group: k.Group, Kind: auth.KindConfig, Name: k.DataID}}, err
+}
+
+// getConfigsResource is what GET /v1/cs/configs reads: one configuration,
+// or with search= every configuration of the namespace.
+func getConfigsResource(p params) ([]auth.Resource, error) {
+	if _, ok := p.searching(); ok {
+		return searchResource(p), nil
+	}
+	return configResource(p)
 }
 
 // listenResources are every key of a long poll: one refused refuses the

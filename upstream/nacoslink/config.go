@@ -282,6 +282,12 @@ func (l *Link) ConfigHistory(context.Context, upstream.ConfigKey, int, int) (int
 	return 0, nil, fmt.Errorf("config history is kept by the upstream: %w", upstream.ErrNotSupported)
 }
 
+// SearchConfigs implements upstream.ConfigStore: Nacos 2.x has no search
+// request on the gRPC wire the link speaks (its SDKs search over HTTP).
+func (l *Link) SearchConfigs(context.Context, upstream.ConfigSearch) (int, []upstream.ConfigState, error) {
+	return 0, nil, fmt.Errorf("config search is served by the upstream: %w", upstream.ErrNotSupported)
+}
+
 // ConfigHistoryEntry implements upstream.ConfigStore: the upstream keeps it.
 func (l *Link) ConfigHistoryEntry(context.Context, upstream.ConfigKey, int64) (upstream.HistoryEntry, bool, error) {
 	return upstream.HistoryEntry{}, false, fmt.Errorf("config history is kept by the upstream: %w", upstream.ErrNotSupported)
