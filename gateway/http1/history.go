@@ -20,18 +20,7 @@ import (
 // format for the Timestamp columns), opType I/U/D.
 
 // Paging of the history list, as Nacos: pageNo 1, pageSize 100, at most 500.
-const (
-	historyPageSize    = 100
-	maxHistoryPageSize = 500
-)
-
-// historyPage is Nacos's Page.
-type historyPage struct {
-	TotalCount     int           `json:"totalCount"`
-	PageNumber     int           `json:"pageNumber"`
-	PagesAvailable int           `json:"pagesAvailable"`
-	PageItems      []historyInfo `json:"pageItems"`
-}
+var historyPaging = paging{size: 100, max: 500}
 
 // historyInfo is Nacos's ConfigHistoryInfo. Md5, Content and
 // EncryptedDataKey are null in a list.
@@ -83,38 +72,27 @@ func (s *Server) history(ctx context.Context, r *request) (any, error) {
 
 // historyList is one page of key's history.
 func historyList(ctx context.Context, store upstream.ConfigStore, key upstream.ConfigKey, p params) (any, error) {
-	pageNo, err := p.integer("pageNo", 1, 1, math.MaxInt32)
+	pageNo, size, err := historyPaging.of(p)
 	if err != nil {
 		return nil, err
 	}
-	pageSize, err := p.integer("pageSize", historyPageSize, 1, math.MaxInt32)
-	if err != nil {
-		return nil, err
-	}
-	size := int(min(pageSize, maxHistoryPageSize))
-	total, entries, err := store.ConfigHistory(ctx, key, int(pageNo), size)
+	total, entries, err := store.ConfigHistory(ctx, key, pageNo, size)
 	if err != nil {
 		return nil, fromConfig(err)
 	}
-	page := historyPage{TotalCount: total, PageNumber: int(pageNo), PagesAvailable: (total + size - 1) / size,
-		PageItems: make([]historyInfo, 0, len(entries))}
+	out := newPage[historyInfo](total, pageNo, size, len(entries))
 	for _, e := range entries {
-		page.PageItems = append(page.PageItems, historyInfoOf(key, e, false))
+		out.PageItems = append(out.PageItems, historyInfoOf(key, e, false))
 	}
-	return page, nil
+	return out, nil
 }
 
 // historyInfoOf renders entry e of key; full adds content, md5 and the
-// encrypted data key. The public namespace is tenant "", as Nacos 1.x and
-// 2.x store it.
+// encrypted data key.
 func historyInfoOf(key upstream.ConfigKey, e upstream.HistoryEntry, full bool) historyInfo {
-	tenant := key.Namespace
-	if tenant == upstream.PublicNamespace {
-		tenant = ""
-	}
 	at := time.UnixMilli(e.Time).UTC().Format("2006-01-02T15:04:05.000+00:00")
 	h := historyInfo{
-		ID: strconv.FormatInt(e.ID, 10), LastID: -1, DataID: key.DataID, Group: key.Group, Tenant: tenant,
+		ID: strconv.FormatInt(e.ID, 10), LastID: -1, DataID: key.DataID, Group: key.Group, Tenant: nacosTenant(key.Namespace),
 		AppName: e.AppName, SrcIP: e.SrcIP, SrcUser: e.SrcUser, OpType: string(e.Op),
 		PublishType: "formal", CreatedTime: at, LastModifiedTime: at,
 	}

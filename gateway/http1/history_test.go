@@ -30,7 +30,7 @@ func TestHistoryListAndEntry(t *testing.T) {
 		t.Fatal(a)
 	}
 	list := url.Values{"search": {"accurate"}, "dataId": {"h"}, "group": {"G"}, "tenant": {"ns1"}, "pageNo": {"1"}, "pageSize": {"3"}}
-	var page historyPage
+	var page page[historyInfo]
 	if a := cs.do(t, "GET", "/cs/history", list, nil, nil); a.status != 200 || decodeJSON(a.body, &page) != nil {
 		t.Fatalf("list: %d %q", a.status, a.body)
 	} else if !strings.Contains(a.body, `"md5":null,"content":null`) {
@@ -87,7 +87,7 @@ func TestHistoryPaging(t *testing.T) {
 	for i := range 501 {
 		cs.publish(t, "p", "v"+strconv.Itoa(i))
 	}
-	var page historyPage
+	var page page[historyInfo]
 	q := url.Values{"search": {"accurate"}, "dataId": {"p"}, "pageSize": {"1000"}}
 	if a := cs.do(t, "GET", "/cs/history", q, nil, nil); decodeJSON(a.body, &page) != nil || len(page.PageItems) != 500 ||
 		page.TotalCount != 501 || page.PagesAvailable != 2 {

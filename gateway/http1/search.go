@@ -2,7 +2,6 @@ package http1
 
 import (
 	"context"
-	"math"
 	"strconv"
 
 	"github.com/herald-gateway/herald/gateway/auth"
@@ -19,18 +18,7 @@ import (
 
 // Paging of a search, as the SDK asks it: pageNo 1, pageSize 10, at most
 // 500 (Nacos's page limit).
-const (
-	searchPageSize    = 10
-	maxSearchPageSize = 500
-)
-
-// searchPage is Nacos's Page of ConfigInfo.
-type searchPage struct {
-	TotalCount     int          `json:"totalCount"`
-	PageNumber     int          `json:"pageNumber"`
-	PagesAvailable int          `json:"pagesAvailable"`
-	PageItems      []configInfo `json:"pageItems"`
-}
+var searchPaging = paging{size: 10, max: 500}
 
 // configInfo is Nacos's ConfigInfo. Its id (a string, as Nacos writes
 // ids) is the configuration's revision in this store.
@@ -69,17 +57,13 @@ func (s *Server) searchConfigs(ctx context.Context, r *request, blur bool) (any,
 	if err != nil {
 		return nil, err
 	}
-	pageNo, err := r.p.integer("pageNo", 1, 1, math.MaxInt32)
-	if err != nil {
-		return nil, err
-	}
-	pageSize, err := r.p.integer("pageSize", searchPageSize, 1, math.MaxInt32)
+	pageNo, size, err := searchPaging.of(r.p)
 	if err != nil {
 		return nil, err
 	}
 	q := upstream.ConfigSearch{
 		Namespace: r.p.get("tenant"), DataID: r.p.get("dataId"), Group: r.p.get("group"), AppName: r.p.get("appName"),
-		Blur: blur, PageNo: int(pageNo), PageSize: int(min(pageSize, maxSearchPageSize)),
+		Blur: blur, PageNo: pageNo, PageSize: size,
 	}
 	if blur {
 		q.Content = r.p.get("config_detail")
@@ -88,18 +72,13 @@ func (s *Server) searchConfigs(ctx context.Context, r *request, blur bool) (any,
 	if err != nil {
 		return nil, fromConfig(err)
 	}
-	page := searchPage{TotalCount: total, PageNumber: q.PageNo, PagesAvailable: (total + q.PageSize - 1) / q.PageSize,
-		PageItems: make([]configInfo, 0, len(states))}
+	out := newPage[configInfo](total, pageNo, size, len(states))
 	for _, st := range states {
 		c := st.Config
-		tenant := c.Key.Namespace
-		if tenant == upstream.PublicNamespace {
-			tenant = "" // as Nacos stores the public namespace
-		}
-		page.PageItems = append(page.PageItems, configInfo{
+		out.PageItems = append(out.PageItems, configInfo{
 			ID: strconv.FormatInt(st.Revision, 10), DataID: c.Key.DataID, Group: c.Key.Group, Content: c.Content,
-			Md5: c.Md5, EncryptedDataKey: c.EncryptedDataKey, Tenant: tenant, AppName: c.AppName, Type: c.Type,
+			Md5: c.Md5, EncryptedDataKey: c.EncryptedDataKey, Tenant: nacosTenant(c.Key.Namespace), AppName: c.AppName, Type: c.Type,
 		})
 	}
-	return page, nil
+	return out, nil
 }

@@ -23,10 +23,10 @@ func TestSearchConfigs(t *testing.T) {
 			t.Fatalf("publish %s: %d %q", c.dataID, a.status, a.body)
 		}
 	}
-	search := func(q url.Values) (searchPage, string) {
+	search := func(q url.Values) (page[configInfo], string) {
 		t.Helper()
 		a := cs.do(t, "GET", "/cs/configs", q, nil, nil)
-		var page searchPage
+		var page page[configInfo]
 		if a.status != 200 || decodeJSON(a.body, &page) != nil {
 			t.Fatalf("search %v: %d %q", q, a.status, a.body)
 		}
