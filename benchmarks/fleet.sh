@@ -75,10 +75,15 @@ floor_run() {
     [ -n "$addr" ] && break
     sleep 0.05
   done
-  taskset -c "$ccpu" "$floor" -role client -addr "$addr" -conns "$n" || failed=1
+  local cres cus
+  cres=$(taskset -c "$ccpu" "$floor" -role client -addr "$addr" -conns "$n") || failed=1
   wait "$spid" || failed=1
   tail -1 "$work/floor.out"
-  tail -1 "$work/floor.out" | sed "s/^{/{\"scenario\":\"floor\",\"variant\":\"floor\",\"round\":$r,/" >>"$out"
+  echo "$cres"
+  # The floor record carries the client's CPU per push too.
+  cus=$(grep -o '"cpuMicrosPerPush":[0-9.e+-]*' <<<"$cres" | cut -d: -f2)
+  tail -1 "$work/floor.out" |
+    sed "s/^{/{\"scenario\":\"floor\",\"variant\":\"floor\",\"round\":$r,\"clientCPUMicrosPerPush\":${cus:-0},/" >>"$out"
 }
 
 args_of() {

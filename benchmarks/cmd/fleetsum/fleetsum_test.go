@@ -10,9 +10,9 @@ import (
 // variants. The round field is there in the first file and missing in
 // the second (files written before fleet.sh tagged rounds).
 const tagged = `{"scenario":"floor","variant":"floor","round":1,"conns":5000,"cpuMicrosPerPush":10,"roundP99Ms":100}
-{"scenario":"floor","variant":"floor","round":1,"conns":10000,"cpuMicrosPerPush":12,"roundP99Ms":200}
+{"scenario":"floor","variant":"floor","round":1,"clientCPUMicrosPerPush":10,"conns":10000,"cpuMicrosPerPush":12,"roundP99Ms":200}
 {"variant":"base","round":1,"scenario":"fanout","ok":true,"fanout":{"subs":10000,"mode":"paced","changeToAck":{"p99Ms":600},"heraldCPUPerPushUs":30}}
-{"variant":"new","round":1,"scenario":"fanout","ok":true,"fanout":{"subs":10000,"mode":"paced","changeToAck":{"p99Ms":300},"heraldCPUPerPushUs":24}}
+{"variant":"new","round":1,"scenario":"fanout","ok":true,"fanout":{"subs":10000,"mode":"paced","delivered":100000,"changeToAck":{"p99Ms":300},"heraldCPUPerPushUs":24,"cpu":{"loadgenSeconds":2.5}}}
 {"variant":"new","round":1,"scenario":"register","ok":true,"register":{"opsPerSecond":40000,"heraldCPUPerOpUs":25}}
 {"variant":"base","round":1,"scenario":"register","ok":true,"register":{"opsPerSecond":32000,"heraldCPUPerOpUs":31}}
 {"scenario":"floor","variant":"floor","round":2,"conns":5000,"cpuMicrosPerPush":20,"roundP99Ms":150}
@@ -43,6 +43,10 @@ func TestRatiosPerRound(t *testing.T) {
 				"/ base: 0.80 / 0.75 (median 0.78)",
 				"p99 / floor round: 1.50 / 2.00 (median 1.75)",
 				"p99 / base: 0.50 / 1.00 (median 0.75)",
+				// new's load generator in round 1: 2.5 s over 100,000 pushes,
+				// against the floor's client at 10 µs (round 2 recorded none)
+				"load generator µs CPU per push: 25.0\n",
+				"/ floor client: 2.50 (median 2.50)",
 				// register: rates, base listed first
 				"base                   ops/s: 32000.0",
 				"/ base: 1.25 (median 1.25)",

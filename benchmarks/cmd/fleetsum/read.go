@@ -16,9 +16,10 @@ type line struct {
 	Round    int    `json:"round"`
 	OK       *bool  `json:"ok"`
 	// floor
-	Conns      int     `json:"conns"`
-	CPUPerPush float64 `json:"cpuMicrosPerPush"`
-	RoundP99   float64 `json:"roundP99Ms"`
+	Conns            int     `json:"conns"`
+	CPUPerPush       float64 `json:"cpuMicrosPerPush"`
+	RoundP99         float64 `json:"roundP99Ms"`
+	ClientCPUPerPush float64 `json:"clientCPUMicrosPerPush"` // since 2026-12-08
 	// loadgen
 	Fanout *struct {
 		Subs      int    `json:"subs"`
@@ -28,6 +29,9 @@ type line struct {
 			P99 float64 `json:"p99Ms"`
 		} `json:"changeToAck"`
 		CPUPerPush float64 `json:"heraldCPUPerPushUs"`
+		CPU        struct {
+			Loadgen float64 `json:"loadgenSeconds"`
+		} `json:"cpu"`
 	} `json:"fanout"`
 	Register *struct {
 		OpsPerSecond float64 `json:"opsPerSecond"`
@@ -43,15 +47,18 @@ type line struct {
 type run struct {
 	workload string  // e.g. "fan-out 10000 paced"
 	cpu      float64 // µs of Herald CPU per push or per call; 0 for idle
+	client   float64 // fan-out: µs of the load generator's CPU per push
 	p99      float64 // fan-out change-to-ack p99, ms
 	rate     float64 // register ops/s
 	kib      float64 // idle KiB per connection
 	failed   bool
 }
 
-// floor is the raw TCP floor of one round at one connection count.
+// floor is the raw TCP floor of one round at one connection count: its
+// server's CPU per push, its round's p99, its client's CPU per push (0
+// in files written before fleet.sh recorded it).
 type floor struct {
-	cpu, p99 float64
+	cpu, p99, client float64
 }
 
 // round is what one round of fleet.sh measured.
@@ -98,7 +105,7 @@ func newRound() *round {
 
 func (rd *round) add(l line) {
 	if l.Scenario == "floor" {
-		rd.floors[l.Conns] = floor{cpu: l.CPUPerPush, p99: l.RoundP99}
+		rd.floors[l.Conns] = floor{cpu: l.CPUPerPush, p99: l.RoundP99, client: l.ClientCPUPerPush}
 		return
 	}
 	var r run
@@ -106,6 +113,9 @@ func (rd *round) add(l line) {
 	case l.Fanout != nil:
 		f := l.Fanout
 		r = run{workload: fmt.Sprintf("fan-out %d %s", f.Subs, f.Mode), cpu: f.CPUPerPush, p99: f.Latency.P99}
+		if f.Delivered > 0 {
+			r.client = f.CPU.Loadgen / float64(f.Delivered) * 1e6
+		}
 	case l.Register != nil:
 		r = run{workload: "register", cpu: l.Register.CPUPerOp, rate: l.Register.OpsPerSecond}
 	case l.Idle != nil:

@@ -35,7 +35,9 @@ type columns struct {
 	unit                      string
 	value, perFloor, perBase  []float64
 	p99, p99PerFloor, p99Base []float64
-	failed                    int
+	// the load generator's CPU per push, and it against the floor's client
+	client, clientPerFloor []float64
+	failed                 int
 }
 
 func (c *columns) add(rd *round, r, b run, compare bool) {
@@ -60,6 +62,12 @@ func (c *columns) add(rd *round, r, b run, compare bool) {
 			c.perFloor = append(c.perFloor, v/f.cpu)
 		}
 		c.p99 = append(c.p99, r.p99)
+		if r.client > 0 {
+			c.client = append(c.client, r.client)
+			if f.client > 0 {
+				c.clientPerFloor = append(c.clientPerFloor, r.client/f.client)
+			}
+		}
 		if f.p99 > 0 {
 			c.p99PerFloor = append(c.p99PerFloor, r.p99/f.p99)
 		}
@@ -87,6 +95,12 @@ func (c *columns) print(w io.Writer, variant string) {
 	}
 	ratio("p99 / floor round", c.p99PerFloor)
 	ratio("p99 / base", c.p99Base)
+	// The p99 is taken where the client acks: a load generator slower
+	// than the floor's client sets part of it.
+	if len(c.client) > 0 {
+		fmt.Fprintf(w, "%-22s   load generator µs CPU per push: %s\n", "", list(c.client, 1))
+	}
+	ratio("/ floor client", c.clientPerFloor)
 }
 
 // fanoutSubs is the subscriber count of a fan-out workload.

@@ -11,7 +11,10 @@
 // Run the two as separate processes (pinned apart with taskset); the
 // server reports its own CPU (utime+stime from getrusage) from the first
 // push to the last acknowledgement, divided by the pushes acknowledged,
-// and each round's time from its first write to its last ack.
+// and each round's time from its first write to its last ack. The client
+// reports, in one JSON line of its own, its CPU from its last dial to the
+// server's close, divided by the pushes it read: what a client's side of
+// a push costs at the floor, against which a load generator's is stated.
 package main
 
 import (
@@ -23,6 +26,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -121,14 +125,29 @@ func server(addr string, n, rounds, msgSize, ackSize int) error {
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
+// ClientResult is the client's one JSON line.
+type ClientResult struct {
+	Role       string  `json:"role"` // "client"
+	Conns      int     `json:"conns"`
+	Pushes     int64   `json:"pushes"`
+	CPUSeconds float64 `json:"cpuSeconds"`
+	CPUPerPush float64 `json:"cpuMicrosPerPush"`
+}
+
 func client(addr string, n, msgSize, ackSize int) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
+	conns := make([]net.Conn, 0, n)
 	for range n {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			return err
 		}
+		conns = append(conns, c)
+	}
+	var wg sync.WaitGroup
+	var pushes atomic.Int64
+	errs := make(chan error, n)
+	cpu0 := cpuSeconds() // the server pushes once every connection is in
+	for _, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -138,6 +157,7 @@ func client(addr string, n, msgSize, ackSize int) error {
 				if _, err := io.ReadFull(c, buf); err != nil {
 					return // the server closed: done
 				}
+				pushes.Add(1)
 				if _, err := c.Write(ack); err != nil {
 					errs <- err
 					return
@@ -150,8 +170,12 @@ func client(addr string, n, msgSize, ackSize int) error {
 	case err := <-errs:
 		return err
 	default:
-		return nil
 	}
+	r := ClientResult{Role: "client", Conns: n, Pushes: pushes.Load(), CPUSeconds: cpuSeconds() - cpu0}
+	if r.Pushes > 0 {
+		r.CPUPerPush = r.CPUSeconds / float64(r.Pushes) * 1e6
+	}
+	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
 // cpuSeconds is this process's user+system CPU time.
