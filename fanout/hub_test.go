@@ -70,6 +70,43 @@ func (r *rig) waitLatest(rev int64) {
 	}
 }
 
+// ackingSub acknowledges every push before its Send returns, as a fast
+// client can while the sender is still in Send (the ack is handled on
+// another goroutine: the connection's event loop).
+type ackingSub struct {
+	*fakeSub
+	hub *Hub
+}
+
+func (a *ackingSub) Send(p *Push) error {
+	if err := a.fakeSub.Send(p); err != nil {
+		return err
+	}
+	a.hub.Ack(a.id, p.RequestID, true)
+	return nil
+}
+
+// TestAckBeforeSendReturnsIsReportedAfterSent: observers (the tracker)
+// see a push sent before they see it acknowledged, even when the ack is
+// handled before the sender's Send returned.
+func TestAckBeforeSendReturnsIsReportedAfterSent(t *testing.T) {
+	r := newRig(t, 0)
+	f := &ackingSub{fakeSub: newFakeSub("c1"), hub: r.hub}
+	if _, err := r.hub.Subscribe(context.Background(), f, r.topic, ""); err != nil {
+		t.Fatal(err)
+	}
+	r.change(1)
+	r.waitEvents(2)
+	if got := r.obs.events(); !slices.Equal(got, []Event{EventSent, EventAcked}) {
+		t.Fatalf("events %v, want sent then acked", got)
+	}
+	r.change(2) // the next push goes the same way
+	r.waitEvents(4)
+	if got := r.obs.events(); !slices.Equal(got, []Event{EventSent, EventAcked, EventSent, EventAcked}) {
+		t.Fatalf("events %v", got)
+	}
+}
+
 func TestPushThenAck(t *testing.T) {
 	r := newRig(t, 0)
 	f := newFakeSub("c1")

@@ -78,7 +78,9 @@ func (o Outcome) Latency() time.Duration {
 
 // Observer receives every outcome. Observe is called on the push path, from
 // several goroutines: it must be safe for concurrent use, fast, and never
-// block (buffer and drop instead).
+// block (buffer and drop instead). An attempt's send (EventSent or
+// EventRetried) is observed before whatever resolves it, even when its
+// ack was handled before the sender's Send returned.
 type Observer interface {
 	Observe(o Outcome)
 }

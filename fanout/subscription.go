@@ -46,6 +46,12 @@ type attempt struct {
 	deadline time.Time
 	span     attemptSpan // the tracer's; zero when not traced
 	gaveUp   bool        // the policy's attempts are spent: not retried
+	// announced is set (under s.mu) once the attempt's send has been
+	// reported; outcomes of the attempt that come before it (an ack
+	// handled while the sender was still in Send) wait in held, so that
+	// observers always see a push sent before it is resolved.
+	announced bool
+	held      []Outcome
 }
 
 // answered records that the client was answered with revision rev (the
@@ -101,6 +107,7 @@ func (s *subscription) transmit(a *attempt, ev Event, now time.Time) {
 	s.hub.acks.put(s.sub.ID(), a.push.RequestID, s)
 	s.hub.wheel.schedule(a.deadline, a)
 	if err := s.sub.Send(a.push); err != nil {
+		s.announce(a) // nothing was sent: the drop below is the attempt's first outcome
 		s.hub.acks.remove(s.sub.ID(), a.push.RequestID, s)
 		var next *attempt
 		s.mu.Lock()
@@ -125,6 +132,32 @@ func (s *subscription) transmit(a *attempt, ev Event, now time.Time) {
 		return
 	}
 	s.emit(ev, a.push, a, now, "")
+	s.announce(a)
+}
+
+// announce marks a's send reported and reports the outcomes of a that
+// came before it, in order.
+func (s *subscription) announce(a *attempt) {
+	s.mu.Lock()
+	a.announced = true
+	held := a.held
+	a.held = nil
+	s.mu.Unlock()
+	for _, o := range held {
+		s.hub.observe(o)
+	}
+}
+
+// holdUnannounced keeps o, an outcome resolving attempt a, if a's send
+// has not been reported yet; announce reports it then.
+func (s *subscription) holdUnannounced(a *attempt, o Outcome) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a.announced {
+		return false
+	}
+	a.held = append(a.held, o)
+	return true
 }
 
 // ack resolves the push in flight with requestID; ok is the client's
@@ -330,6 +363,9 @@ func (s *subscription) emit(ev Event, p *Push, a *attempt, now time.Time, reason
 		o.Attempt, o.SentAt, o.SpanID = a.n, a.sentAt, a.span.id
 		if ev != EventSent && ev != EventRetried {
 			s.hub.tr.resolved(&o, p, a.span)
+			if s.holdUnannounced(a, o) {
+				return
+			}
 		}
 	}
 	s.hub.observe(o)
