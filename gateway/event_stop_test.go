@@ -85,7 +85,7 @@ func TestEventStopClosesEveryAcceptedConnection(t *testing.T) {
 // closedByServer reads nc until the server closes it (EOF or reset);
 // false if it stays open past the bound.
 func closedByServer(nc net.Conn) bool {
-	if err := nc.SetReadDeadline(time.Now().Add(1 * time.Second)); err != nil {
+	if err := nc.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
 		return true // already closed
 	}
 	buf := make([]byte, 4096)
