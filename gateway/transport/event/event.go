@@ -81,6 +81,10 @@ type Transport struct {
 	// shut is set once Stop has shut the listener: gnet then reports the
 	// acceptor's failed accept as errors, which are the shutdown itself.
 	shut atomic.Bool
+	// engineDown is closed by the handler's OnShutdown: gnet's engine
+	// has begun to stop, and its acceptor no longer runs.
+	engineDown     chan struct{}
+	engineDownOnce sync.Once
 
 	// mu protects conns and stopping.
 	mu       sync.Mutex
@@ -96,7 +100,7 @@ func New(opts Options) *Transport {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Transport{
 		opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel,
-		runErr: make(chan error, 1), conns: make(map[*h2conn]struct{}),
+		runErr: make(chan error, 1), conns: make(map[*h2conn]struct{}), engineDown: make(chan struct{}),
 	}
 }
 
@@ -174,7 +178,16 @@ func (t *Transport) Stop(ctx context.Context) {
 	}
 	t.calls.Wait(ctx) // unary calls under way may finish
 	t.cancel()
-	t.shutListener()
+	if t.shutListener() {
+		// The acceptor's failed accept starts the engine's shutdown; wait
+		// for it, so that the loops are told to stop only after the
+		// acceptor has handed over its last connection.
+		select {
+		case <-t.engineDown:
+		case <-time.After(stopBound):
+			t.log.Warn("the event transport's acceptor did not stop after its listener was shut", "bound", stopBound)
+		}
+	}
 	// gnet's shutdown waits for every loop to see its stop task; the wait
 	// is bounded so a loop that never wakes cannot hang the daemon's stop
 	// (it is logged, and its goroutine is left behind).
@@ -201,21 +214,27 @@ func (t *Transport) Stop(ctx context.Context) {
 // and is neither served nor closed. Shut for reading, the socket takes no
 // more connections (new ones are refused, those not yet accepted are
 // reset), and the acceptor's next accept fails, which ends the acceptor
-// and starts the engine's shutdown: so the acceptor is always gone before
-// the loops are told to stop, and each connection it handed over is
-// opened, and closed, by its loop.
-func (t *Transport) shutListener() {
+// and starts the engine's shutdown (OnShutdown). Stop waits for that, so
+// the acceptor is always gone before the loops are told to stop, and each
+// connection it handed over is opened, and closed, by its loop. It
+// reports whether the listener was shut.
+func (t *Transport) shutListener() bool {
 	fd, err := t.eng.Dup()
 	if err != nil {
 		t.log.Debug("grpc listener already closed", "err", err)
-		return
+		return false
 	}
 	defer unix.Close(fd)
 	t.shut.Store(true)
 	if err := unix.Shutdown(fd, unix.SHUT_RD); err != nil {
 		t.log.Warn("shut grpc listener", "err", err)
+		return false
 	}
+	return true
 }
+
+// engineStopping records that gnet's engine has begun to stop.
+func (t *Transport) engineStopping() { t.engineDownOnce.Do(func() { close(t.engineDown) }) }
 
 // stopBound bounds Stop's wait for gnet's loops and the releases they start.
 const stopBound = 10 * time.Second

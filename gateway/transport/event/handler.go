@@ -22,6 +22,11 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 	return gnet.None
 }
 
+// OnShutdown is called once gnet's engine begins to stop, after its
+// acceptor has returned (when the listener was shut) and before the loops
+// are told to stop.
+func (h *handler) OnShutdown(gnet.Engine) { h.t.engineStopping() }
+
 // OnOpen tells the core of a new connection and sends the server's
 // SETTINGS (the server preface). A connection the core refuses, or one
 // arriving while stopping, is closed at once.
