@@ -21,7 +21,9 @@ import (
 // Each round dials as fast as it can while the server stops, then every
 // dialed connection must reach EOF or a reset once Stop has returned.
 func TestEventStopClosesEveryAcceptedConnection(t *testing.T) {
-	const rounds, dialers = 8, 3
+	// maxDials bounds each dialer (a round stops it sooner: Stop returns
+	// within a second).
+	const rounds, dialers, maxDials = 8, 3, 20000
 	preface := h2test.New(t).Bytes()
 	for r := range rounds {
 		s := startEventServer(t, time.Minute, Options{})
@@ -38,7 +40,7 @@ func TestEventStopClosesEveryAcceptedConnection(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for !stopped.Load() {
+				for i := 0; i < maxDials && !stopped.Load(); i++ {
 					nc, err := net.DialTimeout("tcp", addr, serverWait)
 					if err != nil {
 						continue // refused once the listener is gone
@@ -60,10 +62,16 @@ func TestEventStopClosesEveryAcceptedConnection(t *testing.T) {
 				}
 			}()
 		}
-		<-enough
+		gaveUp := make(chan struct{})
+		go func() { wg.Wait(); close(gaveUp) }()
+		select {
+		case <-enough:
+		case <-gaveUp:
+			t.Fatalf("round %d: the dialers stopped with %d connections, before 200", r, len(dialed))
+		}
 		s.Stop()
 		stopped.Store(true)
-		wg.Wait()
+		<-gaveUp
 		var open atomic.Int32
 		for _, nc := range dialed {
 			wg.Add(1)
